@@ -1,0 +1,305 @@
+/*
+ * nslab-helper: create or join Linux namespaces from a single-threaded process, then exec.
+ *
+ * Why this exists: Node always runs several threads, and the kernel refuses
+ * unshare(CLONE_NEWUSER) and setns() into a user or mount namespace for a multithreaded
+ * caller; other namespace changes made from Node move only the calling thread. runc solves
+ * the same problem for Go with nsexec (C that runs before the Go runtime starts); this is
+ * nslab's nsexec. Everything a sandbox needs before its program starts happens here, so a
+ * Node program exec'd at the end is born inside the namespaces and all its threads agree.
+ *
+ *   nslab-helper run  [-U] [-m] [-p] [-u] [-i] [-n] [-C] [--hostname NAME] [--rootfs DIR]
+ *                     [--pid-fd FD] -- PROGRAM [ARGS...]
+ *   nslab-helper join --target PID [-U] [-m] [-p] [-u] [-i] [-n] [-C] [--all]
+ *                     [--pid-fd FD] -- PROGRAM [ARGS...]
+ *
+ * Exit status: the program's, or 128+signal when it was killed; 125 when the helper itself
+ * failed (message on stderr, one line, prefixed "nslab-helper:").
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define HELPER_FAILED 125
+#define STACK_SIZE (256 * 1024)
+
+static void die(const char *fmt, ...) {
+  va_list ap;
+  int saved = errno;
+  fputs("nslab-helper: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  if (saved) fprintf(stderr, ": %s (%s)", strerrorname_np(saved) ? strerrorname_np(saved) : "?", strerror(saved));
+  fputc('\n', stderr);
+  _exit(HELPER_FAILED);
+}
+
+struct opts {
+  int flags;            /* CLONE_NEW* */
+  int all;              /* join: every namespace the target has */
+  pid_t target;         /* join: whose namespaces */
+  int pid_fd;           /* where to report the sandbox's PID as seen from here */
+  const char *hostname; /* run: sethostname inside a new UTS namespace */
+  const char *rootfs;   /* run: pivot_root into this directory */
+  char **argv;          /* program to exec */
+};
+
+static int sync_pipe[2];
+static pid_t child_pid;
+
+static void write_file(const char *path, const char *text) {
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) die("open %s", path);
+  ssize_t len = (ssize_t)strlen(text);
+  if (write(fd, text, len) != len) die("write %s", path);
+  close(fd);
+}
+
+/* runc's sequence (libcontainer/rootfs_linux.go pivotRoot): pivot_root(".", ".") stacks the
+ * old root on top of the new one, so no put_old directory is needed inside the rootfs. */
+static void enter_rootfs(const char *rootfs, int new_pid_ns) {
+  /* pivot_root needs new_root to be a mount point: bind it onto itself. */
+  if (mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) die("bind %s", rootfs);
+  int newroot = open(rootfs, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  if (newroot < 0) die("open %s", rootfs);
+  /* Mount /proc and /tmp before the old root goes away, while the paths still resolve. A
+   * fresh proc shows only this PID namespace, and the kernel lets a user namespace mount one
+   * only for a PID namespace it owns: without -p, /proc stays an empty directory. tmpfs keeps
+   * /tmp writes off the host's disk. The rootfs builder creates both directories, since an
+   * unprivileged sandbox cannot write into a rootfs owned by real root. */
+  if (mkdirat(newroot, "proc", 0555) < 0 && errno != EEXIST) die("mkdir proc");
+  if (mkdirat(newroot, "tmp", 01777) < 0 && errno != EEXIST) die("mkdir tmp");
+  if (fchdir(newroot) < 0) die("fchdir %s", rootfs);
+  if (new_pid_ns && mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+    die("mount proc");
+  if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0) die("mount tmpfs on tmp");
+  if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root %s", rootfs);
+  /* The old root now sits on top of "."; make it a slave of nothing before detaching so the
+   * unmount cannot propagate anywhere. */
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0) die("make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0) die("detach old root");
+  if (chdir("/") < 0) die("chdir /");
+  close(newroot);
+}
+
+static int child_main(void *arg) {
+  struct opts *o = arg;
+  char byte;
+  /* The death signal is reset by clone, so set it first; if the helper died before this
+   * line, its end of the pipe is closed and the read below returns 0. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+  close(sync_pipe[1]);
+  if (read(sync_pipe[0], &byte, 1) != 1) _exit(HELPER_FAILED); /* the helper gave up */
+  close(sync_pipe[0]);
+  if (o->pid_fd >= 0) close(o->pid_fd);
+
+  if (o->flags & CLONE_NEWUSER) {
+    /* Become the mapped root so files and credentials inside say uid 0. Without this a root
+     * caller whose uid 0 maps to itself would already be 0, but make it explicit. */
+    if (setresgid(0, 0, 0) < 0) die("setresgid(0)");
+    if (setresuid(0, 0, 0) < 0) die("setresuid(0)");
+  }
+  if (o->flags & CLONE_NEWNS) {
+    /* Before anything is mounted: a new mount namespace keeps the parent's peer groups, so a
+     * mount here would propagate back to the host wherever / is shared (systemd makes it so). */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) die("make / rprivate");
+  }
+  if (o->hostname && sethostname(o->hostname, strlen(o->hostname)) < 0) die("sethostname");
+  if (o->rootfs) enter_rootfs(o->rootfs, o->flags & CLONE_NEWPID);
+
+  execvp(o->argv[0], o->argv);
+  die("exec %s", o->argv[0]);
+  return HELPER_FAILED;
+}
+
+static void kill_child(int sig) {
+  (void)sig;
+  if (child_pid > 0) kill(child_pid, SIGKILL);
+}
+
+/* Wait for the sandbox and exit the way it did, so callers see one process. */
+static int wait_and_forward(pid_t pid) {
+  int status;
+  while (waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) die("waitpid");
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+static void report_pid(struct opts *o, pid_t pid) {
+  if (o->pid_fd < 0) return;
+  dprintf(o->pid_fd, "%d\n", pid);
+  close(o->pid_fd);
+}
+
+static void forward_termination(void) {
+  /* A sandbox must not outlive the one who asked for it: the helper dies with its caller and
+   * takes the sandbox with it on any polite termination too. */
+  struct sigaction sa = {0};
+  sa.sa_handler = kill_child;
+  sigaction(SIGTERM, &sa, NULL);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGHUP, &sa, NULL);
+}
+
+static int cmd_run(struct opts *o) {
+  static char stack[STACK_SIZE] __attribute__((aligned(16)));
+  char path[64], map[64];
+  uid_t uid = getuid();
+  gid_t gid = getgid();
+
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0) die("pipe");
+  child_pid = clone(child_main, stack + STACK_SIZE, o->flags | SIGCHLD, o);
+  if (child_pid < 0) die("clone");
+  close(sync_pipe[0]);
+  forward_termination();
+
+  if (o->flags & CLONE_NEWUSER) {
+    if (uid != 0) {
+      /* The kernel lets an unprivileged process map only its own id, and only after it gives
+       * up setgroups(2), which could otherwise drop a group used to deny it access. */
+      snprintf(path, sizeof path, "/proc/%d/setgroups", child_pid);
+      write_file(path, "deny");
+      snprintf(path, sizeof path, "/proc/%d/uid_map", child_pid);
+      snprintf(map, sizeof map, "0 %u 1\n", uid);
+      write_file(path, map);
+      snprintf(path, sizeof path, "/proc/%d/gid_map", child_pid);
+      snprintf(map, sizeof map, "0 %u 1\n", gid);
+      write_file(path, map);
+    } else {
+      /* Root may map a range: 65536 ids give lessons real, distinct users (a setuid-root file,
+       * a uid 1000 that is not root). setgroups stays allowed so privilege drops are real. */
+      snprintf(path, sizeof path, "/proc/%d/uid_map", child_pid);
+      write_file(path, "0 0 65536\n");
+      snprintf(path, sizeof path, "/proc/%d/gid_map", child_pid);
+      write_file(path, "0 0 65536\n");
+    }
+  }
+  report_pid(o, child_pid);
+  if (write(sync_pipe[1], "x", 1) != 1) die("release sandbox");
+  close(sync_pipe[1]);
+  return wait_and_forward(child_pid);
+}
+
+static const struct {
+  const char *name;
+  int flag;
+} ns_kinds[] = {
+    /* user first: joining it grants the capabilities needed to join the others. */
+    {"user", CLONE_NEWUSER}, {"cgroup", CLONE_NEWCGROUP}, {"ipc", CLONE_NEWIPC},
+    {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},       {"pid", CLONE_NEWPID},
+    /* mnt last: after it, /proc/PID paths may no longer resolve to the target. */
+    {"mnt", CLONE_NEWNS},
+};
+
+static int same_ns(const char *a, const char *b) {
+  struct stat sa, sb;
+  if (stat(a, &sa) < 0 || stat(b, &sb) < 0) return 0;
+  return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int cmd_join(struct opts *o) {
+  int fds[sizeof ns_kinds / sizeof ns_kinds[0]];
+  char path[64], self[64];
+  int rootfd = -1;
+  size_t i;
+
+  /* Open every namespace file first: once we are in the target's mount namespace, /proc may
+   * be a different procfs in which the target has another PID or none. */
+  for (i = 0; i < sizeof ns_kinds / sizeof ns_kinds[0]; i++) {
+    fds[i] = -1;
+    if (!o->all && !(o->flags & ns_kinds[i].flag)) continue;
+    snprintf(path, sizeof path, "/proc/%d/ns/%s", o->target, ns_kinds[i].name);
+    snprintf(self, sizeof self, "/proc/self/ns/%s", ns_kinds[i].name);
+    /* setns into the user namespace we are already in fails with EINVAL; the others are
+     * no-ops, so skip every namespace we already share. */
+    if (same_ns(path, self)) continue;
+    fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+    if (fds[i] < 0) die("open %s", path);
+  }
+  if (o->all || (o->flags & CLONE_NEWNS)) {
+    snprintf(path, sizeof path, "/proc/%d/root", o->target);
+    rootfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) die("open %s", path);
+  }
+  for (i = 0; i < sizeof ns_kinds / sizeof ns_kinds[0]; i++) {
+    if (fds[i] < 0) continue;
+    if (setns(fds[i], ns_kinds[i].flag) < 0) die("setns %s of pid %d", ns_kinds[i].name, o->target);
+    close(fds[i]);
+  }
+  if (rootfd >= 0) {
+    /* Like nsenter -r: take the target's root, which after its pivot_root is its rootfs. */
+    if (fchdir(rootfd) < 0 || chroot(".") < 0 || chdir("/") < 0) die("enter root of pid %d", o->target);
+    close(rootfd);
+  }
+  /* setns(CLONE_NEWPID) only decides where our children are born, so fork once. */
+  child_pid = fork();
+  if (child_pid < 0) die("fork");
+  if (child_pid == 0) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+    if (o->pid_fd >= 0) close(o->pid_fd);
+    execvp(o->argv[0], o->argv);
+    die("exec %s", o->argv[0]);
+  }
+  forward_termination();
+  report_pid(o, child_pid);
+  return wait_and_forward(child_pid);
+}
+
+static int parse_flag(const char *arg) {
+  if (!strcmp(arg, "-U")) return CLONE_NEWUSER;
+  if (!strcmp(arg, "-m")) return CLONE_NEWNS;
+  if (!strcmp(arg, "-p")) return CLONE_NEWPID;
+  if (!strcmp(arg, "-u")) return CLONE_NEWUTS;
+  if (!strcmp(arg, "-i")) return CLONE_NEWIPC;
+  if (!strcmp(arg, "-n")) return CLONE_NEWNET;
+  if (!strcmp(arg, "-C")) return CLONE_NEWCGROUP;
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  struct opts o = {.pid_fd = -1};
+  pid_t parent = getppid();
+  int i, flag;
+
+  /* Die with whoever started us (Node), so a killed nslab never leaves a sandbox behind. The
+   * getppid check closes the race where the parent died before prctl took effect. */
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
+  if (getppid() != parent) _exit(HELPER_FAILED);
+
+  if (argc < 2) die("usage: nslab-helper run|join [options] -- program [args]");
+  for (i = 2; i < argc; i++) {
+    if (!strcmp(argv[i], "--")) { o.argv = &argv[i + 1]; break; }
+    if ((flag = parse_flag(argv[i]))) o.flags |= flag;
+    else if (!strcmp(argv[i], "--all")) o.all = 1;
+    else if (!strcmp(argv[i], "--target") && i + 1 < argc) o.target = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--pid-fd") && i + 1 < argc) o.pid_fd = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--hostname") && i + 1 < argc) o.hostname = argv[++i];
+    else if (!strcmp(argv[i], "--rootfs") && i + 1 < argc) o.rootfs = argv[++i];
+    else { errno = 0; die("unknown option %s", argv[i]); }
+  }
+  errno = 0;
+  if (!o.argv || !o.argv[0]) die("no program given after --");
+  if (o.hostname && !(o.flags & CLONE_NEWUTS)) die("--hostname needs a new UTS namespace (-u)");
+  if (o.rootfs && !(o.flags & CLONE_NEWNS)) die("--rootfs needs a new mount namespace (-m)");
+  if (!strcmp(argv[1], "run")) return cmd_run(&o);
+  if (!strcmp(argv[1], "join")) {
+    if (o.target <= 0) die("join needs --target PID");
+    return cmd_join(&o);
+  }
+  die("unknown command %s (expected run or join)", argv[1]);
+  return HELPER_FAILED;
+}

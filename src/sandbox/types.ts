@@ -1,0 +1,118 @@
+// The sandbox contract: what the host asks for, what runs inside, what comes back.
+// Everything that crosses the host/sandbox boundary is structured-clone data (BigInt allowed),
+// sent over Node's IPC channel in 'advanced' serialization, never parsed from stdout.
+
+export type NsKind = 'user' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
+export const NS_KINDS: readonly NsKind[] = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];
+
+export interface SandboxOptions {
+  /** Namespaces to create. 'user' is added when the caller is not root, since nothing else is
+   * possible unprivileged; as root it is created only when asked for. */
+  namespaces: NsKind[];
+  /** A root filesystem to pivot_root into (needs 'mnt'): bound onto itself, /proc mounted
+   * (with 'pid'), /tmp a tmpfs, the old root detached. */
+  rootfs?: string;
+  /** false: hand the rootfs path to the experiment without pivoting (it chroots or pivots
+   * itself, traced, as the chroot and pivot_root lessons do). Default true. */
+  pivot?: boolean;
+  /** Set inside a new UTS namespace (needs 'uts'). */
+  hostname?: string;
+  /** Kill the sandbox after this long; default 15000 ms. */
+  timeoutMs?: number;
+  /** Extra environment for the program inside. */
+  env?: Record<string, string>;
+}
+
+/** Where to find the function to run inside: a module and the property path to it, e.g.
+ * ['default', 'experiments', 2, 'run'] for a lesson module's third experiment. */
+export interface ExperimentRef {
+  module: string; // absolute path or file: URL
+  path: (string | number)[];
+  /** Passed as the second argument: lets the self-test run an experiment with a wrong setup. */
+  args?: unknown;
+}
+
+/** The outside view of one process, read by the host from /proc/PID while the sandbox waits. */
+export interface OutsideView {
+  /** PID as the host sees it. */
+  pid: number;
+  /** Namespace links of that process and of the host process, as 'mnt:[4026531840]'. */
+  ns: Record<string, string>;
+  hostNs: Record<string, string>;
+  /** (dev, inode) of /proc/PID/root and of the host's own '/'. */
+  root: { dev: number; ino: number };
+  hostRoot: { dev: number; ino: number };
+  /** readlink(/proc/PID/root) from the host: '/' or where a chroot put it. */
+  rootLink: string;
+  /** Raw text of /proc/PID/status and /proc/PID/mountinfo as the host reads them. */
+  status: string;
+  mountinfo: string;
+}
+
+/** Sent by the sandbox when the experiment calls ctx.outside(label, pids). */
+export interface CheckpointRequest {
+  label: string;
+  /** PIDs as seen inside; the host maps them through NSpid. Empty = the sandbox's PID 1. */
+  pids: number[];
+}
+
+/** Host-side hook run at a checkpoint; what it returns is handed back to the experiment. */
+export type OutsideHook = (label: string, views: OutsideView[], sandboxPid: number) => unknown | Promise<unknown>;
+
+export interface SandboxResult<O = unknown> {
+  status: 'ok' | 'error' | 'timeout' | 'skip';
+  observations: O | undefined;
+  /** strace-like lines of every syscall made through src/sys inside, in order. */
+  trace: string[];
+  /** Views the host took at checkpoints, by label. */
+  outside: Record<string, OutsideView[]>;
+  /** Why it failed or was skipped, in one sentence. */
+  reason?: string;
+  exitCode: number | null;
+  signal: string | null;
+  stderr: string;
+  /** Host PID of the sandbox's first process. */
+  pid: number;
+  durationMs: number;
+}
+
+/** A child started inside the sandbox that outlives the call that started it (a decoy, a
+ * server); killed when the experiment ends if it is still running. */
+export interface BackgroundProcess {
+  pid: number;
+  kill(signal?: NodeJS.Signals | number): void;
+  /** Resolves when it exits. */
+  exited: Promise<{ code: number | null; signal: string | null }>;
+}
+
+export interface SpawnResult {
+  code: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** What an experiment function receives inside the sandbox. The syscall layer and the /proc
+ * readers are passed in rather than imported, so a lesson module needs no runtime imports. */
+export interface SandboxContext {
+  sys: typeof import('../sys/index.js');
+  proc: typeof import('../proc/index.js');
+  /** The rootfs path as the host gave it (before any pivot), if any. */
+  rootfs: string | undefined;
+  /** True when the engine already pivoted into the rootfs before calling the experiment. */
+  pivoted: boolean;
+  /** Path of the native helper, for nested sandboxes made from inside (before a pivot). */
+  helper: string;
+  /** Ask the host to look at us (and the given inside PIDs) from outside; waits for it. */
+  outside(label: string, pids?: number[]): Promise<{ views: OutsideView[]; hook: unknown }>;
+  /** Run a program to completion inside the sandbox. */
+  spawn(file: string, args?: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnResult>;
+  /** Start a program that keeps running (a decoy to signal, a server to find). */
+  background(file: string, args?: string[], opts?: { env?: Record<string, string> }): BackgroundProcess;
+  /** Add a comment line to the trace the learner sees. */
+  note(text: string): void;
+  /** Stop here: this experiment cannot run in this environment, for this reason. */
+  skip(reason: string): never;
+}
+
+export type Experiment<O = unknown, A = unknown> = (ctx: SandboxContext, args: A | undefined) => O | Promise<O>;
