@@ -1,0 +1,209 @@
+// Pictures drawn from observed state, never from a fixed drawing: the engine hands in what
+// the experiment observed and the lesson only says which data to use (Diagram in types.ts).
+import type { Diagram } from '../lessons/types.js';
+import { padEnd, style, visibleWidth, type RenderOptions, type Style } from './color.js';
+
+export function renderDiagram(diagram: Diagram, obs: unknown, opts: RenderOptions = {}): string {
+  const s = style(opts);
+  const title = diagram.title ?? DEFAULT_TITLE[diagram.kind];
+  let body: string[];
+  try {
+    switch (diagram.kind) {
+      case 'ns-tree':
+        body = nsTree(diagram.from(obs), s);
+        break;
+      case 'mount-peers':
+        body = mountPeers(diagram.from(obs), s);
+        break;
+      case 'process-tree':
+        body = processTree(diagram.from(obs), s);
+        break;
+      default:
+        body = [s.dim(`(unknown diagram kind '${(diagram as { kind: string }).kind}')`)];
+    }
+  } catch (err) {
+    body = [s.dim(`(diagram unavailable: ${(err as Error)?.message ?? String(err)})`)];
+  }
+  return [s.bold(title), ...body].join('\n') + '\n';
+}
+
+const DEFAULT_TITLE: Record<Diagram['kind'], string> = {
+  'ns-tree': 'Namespaces',
+  'mount-peers': 'Mount propagation',
+  'process-tree': 'Processes',
+};
+
+// ---------------------------------------------------------------- namespaces side by side
+
+const NS_ORDER = ['user', 'mnt', 'pid', 'pid_for_children', 'uts', 'ipc', 'net', 'cgroup', 'time', 'time_for_children'];
+
+/** 'mnt:[4026531841]' -> '4026531841'; anything else is shown as given. */
+export function nsInode(link: string | undefined): string | undefined {
+  if (link === undefined) return undefined;
+  const m = /^[a-z_]+:\[(\d+)\]$/.exec(link);
+  return m ? m[1] : link;
+}
+
+function nsTree(entries: { label: string; ns: Record<string, string> }[], s: Style): string[] {
+  if (entries.length === 0) return [s.dim('  (no namespaces observed)')];
+  const kinds = [...new Set(entries.flatMap((e) => Object.keys(e.ns)))].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const base = entries[0];
+  const mark = s.unicode ? '◆' : '*';
+  const kindW = Math.max('namespace'.length, ...kinds.map((k) => k.length));
+  const colW = entries.map((e) => Math.max(visibleWidth(e.label), ...kinds.map((k) => (nsInode(e.ns[k]) ?? '-').length + 2)));
+  const lines: string[] = [];
+  lines.push('  ' + [padEnd(s.bold('namespace'), kindW), ...entries.map((e, i) => padEnd(s.bold(e.label), colW[i]))].join('   ').trimEnd());
+  let anyDiff = false;
+  for (const k of kinds) {
+    const cells = entries.map((e, i) => {
+      const v = nsInode(e.ns[k]);
+      if (v === undefined) return padEnd(s.dim('-'), colW[i]);
+      // Compared by the whole link: same link = same namespace (the kernel's (dev, ino)).
+      const differs = i > 0 && e.ns[k] !== base.ns[k];
+      if (differs) anyDiff = true;
+      return padEnd(differs ? s.yellow(s.bold(`${v} ${mark}`)) : v, colW[i]);
+    });
+    lines.push('  ' + [padEnd(k, kindW), ...cells].join('   ').trimEnd());
+  }
+  lines.push(
+    s.dim(
+      anyDiff
+        ? `  ${mark} differs from ${base.label}: a namespace of its own; the others are shared with ${base.label}`
+        : `  every namespace is shared with ${base.label}`,
+    ),
+  );
+  return lines;
+}
+
+function rank(kind: string): number {
+  const i = NS_ORDER.indexOf(kind);
+  return i < 0 ? NS_ORDER.length : i;
+}
+
+// ---------------------------------------------------------------- mount peer groups
+
+export interface PeerMount {
+  id: number;
+  mountPoint: string;
+  shared?: number;
+  master?: number;
+  unbindable: boolean;
+  fsType: string;
+  raw: string;
+}
+
+/** Just the fields the picture needs, from mountinfo text (see proc(5)): optional fields sit
+ * between the mount options and the ' - ' separator; paths escape space as \040. */
+export function parsePeerMounts(text: string): PeerMount[] {
+  const out: PeerMount[] = [];
+  for (const raw of text.split('\n')) {
+    if (!raw.trim()) continue;
+    const f = raw.trim().split(' ');
+    const dash = f.indexOf('-', 6);
+    if (f.length < 7 || dash < 0) continue;
+    const m: PeerMount = { id: Number(f[0]), mountPoint: unescapeOctal(f[4]), unbindable: false, fsType: f[dash + 1] ?? '', raw };
+    for (const opt of f.slice(6, dash)) {
+      const [k, v] = opt.split(':');
+      if (k === 'shared') m.shared = Number(v);
+      else if (k === 'master') m.master = Number(v);
+      else if (k === 'unbindable') m.unbindable = true;
+    }
+    out.push(m);
+  }
+  return out;
+}
+
+function unescapeOctal(s: string): string {
+  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+}
+
+function underFilter(mountPoint: string, filter: string | undefined): boolean {
+  if (!filter || filter === '/') return true;
+  const f = filter.replace(/\/+$/, '');
+  return mountPoint === f || mountPoint.startsWith(f + '/');
+}
+
+type Member = { label: string; m: PeerMount };
+
+function mountPeers(views: { label: string; mountinfo: string; filter?: string }[], s: Style): string[] {
+  const members: Member[] = views.flatMap((v) => parsePeerMounts(v.mountinfo).filter((m) => underFilter(m.mountPoint, v.filter)).map((m) => ({ label: v.label, m })));
+  if (members.length === 0) return [s.dim('  (no mounts under the chosen path)')];
+  const labelW = Math.max(...members.map((x) => visibleWidth(x.label)));
+  const mpW = Math.min(40, Math.max(...members.map((x) => visibleWidth(x.m.mountPoint))));
+  const describe = (x: Member) => `${padEnd(x.label, labelW)}  ${padEnd(x.m.mountPoint, mpW)}  ${s.dim(`mount ${x.m.id}, ${x.m.fsType}`)}`;
+
+  const groups = new Map<number, { peers: Member[]; slaves: Member[] }>();
+  const group = (n: number) => groups.get(n) ?? groups.set(n, { peers: [], slaves: [] }).get(n)!;
+  const isolated: Member[] = [];
+  for (const x of members) {
+    if (x.m.shared !== undefined) group(x.m.shared).peers.push(x);
+    if (x.m.master !== undefined) group(x.m.master).slaves.push(x);
+    if (x.m.shared === undefined && x.m.master === undefined) isolated.push(x);
+  }
+  const lines: string[] = [];
+  const { both, arrow, vert, elbow, tee } = s.sym;
+  for (const [n, g] of [...groups].sort((a, b) => a[0] - b[0])) {
+    if (g.peers.length) {
+      lines.push(`  ${s.cyan(s.bold(`peer group ${n}`))} ${s.dim(`shared:${n}: a mount or unmount under any of these happens under all of them`)}`);
+      for (const p of g.peers) lines.push(`    ${s.cyan(both)} ${describe(p)}`);
+    } else {
+      lines.push(`  ${s.cyan(s.bold(`peer group ${n}`))} ${s.dim('(its members are not in this view)')}`);
+    }
+    if (g.slaves.length) {
+      lines.push(`     ${s.magenta(vert)} ${s.dim(`events flow one way: from group ${n} to its slaves, never back`)}`);
+      g.slaves.forEach((x, i) => {
+        const also = x.m.shared !== undefined ? s.dim(` (also peer group ${x.m.shared})`) : '';
+        lines.push(`     ${s.magenta(i === g.slaves.length - 1 ? elbow : tee)}${s.magenta(arrow)} ${describe(x)}  ${s.magenta(`slave, master:${n}`)}${also}`);
+      });
+    }
+  }
+  if (isolated.length) {
+    lines.push(`  ${s.bold('private')} ${s.dim('no propagation: mounts here stay here, and none arrive')}`);
+    for (const x of isolated) lines.push(`    ${s.dim(s.unicode ? '·' : '.')}   ${describe(x)}${x.m.unbindable ? s.dim('  unbindable') : ''}`);
+  }
+  return lines;
+}
+
+// ---------------------------------------------------------------- process tree
+
+function processTree(procs: { pid: number; ppid: number; nspid: number[]; name: string }[], s: Style): string[] {
+  if (procs.length === 0) return [s.dim('  (no processes observed)')];
+  const byPid = new Map(procs.map((p) => [p.pid, p]));
+  const children = new Map<number, typeof procs>();
+  const roots: typeof procs = [];
+  for (const p of procs) {
+    if (p.ppid !== p.pid && byPid.has(p.ppid)) (children.get(p.ppid) ?? children.set(p.ppid, []).get(p.ppid)!).push(p);
+    else roots.push(p);
+  }
+  for (const list of children.values()) list.sort((a, b) => a.pid - b.pid);
+  roots.sort((a, b) => a.pid - b.pid);
+  const nameW = Math.min(24, Math.max(...procs.map((p) => visibleWidth(p.name))));
+  const depthOf = (p: (typeof procs)[number], seen = new Set<number>()): number => {
+    const parent = byPid.get(p.ppid);
+    if (!parent || parent === p || seen.has(p.pid)) return 0;
+    seen.add(p.pid);
+    return 1 + depthOf(parent, seen);
+  };
+  const maxDepth = Math.max(...procs.map((p) => depthOf(p)));
+  const col = nameW + 3 * maxDepth;
+  const lines: string[] = [];
+  const pids = (p: (typeof procs)[number]) => {
+    const host = `${s.dim('host')} ${s.bold(String(p.pid))}`;
+    // NSpid lists the PID in each namespace from the outermost; past the first is inside.
+    const inner = p.nspid.length > 1 ? p.nspid.slice(1) : [];
+    return inner.length ? `${host}  ${s.dim('inside')} ${s.green(s.bold(inner.join(' / ')))}` : host;
+  };
+  const visit = (p: (typeof procs)[number], prefix: string, last: boolean, top: boolean, seen: Set<number>) => {
+    if (seen.has(p.pid)) return;
+    seen.add(p.pid);
+    const branch = top ? '' : last ? s.sym.elbow + ' ' : s.sym.tee + ' ';
+    const head = `${prefix}${branch}${p.name}`;
+    lines.push(`  ${padEnd(head, col)}  ${pids(p)}`);
+    const kids = children.get(p.pid) ?? [];
+    const nextPrefix = top ? '' : prefix + (last ? '   ' : s.sym.vert + '  ');
+    kids.forEach((k, i) => visit(k, nextPrefix, i === kids.length - 1, false, seen));
+  };
+  const seen = new Set<number>();
+  for (const r of roots) visit(r, '', true, true, seen);
+  return lines;
+}

@@ -1,0 +1,5 @@
+// marked-terminal ships no types; this is the part nslab uses.
+declare module 'marked-terminal' {
+  import type { MarkedExtension } from 'marked';
+  export function markedTerminal(options?: Record<string, unknown>, highlightOptions?: Record<string, unknown>): MarkedExtension;
+}
