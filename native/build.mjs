@@ -19,7 +19,12 @@ if (!upToDate) {
     );
     process.exit(1);
   }
-  const result = spawnSync(compiler, ['-O2', '-Wall', '-Wextra', '-Werror', '-o', output, source], { stdio: 'inherit' });
+  const flags = ['-O2', '-Wall', '-Wextra', '-Werror', '-o', output, source];
+  // Static first: a static helper still runs after a sandbox has pivoted into a busybox rootfs
+  // that has no glibc, so experiments can start nested namespaces and reaped decoys there.
+  // Without libc.a (no libc6-dev/glibc-static) a dynamic helper does everything else.
+  let result = spawnSync(compiler, ['-static', ...flags], { stdio: 'ignore' });
+  if (result.status !== 0) result = spawnSync(compiler, flags, { stdio: 'inherit' });
   if (result.status !== 0) {
     console.error(`nslab: building native/nslab-helper with ${compiler} failed (see the compiler output above).`);
     process.exit(1);

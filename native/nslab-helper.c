@@ -68,6 +68,21 @@ static void write_file(const char *path, const char *text) {
   close(fd);
 }
 
+/* An unprivileged sandbox cannot mknod, so, like bubblewrap's --dev, bind the host's harmless
+ * character devices onto the empty files the rootfs builder left in dev/. Relative paths:
+ * the caller has already fchdir'd into the new root. */
+static void bind_devices(void) {
+  static const char *devices[] = {"null", "zero", "random", "urandom", "tty"};
+  char host[32], inside[32];
+  size_t i;
+  for (i = 0; i < sizeof devices / sizeof devices[0]; i++) {
+    snprintf(host, sizeof host, "/dev/%s", devices[i]);
+    snprintf(inside, sizeof inside, "dev/%s", devices[i]);
+    if (access(inside, F_OK) < 0 || access(host, F_OK) < 0) continue; /* not every rootfs wants it */
+    if (mount(host, inside, NULL, MS_BIND, NULL) < 0) die("bind %s", host);
+  }
+}
+
 /* runc's sequence (libcontainer/rootfs_linux.go pivotRoot): pivot_root(".", ".") stacks the
  * old root on top of the new one, so no put_old directory is needed inside the rootfs. */
 static void enter_rootfs(const char *rootfs, int new_pid_ns) {
@@ -86,6 +101,7 @@ static void enter_rootfs(const char *rootfs, int new_pid_ns) {
   if (new_pid_ns && mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
     die("mount proc");
   if (mount("tmpfs", "tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0) die("mount tmpfs on tmp");
+  bind_devices();
   if (syscall(SYS_pivot_root, ".", ".") < 0) die("pivot_root %s", rootfs);
   /* The old root now sits on top of "."; make it a slave of nothing before detaching so the
    * unmount cannot propagate anywhere. */

@@ -107,8 +107,9 @@ export interface SandboxContext {
   outside(label: string, pids?: number[]): Promise<{ views: OutsideView[]; hook: unknown }>;
   /** Run a program to completion inside the sandbox. */
   spawn(file: string, args?: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnResult>;
-  /** Start a program that keeps running (a decoy to signal, a server to find). */
-  background(file: string, args?: string[], opts?: { env?: Record<string, string> }): BackgroundProcess;
+  /** Start a program that keeps running (a decoy to signal, a server to find); resolves once
+   * its PID is known. It dies with the sandbox even without a PID namespace. */
+  background(file: string, args?: string[], opts?: { env?: Record<string, string> }): Promise<BackgroundProcess>;
   /** Add a comment line to the trace the learner sees. */
   note(text: string): void;
   /** Stop here: this experiment cannot run in this environment, for this reason. */

@@ -1,0 +1,139 @@
+// The SandboxContext handed to an experiment inside the sandbox.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type * as Sys from '../sys/index.js';
+import type * as Proc from '../proc/index.js';
+import type { BackgroundProcess, OutsideView, SandboxContext, SpawnResult } from './types.js';
+import type { ToHost } from './protocol.js';
+
+/** Thrown by ctx.skip(); the entry turns it into a 'skip' result. */
+export class SkipSignal extends Error {
+  override name = 'SkipSignal';
+}
+
+interface ContextDeps {
+  sys: typeof Sys;
+  proc: typeof Proc;
+  rootfs: string | undefined;
+  helper: string;
+  send(msg: ToHost): void;
+  /** Resolvers for outstanding checkpoints, keyed by id; the entry's message handler calls them. */
+  pending: Map<number, (reply: { views: OutsideView[]; hook: unknown; error?: string }) => void>;
+}
+
+export interface ManagedContext extends SandboxContext {
+  /** Kill and reap every background process still running. */
+  cleanup(): Promise<void>;
+  setPivoted(helperInside: string | undefined): void;
+}
+
+export function makeContext(deps: ContextDeps): ManagedContext {
+  const { sys } = deps;
+  const running = new Set<BackgroundProcess>();
+  let nextId = 1;
+  let helper = deps.helper;
+
+  const ctx: ManagedContext = {
+    sys: deps.sys,
+    proc: deps.proc,
+    rootfs: deps.rootfs,
+    pivoted: false,
+    get helper() {
+      return helper;
+    },
+
+    outside(label, pids = []) {
+      const id = nextId++;
+      sys.trace.note(`checkpoint "${label}": the host looks at this sandbox from outside`);
+      return new Promise((resolve, reject) => {
+        deps.pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply)));
+        deps.send({ type: 'checkpoint', id, label, pids });
+      });
+    },
+
+    spawn(file, args = [], opts = {}) {
+      return new Promise<SpawnResult>((resolve) => {
+        const child = spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
+        child.on('error', (err) => {
+          clearTimeout(timer);
+          resolve({ code: null, signal: null, stdout, stderr: stderr + String(err.message) });
+        });
+        child.on('close', (code, signal) => {
+          clearTimeout(timer);
+          resolve({ code, signal, stdout, stderr });
+        });
+        child.stdin.end(opts.input ?? '');
+      });
+    },
+
+    async background(file, args = [], opts = {}) {
+      // Through the helper (no new namespaces): it sets PR_SET_PDEATHSIG, so the process dies
+      // with this sandbox even when there is no PID namespace to take it down.
+      const useHelper = existsSync(helper);
+      const child = useHelper
+        ? spawn(helper, ['run', '--pid-fd', '3', '--', file, ...args], {
+            env: { ...process.env, ...opts.env },
+            stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
+          })
+        : spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: 'ignore' });
+      const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+        child.on('close', (code, signal) => resolve({ code, signal }));
+        child.on('error', () => resolve({ code: null, signal: null }));
+      });
+      const bg: BackgroundProcess = {
+        pid: useHelper ? -1 : (child.pid ?? -1),
+        kill(signal = 'SIGKILL') {
+          if (bg.pid > 0) {
+            try {
+              process.kill(bg.pid, signal);
+            } catch {
+              /* already gone */
+            }
+          }
+        },
+        exited,
+      };
+      running.add(bg);
+      void exited.then(() => running.delete(bg));
+      if (useHelper) {
+        await new Promise<void>((resolve) => {
+          let text = '';
+          const pipe = child.stdio[3] as NodeJS.ReadableStream;
+          pipe.setEncoding('utf8');
+          pipe.on('data', (d: string) => (text += d));
+          pipe.on('end', () => {
+            bg.pid = Number.parseInt(text, 10) || -1;
+            resolve();
+          });
+        });
+      }
+      return bg;
+    },
+
+    note(text) {
+      sys.trace.note(text);
+    },
+
+    skip(reason): never {
+      throw new SkipSignal(reason);
+    },
+
+    setPivoted(helperInside) {
+      ctx.pivoted = true;
+      if (helperInside) helper = helperInside;
+    },
+
+    async cleanup() {
+      for (const bg of running) {
+        bg.kill('SIGKILL');
+      }
+      await Promise.all([...running].map((bg) => bg.exited));
+    },
+  };
+  return ctx;
+}

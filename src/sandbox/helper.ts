@@ -1,0 +1,74 @@
+// Locating and invoking native/nslab-helper, the single-threaded process that creates
+// namespaces before Node starts (see the comment at the top of native/nslab-helper.c).
+import { accessSync, constants } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { NsKind, SandboxOptions } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** True when running from the TypeScript sources (tests) rather than the compiled dist/. */
+export const fromSource = import.meta.url.endsWith('.ts');
+/** The package root: src/sandbox -> root, or dist/src/sandbox -> root. */
+export const packageRoot = fromSource ? join(here, '..', '..') : join(here, '..', '..', '..');
+
+export class HelperMissingError extends Error {
+  override name = 'HelperMissingError';
+}
+
+export function helperPath(): string {
+  const path = join(packageRoot, 'native', 'nslab-helper');
+  try {
+    accessSync(path, constants.X_OK);
+  } catch {
+    throw new HelperMissingError(
+      `The namespace helper ${path} is not built; run \`npm install\` (or \`npm run build\`) in ${packageRoot}, which compiles it with the system C compiler.`,
+    );
+  }
+  return path;
+}
+
+const FLAGS: Record<NsKind, string> = { user: '-U', mnt: '-m', pid: '-p', uts: '-u', ipc: '-i', net: '-n', cgroup: '-C' };
+
+export const isRoot = (): boolean => process.geteuid?.() === 0;
+
+/** Which namespaces a sandbox really gets: unprivileged, nothing works without a user
+ * namespace, so it is always added; as root it is made only when asked for. */
+export function effectiveNamespaces(requested: NsKind[]): NsKind[] {
+  const set = new Set(requested);
+  if (!isRoot()) set.add('user');
+  return [...set];
+}
+
+/** Arguments for `nslab-helper run`, up to and including the '--'. */
+export function runArgs(opts: Pick<SandboxOptions, 'namespaces' | 'hostname'> & { rootfs?: string }, pidFd?: number): string[] {
+  const args = ['run', ...effectiveNamespaces(opts.namespaces).map((ns) => FLAGS[ns])];
+  if (opts.hostname !== undefined) args.push('--hostname', opts.hostname);
+  if (opts.rootfs !== undefined) args.push('--rootfs', opts.rootfs);
+  if (pidFd !== undefined) args.push('--pid-fd', String(pidFd));
+  args.push('--');
+  return args;
+}
+
+/** Arguments for `nslab-helper join`: every namespace of the target, or the given kinds. */
+export function joinArgs(target: number, kinds?: NsKind[], pidFd?: number): string[] {
+  const args = ['join', '--target', String(target), ...(kinds ? kinds.map((k) => FLAGS[k]) : ['--all'])];
+  if (pidFd !== undefined) args.push('--pid-fd', String(pidFd));
+  args.push('--');
+  return args;
+}
+
+/** Can this user create a user namespace and map itself? Tried for real, since sysctls
+ * (Debian's unprivileged_userns_clone, Ubuntu's AppArmor restriction) only hint at it. */
+export function probeUserns(): { ok: boolean; reason?: string } {
+  let helper: string;
+  try {
+    helper = helperPath();
+  } catch (err) {
+    return { ok: false, reason: (err as Error).message };
+  }
+  const r = spawnSync(helper, ['run', '-U', '-m', '--', '/bin/true'], { encoding: 'utf8', timeout: 5000 });
+  if (r.status === 0) return { ok: true };
+  const said = (r.stderr || '').trim().split('\n').pop() || `exit status ${r.status ?? r.signal}`;
+  return { ok: false, reason: said.replace(/^nslab-helper: /, '') };
+}

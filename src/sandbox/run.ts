@@ -1,0 +1,141 @@
+// Running one experiment in a fresh sandbox and collecting what it observed.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { effectiveNamespaces, fromSource, helperPath, runArgs } from './helper.js';
+import { hostPidsOf, outsideView } from './outside.js';
+import type { ToHost, ToSandbox } from './protocol.js';
+import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxResult } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const DEFAULT_TIMEOUT_MS = 15_000;
+
+/** How to start Node inside: the compiled entry, or the TypeScript one through tsx in tests. */
+export function nodeCommand(script: 'entry'): string[] {
+  if (!fromSource) return [process.execPath, join(here, `${script}.js`)];
+  // Resolved here, not by bare name: the sandbox's cwd may not see this package's node_modules.
+  return [process.execPath, '--import', import.meta.resolve('tsx'), join(here, `${script}.ts`)];
+}
+
+/** The sandbox's PID as the host sees it, written by the helper to the extra pipe. */
+export function readPidPipe(child: ChildProcess, fd: number): Promise<number> {
+  return new Promise((resolve) => {
+    let text = '';
+    const pipe = child.stdio[fd] as NodeJS.ReadableStream | null;
+    if (!pipe) return resolve(-1);
+    pipe.setEncoding('utf8');
+    pipe.on('data', (d: string) => (text += d));
+    pipe.on('end', () => resolve(Number.parseInt(text, 10) || -1));
+    pipe.on('error', () => resolve(-1));
+  });
+}
+
+/** The helper's own complaint (one line, "nslab-helper: ...") if it failed before exec. */
+export function helperComplaint(stderr: string): string | undefined {
+  const line = stderr.split('\n').find((l) => l.startsWith('nslab-helper: '));
+  return line?.slice('nslab-helper: '.length);
+}
+
+export async function runExperiment<O = unknown>(
+  ref: ExperimentRef,
+  opts: SandboxOptions & { outside?: OutsideHook },
+): Promise<SandboxResult<O>> {
+  const started = Date.now();
+  const namespaces = effectiveNamespaces(opts.namespaces);
+  if (opts.rootfs && !namespaces.includes('mnt')) throw new Error('a rootfs needs a mount namespace (add "mnt")');
+  const helper = helperPath();
+  const [node, ...nodeArgs] = nodeCommand('entry');
+  const child = spawn(helper, [...runArgs({ namespaces, hostname: opts.hostname }, 4), node!, ...nodeArgs], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
+    serialization: 'advanced',
+    env: { ...process.env, ...opts.env },
+  });
+
+  const result: SandboxResult<O> = {
+    status: 'error',
+    observations: undefined,
+    trace: [],
+    outside: {},
+    exitCode: null,
+    signal: null,
+    stderr: '',
+    pid: -1,
+    durationMs: 0,
+  };
+  let stdout = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (result.stderr += d));
+  const pidKnown = readPidPipe(child, 4).then((pid) => (result.pid = pid));
+  let reply: ToHost | undefined;
+  let timedOut = false;
+
+  const timer = setTimeout(() => {
+    timedOut = true;
+    // SIGKILL to the helper: the sandbox's death signal takes the sandbox, and with it its
+    // PID namespace, down too.
+    child.kill('SIGKILL');
+  }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+
+  const toSandbox = (msg: ToSandbox): void => {
+    if (child.connected) child.send(msg);
+  };
+
+  child.on('message', (msg: ToHost) => {
+    if (msg.type !== 'checkpoint') {
+      reply = msg;
+      return;
+    }
+    void (async () => {
+      try {
+        await pidKnown;
+        const pids = msg.pids.length ? hostPidsOf(result.pid, msg.pids) : [result.pid];
+        const views: OutsideView[] = pids.map(outsideView);
+        (result.outside[msg.label] ??= []).push(...views);
+        const hook = opts.outside ? await opts.outside(msg.label, views, result.pid) : undefined;
+        toSandbox({ type: 'checkpoint-reply', id: msg.id, views, hook });
+      } catch (err) {
+        toSandbox({ type: 'checkpoint-reply', id: msg.id, views: [], hook: undefined, error: (err as Error).message });
+      }
+    })();
+  });
+
+  toSandbox({
+    type: 'start',
+    ref,
+    rootfs: opts.rootfs,
+    pivot: opts.pivot ?? true,
+    newPidNs: namespaces.includes('pid'),
+    helper,
+  });
+
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+    child.on('close', (c, s) => resolve([c, s]));
+  });
+  clearTimeout(timer);
+  await pidKnown;
+  result.exitCode = code;
+  result.signal = signal;
+  result.durationMs = Date.now() - started;
+  if (stdout) result.stderr = `${result.stderr}${result.stderr ? '\n' : ''}[stdout] ${stdout}`;
+
+  const rep = reply as ToHost | undefined;
+  if (timedOut) {
+    result.status = 'timeout';
+    result.reason = `the experiment did not finish within ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms and was killed`;
+  } else if (rep?.type === 'done') {
+    result.status = 'ok';
+    result.observations = rep.observations as O;
+  } else if (rep?.type === 'skip') {
+    result.status = 'skip';
+    result.reason = rep.reason;
+  } else if (rep?.type === 'error') {
+    result.reason = rep.message;
+    if (rep.stack) result.stderr += `\n${rep.stack}`;
+  } else {
+    result.reason =
+      helperComplaint(result.stderr) ??
+      `the sandbox exited (${code ?? signal}) without reporting: ${result.stderr.trim().split('\n').slice(-3).join(' / ') || 'no output'}`;
+  }
+  if (rep && rep.type !== 'checkpoint') result.trace = rep.trace;
+  return result;
+}

@@ -1,0 +1,89 @@
+// Each namespace kind, proven by the kernel: (dev, inode) of /proc/PID/ns/*, NSpid, hostname,
+// mountinfo and uid_map, seen from inside and from outside.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { runExperiment, isRoot, type NsKind } from '../../src/sandbox/index.js';
+
+const fixtures = join(import.meta.dirname, 'fixtures', 'experiments.ts');
+const ref = (name: string, args?: unknown) => ({ module: fixtures, path: [name], args });
+const KIND_FILE: Record<NsKind, string> = { user: 'user', mnt: 'mnt', pid: 'pid', uts: 'uts', ipc: 'ipc', net: 'net', cgroup: 'cgroup' };
+const hostNs = (kind: string) => statSync(`/proc/self/ns/${kind}`);
+
+type Look = {
+  ns: Record<string, { link: string; dev: number; ino: number }>;
+  nspid: number[];
+  uid: number[];
+  hostname: string;
+  uidMap: string;
+  setgroups: string;
+  mountPoints: string[];
+  pid: number;
+  outsidePid: number;
+};
+
+const isolation = suite('isolation');
+
+for (const kind of ['mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'user'] as NsKind[]) {
+  isolation(`a sandbox with a new ${kind} namespace differs from the host in ${kind} only`, async () => {
+    const r = await runExperiment<Look>(ref('look'), { namespaces: [kind] });
+    assert.is(r.status, 'ok', r.reason ?? r.stderr);
+    const obs = r.observations!;
+    const created = new Set<string>([KIND_FILE[kind]]);
+    if (!isRoot()) created.add('user'); // unprivileged: the user namespace comes with every sandbox
+    for (const k of ['mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup', 'user']) {
+      const host = hostNs(k);
+      const inside = obs.ns[k]!;
+      const same = inside.dev === host.dev && inside.ino === host.ino;
+      assert.is(same, !created.has(k), `${k}: inside ${inside.link}, host ${readlinkSync(`/proc/self/ns/${k}`)}`);
+    }
+    // The host's outside view of the same process agrees with the inside view.
+    const outside = r.outside['look']![0]!;
+    assert.is(outside.ns[KIND_FILE[kind]], obs.ns[KIND_FILE[kind]]!.link);
+    assert.is(outside.hostNs[KIND_FILE[kind]], readlinkSync(`/proc/self/ns/${KIND_FILE[kind]}`));
+  });
+}
+
+isolation('a new PID namespace: the experiment is PID 1 inside and has another PID outside', async () => {
+  const r = await runExperiment<Look>(ref('look'), { namespaces: ['pid'] });
+  assert.is(r.status, 'ok', r.reason);
+  const obs = r.observations!;
+  // /proc here is still the host's, so NSpid lists both numbers, outermost first.
+  assert.equal(obs.nspid, [r.pid, 1]);
+  assert.is.not(r.pid, 1);
+  assert.is(obs.outsidePid, r.pid);
+});
+
+isolation('a new UTS namespace gets its own hostname and leaves the host alone', async () => {
+  const before = hostname();
+  const r = await runExperiment<Look>(ref('look'), { namespaces: ['uts'], hostname: 'nslab-box' });
+  assert.is(r.status, 'ok', r.reason);
+  assert.is(r.observations!.hostname, 'nslab-box');
+  assert.is(hostname(), before);
+  assert.is(readFileSync('/proc/sys/kernel/hostname', 'utf8').trim(), before);
+});
+
+isolation('a user namespace maps ids: a range as root, a single id unprivileged', async () => {
+  const r = await runExperiment<Look>(ref('look'), { namespaces: ['user'] });
+  assert.is(r.status, 'ok', r.reason);
+  const fields = r.observations!.uidMap.trim().split(/\s+/).map(Number);
+  assert.is(r.observations!.uid[0], 0, 'root inside');
+  if (isRoot()) {
+    assert.equal(fields, [0, 0, 65536]);
+  } else {
+    assert.equal(fields, [0, process.getuid!(), 1]);
+    assert.is(r.observations!.setgroups, 'deny');
+  }
+});
+
+isolation('a mount namespace starts from a private copy of the host mounts', async () => {
+  const r = await runExperiment<Look>(ref('look'), { namespaces: ['mnt'] });
+  assert.is(r.status, 'ok', r.reason);
+  const hostPoints = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[4]);
+  // The copy lists mounts in tree order, not the host's order: compare as sets.
+  assert.equal([...r.observations!.mountPoints].sort(), hostPoints.sort());
+});
+
+isolation.run();

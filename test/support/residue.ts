@@ -1,0 +1,144 @@
+// A snapshot of what nslab could leave behind on the host: mount points, hostname, processes
+// started from this checkout or named nslab, cgroups named nslab, nslab temp files. Taken
+// before and after a run; any difference is a leak.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export interface HostSnapshot {
+  mounts: string[];
+  hostname: string;
+  processes: string[];
+  cgroups: string[];
+  tempFiles: string[];
+}
+
+const checkout = resolve(import.meta.dirname, '..');
+
+function mountPoints(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.split(' ')[4]!)
+    .sort();
+}
+
+function statFields(pid: number | 'self'): string[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** The processes a snapshot watches. 'session': everything in this test's session (the test
+ * runner starts each test file in a session of its own, and an orphan keeps its session when
+ * it is re-parented), so concurrent test files don't see each other. 'host': every process
+ * whose command line names nslab or this checkout. The caller and its ancestors are excluded. */
+function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
+  const mySession = statFields('self')[3];
+  const out: string[] = [];
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid) || exclude.has(pid)) continue;
+    let cmd = '';
+    let session = '';
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
+      session = statFields(pid)[3]!;
+    } catch {
+      continue; // exited meanwhile
+    }
+    const watched = scope === 'session' ? session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
+    if (watched) out.push(`${pid} ${cmd}`);
+  }
+  return out.sort();
+}
+
+function ancestry(): Set<number> {
+  const set = new Set<number>();
+  let pid = process.pid;
+  while (pid > 1 && !set.has(pid)) {
+    set.add(pid);
+    try {
+      pid = Number(statFields(pid)[1]);
+    } catch {
+      break;
+    }
+  }
+  return set;
+}
+
+function nslabCgroups(): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number): void => {
+    if (depth > 4) return;
+    let entries: string[] = [];
+    try {
+      entries = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = join(dir, e);
+      try {
+        if (!statSync(p).isDirectory()) continue;
+      } catch {
+        continue;
+      }
+      if (e.includes('nslab')) found.push(p);
+      walk(p, depth + 1);
+    }
+  };
+  walk('/sys/fs/cgroup', 0);
+  return found.sort();
+}
+
+function nslabTempFiles(): string[] {
+  try {
+    return readdirSync(tmpdir())
+      .filter((e) => e.startsWith('nslab'))
+      .map((e) => join(tmpdir(), e))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export type Scope = 'session' | 'host';
+
+/** 'session' for a single test (temp files are left to the whole-run snapshot, since test
+ * files running side by side make and remove their own); 'host' for the whole run. */
+export function snapshotHost(scope: Scope = 'session'): HostSnapshot {
+  return {
+    mounts: mountPoints(),
+    hostname: hostname(),
+    processes: watchedProcesses(scope, ancestry()),
+    cgroups: nslabCgroups(),
+    tempFiles: scope === 'host' ? nslabTempFiles() : [],
+  };
+}
+
+/** Differences as readable lines; empty when the host looks the same. */
+export function diffHost(before: HostSnapshot, after: HostSnapshot): string[] {
+  const out: string[] = [];
+  const list = (what: string, a: string[], b: string[]): void => {
+    for (const x of b) if (!a.includes(x)) out.push(`${what} appeared: ${x}`);
+    for (const x of a) if (!b.includes(x)) out.push(`${what} disappeared: ${x}`);
+  };
+  list('mount', before.mounts, after.mounts);
+  list('process', before.processes, after.processes);
+  list('cgroup', before.cgroups, after.cgroups);
+  list('temp file', before.tempFiles, after.tempFiles);
+  if (before.hostname !== after.hostname) out.push(`hostname changed: ${before.hostname} -> ${after.hostname}`);
+  return out;
+}
+
+/** Wait briefly for processes to finish dying (a SIGKILLed sandbox is reaped asynchronously). */
+export async function settledDiff(before: HostSnapshot, ms = 3000, scope: Scope = 'session'): Promise<string[]> {
+  const until = Date.now() + ms;
+  let diff = diffHost(before, snapshotHost(scope));
+  while (diff.length && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 100));
+    diff = diffHost(before, snapshotHost(scope));
+  }
+  return diff;
+}
