@@ -1,0 +1,11 @@
+export { ProcReadError, procPath, type Pid } from './read.js';
+export * from './mountinfo.js';
+export * from './status.js';
+export * from './caps.js';
+export * from './signals.js';
+export * from './ns.js';
+export * from './idmap.js';
+export * from './cgroup.js';
+export * from './root.js';
+export * from './net.js';
+export * from './tasks.js';
