@@ -1,6 +1,7 @@
 // Pictures drawn from observed state, never from a fixed drawing: the engine hands in what
 // the experiment observed and the lesson only says which data to use (Diagram in types.ts).
 import type { Diagram } from '../lessons/types.js';
+import { parseMountinfo, type MountEntry } from '../proc/mountinfo.js';
 import { padEnd, style, visibleWidth, type RenderOptions, type Style } from './color.js';
 
 export function renderDiagram(diagram: Diagram, obs: unknown, opts: RenderOptions = {}): string {
@@ -82,51 +83,16 @@ function rank(kind: string): number {
 
 // ---------------------------------------------------------------- mount peer groups
 
-export interface PeerMount {
-  id: number;
-  mountPoint: string;
-  shared?: number;
-  master?: number;
-  unbindable: boolean;
-  fsType: string;
-  raw: string;
-}
-
-/** Just the fields the picture needs, from mountinfo text (see proc(5)): optional fields sit
- * between the mount options and the ' - ' separator; paths escape space as \040. */
-export function parsePeerMounts(text: string): PeerMount[] {
-  const out: PeerMount[] = [];
-  for (const raw of text.split('\n')) {
-    if (!raw.trim()) continue;
-    const f = raw.trim().split(' ');
-    const dash = f.indexOf('-', 6);
-    if (f.length < 7 || dash < 0) continue;
-    const m: PeerMount = { id: Number(f[0]), mountPoint: unescapeOctal(f[4]), unbindable: false, fsType: f[dash + 1] ?? '', raw };
-    for (const opt of f.slice(6, dash)) {
-      const [k, v] = opt.split(':');
-      if (k === 'shared') m.shared = Number(v);
-      else if (k === 'master') m.master = Number(v);
-      else if (k === 'unbindable') m.unbindable = true;
-    }
-    out.push(m);
-  }
-  return out;
-}
-
-function unescapeOctal(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
 function underFilter(mountPoint: string, filter: string | undefined): boolean {
   if (!filter || filter === '/') return true;
   const f = filter.replace(/\/+$/, '');
   return mountPoint === f || mountPoint.startsWith(f + '/');
 }
 
-type Member = { label: string; m: PeerMount };
+type Member = { label: string; m: MountEntry };
 
 function mountPeers(views: { label: string; mountinfo: string; filter?: string }[], s: Style): string[] {
-  const members: Member[] = views.flatMap((v) => parsePeerMounts(v.mountinfo).filter((m) => underFilter(m.mountPoint, v.filter)).map((m) => ({ label: v.label, m })));
+  const members: Member[] = views.flatMap((v) => parseMountinfo(v.mountinfo).filter((m) => underFilter(m.mountPoint, v.filter)).map((m) => ({ label: v.label, m })));
   if (members.length === 0) return [s.dim('  (no mounts under the chosen path)')];
   const labelW = Math.max(...members.map((x) => visibleWidth(x.label)));
   const mpW = Math.min(40, Math.max(...members.map((x) => visibleWidth(x.m.mountPoint))));
@@ -136,9 +102,9 @@ function mountPeers(views: { label: string; mountinfo: string; filter?: string }
   const group = (n: number) => groups.get(n) ?? groups.set(n, { peers: [], slaves: [] }).get(n)!;
   const isolated: Member[] = [];
   for (const x of members) {
-    if (x.m.shared !== undefined) group(x.m.shared).peers.push(x);
-    if (x.m.master !== undefined) group(x.m.master).slaves.push(x);
-    if (x.m.shared === undefined && x.m.master === undefined) isolated.push(x);
+    if (x.m.optional.shared !== undefined) group(x.m.optional.shared).peers.push(x);
+    if (x.m.optional.master !== undefined) group(x.m.optional.master).slaves.push(x);
+    if (x.m.optional.shared === undefined && x.m.optional.master === undefined) isolated.push(x);
   }
   const lines: string[] = [];
   const { both, arrow, vert, elbow, tee } = s.sym;
@@ -152,14 +118,14 @@ function mountPeers(views: { label: string; mountinfo: string; filter?: string }
     if (g.slaves.length) {
       lines.push(`     ${s.magenta(vert)} ${s.dim(`events flow one way: from group ${n} to its slaves, never back`)}`);
       g.slaves.forEach((x, i) => {
-        const also = x.m.shared !== undefined ? s.dim(` (also peer group ${x.m.shared})`) : '';
+        const also = x.m.optional.shared !== undefined ? s.dim(` (also peer group ${x.m.optional.shared})`) : '';
         lines.push(`     ${s.magenta(i === g.slaves.length - 1 ? elbow : tee)}${s.magenta(arrow)} ${describe(x)}  ${s.magenta(`slave, master:${n}`)}${also}`);
       });
     }
   }
   if (isolated.length) {
     lines.push(`  ${s.bold('private')} ${s.dim('no propagation: mounts here stay here, and none arrive')}`);
-    for (const x of isolated) lines.push(`    ${s.dim(s.unicode ? '·' : '.')}   ${describe(x)}${x.m.unbindable ? s.dim('  unbindable') : ''}`);
+    for (const x of isolated) lines.push(`    ${s.dim(s.unicode ? '·' : '.')}   ${describe(x)}${x.m.optional.unbindable ? s.dim('  unbindable') : ''}`);
   }
   return lines;
 }

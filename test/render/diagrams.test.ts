@@ -6,7 +6,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { renderDiagram, parsePeerMounts, nsInode } from '../../src/render/diagrams.js';
+import { renderDiagram, nsInode } from '../../src/render/diagrams.js';
+import { parseMountinfo } from '../../src/proc/mountinfo.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const helperPath = resolve(root, 'native/nslab-helper');
@@ -73,14 +74,14 @@ D('mount-peers groups real mountinfo of host and sandbox', () => {
   assert.not.ok(out.includes('\x1b'));
   assert.match(out, /^Mounts of \//);
   // Every mount shows up once per group it belongs to, with its id; each host mount is listed.
-  for (const m of parsePeerMounts(hostInfo)) {
+  for (const m of parseMountinfo(hostInfo)) {
     assert.ok(out.includes(`mount ${m.id}, ${m.fsType}`), `host mount ${m.id} ${m.mountPoint}\n${out}`);
-    const where = m.shared !== undefined ? `peer group ${m.shared}` : m.master !== undefined ? `master:${m.master}` : 'private';
+    const where = m.optional.shared !== undefined ? `peer group ${m.optional.shared}` : m.optional.master !== undefined ? `master:${m.optional.master}` : 'private';
     assert.ok(out.includes(where), where);
   }
   // A mount namespace made inside a new user namespace turns shared mounts into slaves: the
   // sandbox has no peer of its own in any host group.
-  for (const m of parsePeerMounts(sandboxInfo)) assert.ok(out.includes(`mount ${m.id}, ${m.fsType}`));
+  for (const m of parseMountinfo(sandboxInfo)) assert.ok(out.includes(`mount ${m.id}, ${m.fsType}`));
 });
 
 D('mount-peers draws peers both ways and slaves one way', () => {
