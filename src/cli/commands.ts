@@ -1,0 +1,143 @@
+// Every command, its options and its help, in one table: the parser, `--help` and "did you
+// mean" all read it, so they cannot disagree. Kept free of imports so `--version` stays cheap.
+
+export interface OptionSpec {
+  type: 'boolean' | 'string';
+  short?: string;
+  multiple?: boolean;
+  /** Shown in help: '--junit FILE'. */
+  arg?: string;
+  help: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  usage: string;
+  summary: string;
+  /** Longer help: what it does, exit statuses, examples. */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  /** Positional arguments allowed: [min, max]. */
+  args: [number, number];
+}
+
+export const GLOBAL_OPTIONS: Record<string, OptionSpec> = {
+  lessons: { type: 'string', arg: 'DIR', help: 'use the lessons in DIR instead of the built-in ones (or set NSLAB_LESSONS)' },
+  yes: { type: 'boolean', short: 'y', help: 'take every default: no prompts, predictions recorded as skipped' },
+  help: { type: 'boolean', short: 'h', help: 'show help for nslab or for a command' },
+};
+
+const json = { type: 'boolean', help: 'print JSON (a stable shape, for scripts)' } as const;
+
+export const COMMANDS: CommandSpec[] = [
+  {
+    name: 'start',
+    usage: 'nslab start <lesson> [--from-start]',
+    summary: 'take a lesson: read, predict, run it for real, check',
+    details:
+      'A lesson is named by number, slug or both: 4, 04, pivot-root, 04-pivot-root.\nA lesson left half-way continues where you stopped; --from-start begins again.\nWithout a terminal (or with --yes) predictions are recorded as skipped and the trace is printed.',
+    options: { 'from-start': { type: 'boolean', help: 'begin at the first page even if the lesson was left half-way' } },
+    args: [1, 1],
+  },
+  { name: 'list', usage: 'nslab list [--json]', summary: 'every lesson with its status and whether it can run here', options: { json }, args: [0, 0] },
+  { name: 'progress', usage: 'nslab progress [--json]', summary: 'what you have passed so far, and where it is kept', options: { json }, args: [0, 0] },
+  {
+    name: 'hint',
+    usage: 'nslab hint [lesson]',
+    summary: 'what the failing checks of a lesson saw, or what to try next',
+    details: 'Without a lesson: the one you worked on last.',
+    options: {},
+    args: [0, 1],
+  },
+  {
+    name: 'reset',
+    usage: 'nslab reset <lesson> | --all',
+    summary: "forget a lesson's progress (or all of it)",
+    details: 'Asks first in a terminal; --yes answers for you. Without a terminal, --yes is required.',
+    options: { all: { type: 'boolean', help: 'forget every lesson' } },
+    args: [0, 1],
+  },
+  {
+    name: 'demo',
+    usage: 'nslab demo <lesson>',
+    summary: 'presenter mode: big headings, a pause before each step, the trace always shown',
+    details: 'Nothing is scored or recorded. Press Enter to move on at each pause.',
+    options: {},
+    args: [1, 1],
+  },
+  {
+    name: 'verify',
+    usage: 'nslab verify [lesson...] [--json] [--junit FILE]',
+    summary: "run every (or the named) lesson's experiments and check them, without prompts",
+    details:
+      'Exit status: 0 when every lesson ran and passed, 1 when something failed, 3 when nothing failed\nbut something could not run on this machine (skipped, with the reason `nslab doctor` gives).',
+    options: {
+      json,
+      junit: { type: 'string', arg: 'FILE', help: 'also write a JUnit XML report to FILE' },
+      jobs: { type: 'string', short: 'j', arg: 'N', help: 'lessons run at once (default 2)' },
+    },
+    args: [0, Infinity],
+  },
+  { name: 'doctor', usage: 'nslab doctor [--json]', summary: 'what this machine allows, each with the fix, and which lessons can run', options: { json }, args: [0, 0] },
+  {
+    name: 'rootfs',
+    usage: 'nslab rootfs [info|build|clean]',
+    summary: 'the small root filesystem some lessons pivot into',
+    details: 'info (default): where it is and its state. build: make it now (it is otherwise built on first need). clean: delete it.',
+    options: { method: { type: 'string', arg: 'NAME', help: 'how to build it (see nslab rootfs info)' } },
+    args: [0, 1],
+  },
+  {
+    name: 'selftest',
+    usage: 'nslab selftest [lesson...]',
+    summary: "for authors: prove each lesson passes as written and each sabotage makes its checks fail",
+    details: 'Runs every experiment as written (all checks must pass), then with each `sabotage` entry\n(every listed check must FAIL, with a hint). Checks that no sabotage ever fails are listed as warnings.',
+    options: { json },
+    args: [0, Infinity],
+  },
+];
+
+export const findCommand = (name: string): CommandSpec | undefined => COMMANDS.find((c) => c.name === name);
+
+function optionLines(opts: Record<string, OptionSpec>): string[] {
+  return Object.entries(opts).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.arg ? ` ${o.arg}` : ''}`;
+    return `  ${flag.padEnd(26)} ${o.help}`;
+  });
+}
+
+export function mainHelp(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'nslab: learn how Linux containers work by making the kernel show it.',
+    '',
+    'Usage: nslab [command] [options]',
+    '',
+    'With no command, nslab opens a menu of lessons (or, without a terminal, lists them).',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    '',
+    'Options:',
+    ...optionLines(GLOBAL_OPTIONS),
+    '  -V, --version              print the version',
+    '',
+    'Environment: NO_COLOR (plain output), NSLAB_LESSONS (lessons folder), XDG_STATE_HOME (progress),',
+    'NSLAB_DEBUG=1 (stack traces on errors).',
+    '`nslab <command> --help` explains a command.',
+    '',
+  ].join('\n');
+}
+
+export function commandHelp(c: CommandSpec): string {
+  return [
+    `Usage: ${c.usage}`,
+    '',
+    `${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.`,
+    ...(c.details ? ['', c.details] : []),
+    '',
+    'Options:',
+    ...optionLines({ ...c.options, ...GLOBAL_OPTIONS }),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,184 @@
+// `nslab doctor`: one line per fact about this machine, each ok / warn / fail with the fix,
+// then which lessons can run here. The JSON form is also the "environment" of `verify --json`,
+// so its shape is stable: add fields, never rename them.
+import type { LoadedLesson } from '../lessons/loader.js';
+import { Requirements, usernsCause, type Probes } from './requirements.js';
+import type { Requirement } from '../lessons/types.js';
+
+export type Level = 'ok' | 'warn' | 'fail';
+
+export interface DoctorLine {
+  id: string;
+  label: string;
+  status: Level;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorReport {
+  node: string;
+  kernel: string;
+  arch: string;
+  uid: number;
+  root: boolean;
+  checks: DoctorLine[];
+  requirements: Record<string, { ok: boolean; reason?: string }>;
+  lessons: { id: string; title: string; runnable: boolean; reason?: string }[];
+  ok: boolean;
+}
+
+const REQS: Requirement[] = ['userns', 'root', 'uid-range', 'cgroup2', 'cgroup', 'seccomp', 'rootfs'];
+
+export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
+  const lines: DoctorLine[] = [];
+  const k = p.kernel;
+  lines.push(
+    k.major > 5 || (k.major === 5 && k.minor >= 4)
+      ? { id: 'kernel', label: 'kernel', status: 'ok', detail: `Linux ${k.text}` }
+      : {
+          id: 'kernel',
+          label: 'kernel',
+          status: 'warn',
+          detail: `Linux ${k.text} is older than 5.4; some lessons check newer behaviour`,
+          fix: 'use a VM with a current distribution kernel (Debian 12, Ubuntu 24.04)',
+        },
+  );
+
+  const s = p.sysctls;
+  if (s.unprivilegedUsernsClone !== null)
+    lines.push(
+      s.unprivilegedUsernsClone === '0' && !p.root
+        ? { id: 'sysctl.unprivileged_userns_clone', label: 'kernel.unprivileged_userns_clone', status: 'fail', detail: '0: unprivileged users cannot create user namespaces', fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1' }
+        : { id: 'sysctl.unprivileged_userns_clone', label: 'kernel.unprivileged_userns_clone', status: 'ok', detail: s.unprivilegedUsernsClone },
+    );
+  if (s.maxUserNamespaces !== null)
+    lines.push(
+      s.maxUserNamespaces === '0'
+        ? { id: 'sysctl.max_user_namespaces', label: 'user.max_user_namespaces', status: 'fail', detail: '0: every user namespace fails with ENOSPC', fix: 'sudo sysctl -w user.max_user_namespaces=15000' }
+        : { id: 'sysctl.max_user_namespaces', label: 'user.max_user_namespaces', status: 'ok', detail: s.maxUserNamespaces },
+    );
+  if (s.apparmorRestrict !== null)
+    lines.push(
+      s.apparmorRestrict === '1' && !p.root
+        ? { id: 'sysctl.apparmor_restrict_unprivileged_userns', label: 'kernel.apparmor_restrict_unprivileged_userns', status: 'fail', detail: '1: unshare succeeds, then uid_map and mount fail with EPERM', fix: 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or run nslab as root' }
+        : { id: 'sysctl.apparmor_restrict_unprivileged_userns', label: 'kernel.apparmor_restrict_unprivileged_userns', status: 'ok', detail: s.apparmorRestrict },
+    );
+
+  const helper = await p.helper();
+  const userns = await p.userns();
+  if (userns.ok) lines.push({ id: 'userns', label: 'user namespaces', status: 'ok', detail: 'the helper created a user + mount namespace and mapped this uid' });
+  else {
+    const cause = usernsCause(s, p.root);
+    lines.push({
+      id: 'userns',
+      label: 'user namespaces',
+      status: 'fail',
+      detail: helper.ok ? `the helper could not make one: ${userns.reason}` : 'not tried: the helper is not built',
+      fix: cause?.fix ?? (p.container().inside ? 'run the container with --security-opt seccomp=unconfined --security-opt apparmor=unconfined (or --privileged)' : helper.ok ? 'see the lines above; on Ubuntu 23.10+ the AppArmor restriction is the usual cause' : 'npm run build'),
+    });
+  }
+
+  lines.push(
+    p.root
+      ? { id: 'root', label: 'privileges', status: 'ok', detail: 'running as root: every lesson can run' }
+      : { id: 'root', label: 'privileges', status: 'ok', detail: `running as uid ${p.uid}: lessons that need real root are skipped`, fix: 'sudo nslab ... for those lessons' },
+  );
+
+  const c = p.cgroup();
+  const ctrl = (list: string[]) => (list.length ? list.join(' ') : 'none');
+  const cgDetail =
+    c.kind === 'v2'
+      ? `v2 at ${c.v2Mount}; controllers: ${ctrl(c.v2Controllers)}`
+      : c.kind === 'hybrid'
+        ? `hybrid: v1 controllers ${ctrl(Object.keys(c.v1).filter((x) => !x.startsWith('name=')))}; cgroup2 at ${c.v2Mount} with ${ctrl(c.v2Controllers)}`
+        : c.kind === 'v1'
+          ? `v1 only: ${ctrl(Object.keys(c.v1).filter((x) => !x.startsWith('name=')))}`
+          : 'no cgroup filesystem mounted';
+  const writable = c.v2Writable || c.v1Writable;
+  lines.push(
+    c.kind === 'none'
+      ? { id: 'cgroup', label: 'cgroups', status: 'fail', detail: cgDetail, fix: 'mount cgroup2 on /sys/fs/cgroup (systemd does this on boot)' }
+      : !writable
+        ? { id: 'cgroup', label: 'cgroups', status: 'warn', detail: `${cgDetail}; none writable by uid ${p.uid}`, fix: 'run cgroup lessons with sudo, or under systemd-run --user --scope -p Delegate=yes' }
+        : c.kind === 'v2' && !(c.v2Controllers.includes('memory') && c.v2Controllers.includes('pids'))
+          ? { id: 'cgroup', label: 'cgroups', status: 'warn', detail: `${cgDetail}; memory or pids missing`, fix: 'enable them in the parent cgroup.subtree_control' }
+          : { id: 'cgroup', label: 'cgroups', status: 'ok', detail: cgDetail },
+  );
+
+  const sc = p.seccomp();
+  lines.push(
+    sc.available
+      ? { id: 'seccomp', label: 'seccomp', status: 'ok', detail: sc.mode ? `available; nslab itself already runs filtered (${sc.line})` : `available (${sc.line})` }
+      : { id: 'seccomp', label: 'seccomp', status: 'fail', detail: 'no Seccomp: line in /proc/self/status', fix: 'use a kernel built with CONFIG_SECCOMP_FILTER (every distribution kernel is)' },
+  );
+
+  const ct = p.container();
+  lines.push(
+    ct.inside
+      ? {
+          id: 'container',
+          label: 'container',
+          status: userns.ok ? 'ok' : 'warn',
+          detail: `inside a container (${ct.evidence.join('; ')})${userns.ok ? ', but namespaces work here' : ''}`,
+          fix: userns.ok ? undefined : "Docker's default seccomp profile blocks unshare, mount and pivot_root: use --security-opt seccomp=unconfined --security-opt apparmor=unconfined, or a VM",
+        }
+      : { id: 'container', label: 'container', status: 'ok', detail: `not inside a container (${ct.evidence.join('; ')})` },
+  );
+
+  lines.push(
+    helper.ok
+      ? { id: 'helper', label: 'C helper', status: 'ok', detail: `built: ${helper.path}` }
+      : { id: 'helper', label: 'C helper', status: 'fail', detail: helper.reason, fix: 'npm run build (needs a C compiler: apt-get install gcc)' },
+  );
+
+  const koffi = await p.koffi();
+  lines.push(
+    koffi.ok
+      ? { id: 'koffi', label: 'koffi', status: 'ok', detail: 'loads and binds libc.so.6' }
+      : { id: 'koffi', label: 'koffi', status: 'fail', detail: koffi.reason, fix: 'npm rebuild koffi (it ships prebuilt binaries for Linux x64 and arm64)' },
+  );
+
+  const rf = await p.rootfs();
+  lines.push(
+    rf.state === 'ready'
+      ? { id: 'rootfs', label: 'rootfs', status: 'ok', detail: `ready at ${rf.dir}` }
+      : rf.state === 'missing'
+        ? { id: 'rootfs', label: 'rootfs', status: 'warn', detail: `not built yet (${rf.dir}); lessons that need it build it on first use`, fix: 'nslab rootfs build' }
+        : { id: 'rootfs', label: 'rootfs', status: rf.state === 'unknown' ? 'fail' : 'warn', detail: `${rf.state}${rf.dir ? ` at ${rf.dir}` : ''}: ${rf.reason ?? ''}`.trim(), fix: 'nslab rootfs clean && nslab rootfs build' },
+  );
+  return lines;
+}
+
+/** Every requirement a lesson or experiment may name (plus its own kernel minimums). */
+export function lessonRequirements(lesson: LoadedLesson, root: boolean): Requirement[] {
+  const reqs = new Set<Requirement>(lesson.meta.requires);
+  // Unprivileged, every sandbox is a user namespace first.
+  if (!root) reqs.add('userns');
+  return [...reqs];
+}
+
+export async function doctor(lessons: LoadedLesson[], reqs = new Requirements()): Promise<DoctorReport> {
+  const p = reqs.probes;
+  const checks = await doctorLines(p);
+  const requirements: DoctorReport['requirements'] = {};
+  for (const r of REQS) {
+    const v = await reqs.check(r);
+    requirements[r] = v.ok ? { ok: true } : { ok: false, reason: v.reason };
+  }
+  const out: DoctorReport['lessons'] = [];
+  for (const l of lessons) {
+    const v = await reqs.all(lessonRequirements(l, p.root));
+    out.push(v.ok ? { id: l.meta.id, title: l.meta.title, runnable: true } : { id: l.meta.id, title: l.meta.title, runnable: false, reason: v.reason });
+  }
+  return {
+    node: process.version,
+    kernel: p.kernel.text,
+    arch: process.arch,
+    uid: p.uid,
+    root: p.root,
+    checks,
+    requirements,
+    lessons: out,
+    ok: !checks.some((c) => c.status === 'fail'),
+  };
+}

@@ -1,0 +1,262 @@
+// What this machine allows, probed lazily and once: `nslab list` asks only what its lessons
+// require, `nslab doctor` asks everything. Each answer carries the sentence a learner needs:
+// what is missing and the command that fixes it. Sysctls only hint at what works (Ubuntu's
+// AppArmor restriction lets unshare succeed and fails the uid_map write later), so user
+// namespaces are decided by a real try through the helper; the sysctls explain a failure.
+import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { join } from 'node:path';
+import { cgroupLayout, parseCgroup, parseMountinfo, type CgroupLayout, type MountEntry } from '../proc/index.js';
+import type { Requirement } from '../lessons/types.js';
+
+export type Verdict = { ok: true; reason?: undefined } | { ok: false; reason: string };
+
+const OK: Verdict = { ok: true };
+const no = (reason: string): Verdict => ({ ok: false, reason });
+
+function readSysctl(name: string): string | null {
+  try {
+    return readFileSync(`/proc/sys/${name.replace(/\./g, '/')}`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+function readOr(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function kernelVersion(text = release()): { major: number; minor: number; text: string } {
+  const m = /^(\d+)\.(\d+)/.exec(text);
+  return { major: m ? Number(m[1]) : 0, minor: m ? Number(m[2]) : 0, text };
+}
+
+export interface UsernsSysctls {
+  unprivilegedUsernsClone: string | null;
+  maxUserNamespaces: string | null;
+  apparmorRestrict: string | null;
+}
+
+export interface ContainerGuess {
+  inside: boolean;
+  /** The facts the guess rests on, for the doctor's line. */
+  evidence: string[];
+}
+
+/** Docker/Podman/Kubernetes leave marks we can read unprivileged: /.dockerenv, container
+ * names in our own cgroup paths, an overlay root. /proc/1/cgroup is often unreadable, so it is
+ * not used. A lone /.dockerenv (a VM image built from a container) is not enough. */
+export function guessContainer(dockerenv: boolean, cgroupText: string, mounts: MountEntry[]): ContainerGuess {
+  const evidence: string[] = [];
+  const named = parseCgroup(cgroupText).find((l) => /docker|containerd|kubepods|libpod|lxc|crio/.test(l.path));
+  if (named) evidence.push(`/proc/self/cgroup: ${named.raw}`);
+  const root = mounts.filter((m) => m.mountPoint === '/').pop();
+  if (root && root.fsType === 'overlay') evidence.push(`/ is an overlay filesystem`);
+  const inside = evidence.length > 0;
+  if (dockerenv) evidence.push('/.dockerenv exists');
+  if (!inside && root) evidence.push(`/ is ${root.fsType} on ${root.source}`);
+  return { inside, evidence };
+}
+
+export interface Probes {
+  root: boolean;
+  uid: number;
+  kernel: ReturnType<typeof kernelVersion>;
+  sysctls: UsernsSysctls;
+  userns(): Promise<Verdict>;
+  cgroup(): CgroupLayout & { ownV2: string | null; v2Writable: boolean; v1Writable: boolean };
+  seccomp(): { available: boolean; mode: number | null; line: string };
+  container(): ContainerGuess;
+  helper(): Promise<Verdict & { path?: string }>;
+  koffi(): Promise<Verdict>;
+  rootfs(): Promise<{ state: string; dir: string; reason?: string }>;
+}
+
+const once = <T>(f: () => T): (() => T) => {
+  let done = false;
+  let value: T;
+  return () => {
+    if (!done) [value, done] = [f(), true];
+    return value;
+  };
+};
+
+export function makeProbes(): Probes {
+  const uid = process.geteuid?.() ?? -1;
+  const mounts = once(() => parseMountinfo(readOr('/proc/self/mountinfo')));
+  return {
+    root: uid === 0,
+    uid,
+    kernel: kernelVersion(),
+    sysctls: {
+      unprivilegedUsernsClone: readSysctl('kernel.unprivileged_userns_clone'),
+      maxUserNamespaces: readSysctl('user.max_user_namespaces'),
+      apparmorRestrict: readSysctl('kernel.apparmor_restrict_unprivileged_userns'),
+    },
+    userns: once(async () => {
+      try {
+        const { probeUserns } = await import('../sandbox/index.js');
+        const r = await probeUserns();
+        return r.ok ? OK : no(r.reason ?? 'the helper could not create a user namespace');
+      } catch (err) {
+        return no((err as Error).message);
+      }
+    }),
+    cgroup: once(() => {
+      const layout = cgroupLayout(mounts());
+      const self = parseCgroup(readOr('/proc/self/cgroup'));
+      const v2Path = self.find((l) => l.hierarchy === 0)?.path ?? null;
+      const ownV2 = layout.v2Mount && v2Path !== null ? join(layout.v2Mount, v2Path) : null;
+      const writable = (p: string | null) => {
+        if (!p) return false;
+        try {
+          accessSync(p, constants.W_OK);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      // Unprivileged, a v2 cgroup is ours to use only when systemd delegated it to us.
+      const v2Writable = writable(uid === 0 ? layout.v2Mount : ownV2);
+      const v1Writable = Object.values(layout.v1).some((m) => writable(m));
+      return { ...layout, ownV2, v2Writable, v1Writable };
+    }),
+    seccomp: once(() => {
+      const line = readOr('/proc/self/status').split('\n').find((l) => l.startsWith('Seccomp:')) ?? '';
+      const mode = line ? Number(line.split(/\s+/)[1]) : null;
+      return { available: line !== '', mode, line: line.replace(/\t/g, ' ') };
+    }),
+    container: once(() => guessContainer(existsSync('/.dockerenv'), readOr('/proc/self/cgroup'), mounts())),
+    helper: once(async () => {
+      try {
+        const { helperPath } = await import('../sandbox/index.js');
+        return { ok: true, path: helperPath() } as Verdict & { path?: string };
+      } catch (err) {
+        return no((err as Error).message);
+      }
+    }),
+    koffi: once(async () => {
+      try {
+        const mod = (await import('koffi')) as unknown as { default?: { load(p: string): unknown }; load?(p: string): unknown };
+        const koffi = mod.default ?? mod;
+        koffi.load!('libc.so.6');
+        return OK;
+      } catch (err) {
+        return no(`koffi cannot load libc (${(err as Error).message.split('\n')[0]})`);
+      }
+    }),
+    rootfs: once(async () => {
+      try {
+        const { rootfsStatus } = await import('../rootfs/index.js');
+        const s = await rootfsStatus();
+        return { state: s.state, dir: s.dir, reason: s.reason };
+      } catch (err) {
+        return { state: 'unknown', dir: '', reason: (err as Error).message };
+      }
+    }),
+  };
+}
+
+/** Why user namespaces are off, from the sysctls, with the fix; null when none explains it. */
+export function usernsCause(s: UsernsSysctls, root: boolean): { reason: string; fix: string } | null {
+  if (s.maxUserNamespaces === '0')
+    return {
+      reason: 'user.max_user_namespaces is 0, so creating a user namespace fails with ENOSPC',
+      fix: 'sudo sysctl -w user.max_user_namespaces=15000',
+    };
+  if (root) return null;
+  if (s.unprivilegedUsernsClone === '0')
+    return {
+      reason: 'kernel.unprivileged_userns_clone is 0 (Debian), so unprivileged users cannot create user namespaces',
+      fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1',
+    };
+  if (s.apparmorRestrict === '1')
+    return {
+      reason: 'kernel.apparmor_restrict_unprivileged_userns is 1 (Ubuntu 23.10+): unshare succeeds but writing uid_map or mounting fails with EPERM',
+      fix: 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 (or run nslab as root)',
+    };
+  return null;
+}
+
+export class Requirements {
+  private memo = new Map<string, Promise<Verdict>>();
+  constructor(readonly probes: Probes = makeProbes()) {}
+
+  check(req: Requirement): Promise<Verdict> {
+    let v = this.memo.get(req);
+    if (!v) this.memo.set(req, (v = this.decide(req)));
+    return v;
+  }
+
+  /** The first unmet requirement's reason, or ok. */
+  async all(reqs: readonly Requirement[]): Promise<Verdict> {
+    for (const r of reqs) {
+      const v = await this.check(r);
+      if (!v.ok) return v;
+    }
+    return OK;
+  }
+
+  private async decide(req: Requirement): Promise<Verdict> {
+    const p = this.probes;
+    const kernel = /^kernel>=(\d+)\.(\d+)$/.exec(req);
+    if (kernel) {
+      const [maj, min] = [Number(kernel[1]), Number(kernel[2])];
+      const k = p.kernel;
+      return k.major > maj || (k.major === maj && k.minor >= min)
+        ? OK
+        : no(`needs Linux ${maj}.${min} or newer; this kernel is ${k.text}`);
+    }
+    switch (req) {
+      case 'root':
+        return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`);
+      case 'uid-range':
+        return p.root
+          ? OK
+          : no(`needs a user namespace with more than one uid, which takes root (run it with sudo); you are uid ${p.uid}`);
+      case 'userns': {
+        const v = await p.userns();
+        if (v.ok) return v;
+        const cause = usernsCause(p.sysctls, p.root);
+        if (cause) return no(`user namespaces are unavailable: ${cause.reason}; fix: ${cause.fix}`);
+        const c = p.container();
+        if (c.inside)
+          return no(
+            `user namespaces are unavailable inside this container (${v.reason}); run it with --security-opt seccomp=unconfined --security-opt apparmor=unconfined, or on the host`,
+          );
+        return no(`user namespaces are unavailable: ${v.reason}`);
+      }
+      case 'cgroup2': {
+        const c = p.cgroup();
+        if (!c.v2Mount) return no(`needs a cgroup v2 hierarchy; this machine has cgroup ${c.kind} only`);
+        if (!c.v2Writable)
+          return no(
+            p.root
+              ? `the cgroup v2 hierarchy at ${c.v2Mount} is not writable`
+              : `needs a writable cgroup v2 subtree; ${c.ownV2 ?? c.v2Mount} is not delegated to uid ${p.uid} (run it with sudo, or under systemd-run --user --scope -p Delegate=yes)`,
+          );
+        return OK;
+      }
+      case 'cgroup': {
+        const c = p.cgroup();
+        if (c.kind === 'none') return no('no cgroup hierarchy is mounted on this machine');
+        if (!c.v2Writable && !c.v1Writable)
+          return no(`no cgroup hierarchy here is writable by uid ${p.uid} (run it with sudo)`);
+        return OK;
+      }
+      case 'seccomp':
+        return p.seccomp().available ? OK : no('this kernel was built without seccomp (no Seccomp: line in /proc/self/status)');
+      case 'rootfs': {
+        // A missing rootfs is built on first need; only a broken one stops a lesson here.
+        const r = await p.rootfs();
+        return r.state === 'corrupt' ? no(`the rootfs at ${r.dir} is damaged (${r.reason}); run nslab rootfs clean, then nslab rootfs build`) : OK;
+      }
+      default:
+        return no(`unknown requirement ${JSON.stringify(req)}`);
+    }
+  }
+}
