@@ -1,0 +1,168 @@
+// Building a rootfs: one of the rootfs-scripts into DIR.building-PID, the marker written last,
+// then renamed into place, so a reader only ever sees no rootfs or a finished one. A lock file
+// keeps two nslab processes (parallel tests, two terminals) from building the same one.
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { findStaticBusybox } from './busybox.js';
+import { RootfsError } from './errors.js';
+import { BUILDING, MARKER, lockPath, rootfsDir, scriptsDir } from './paths.js';
+import { alive, buildingDirs, rootfsStatus, type RootfsManifest } from './status.js';
+
+export type BuildMethod = 'busybox' | 'host';
+
+export interface BuildOptions {
+  method?: BuildMethod;
+  onProgress?: (line: string) => void;
+}
+
+const LOCK_WAIT_MS = 10 * 60_000;
+
+function explain(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  return e.code ?? e.message;
+}
+
+/** Take DIR.lock, waiting for a live holder; a holder that died is taken over. */
+export async function acquireLock(dir: string, onProgress: (line: string) => void): Promise<() => void> {
+  const lock = lockPath(dir);
+  try {
+    mkdirSync(dirname(dir), { recursive: true });
+  } catch (err) {
+    throw new RootfsError(
+      `Cannot create ${dirname(dir)} for the rootfs (${explain(err)}); set NSLAB_ROOTFS or XDG_CACHE_HOME to a directory you can write.`,
+    );
+  }
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  let told = false;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      return () => rmSync(lock, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new RootfsError(
+          `Cannot write the rootfs lock ${lock} (${explain(err)}); set NSLAB_ROOTFS or XDG_CACHE_HOME to a directory you can write.`,
+        );
+    }
+    let holder = NaN;
+    let age = 0;
+    try {
+      holder = Number(readFileSync(lock, 'utf8').trim());
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released between our open and our read
+    }
+    // An empty lock younger than a second is a holder that has not written its pid yet.
+    const dead = Number.isInteger(holder) && holder > 0 ? !alive(holder) : age > 1000;
+    if (dead) {
+      try {
+        unlinkSync(lock);
+      } catch {
+        /* someone else took it over first */
+      }
+      continue;
+    }
+    if (!told) onProgress(`waiting for process ${holder}, which is building the rootfs in ${dir}`);
+    told = true;
+    if (Date.now() > deadline)
+      throw new RootfsError(`Process ${holder} has held ${lock} for over 10 minutes; if it is stuck, stop it or delete the lock file.`);
+    await sleep(200);
+  }
+}
+
+/** Which builder, and why, in words the learner sees. */
+export function chooseMethod(requested?: BuildMethod): { method: BuildMethod; why: string; busybox: string | null } {
+  const bb = findStaticBusybox();
+  if (requested === 'host') return { method: 'host', why: 'copying host binaries, as asked', busybox: null };
+  if (bb.path) return { method: 'busybox', why: `using busybox: ${bb.why}`, busybox: bb.path };
+  if (requested === 'busybox')
+    throw new RootfsError(`No static busybox to build the rootfs from: ${bb.why}; install it (sudo apt-get install busybox-static) or build from host binaries instead.`);
+  return { method: 'host', why: `copying host binaries with their libraries: ${bb.why}`, busybox: null };
+}
+
+/** Remove what interrupted builds left next to dir (their builders are dead). */
+export function removeLeftovers(dir: string): string[] {
+  const removed: string[] = [];
+  for (const b of buildingDirs(dir)) {
+    if (b.running && b.pid !== process.pid) continue;
+    rmSync(b.path, { recursive: true, force: true });
+    removed.push(b.path);
+  }
+  return removed;
+}
+
+/** Build with the lock already held. */
+export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise<RootfsManifest> {
+  const progress = opts.onProgress ?? (() => {});
+  const choice = chooseMethod(opts.method);
+  progress(choice.why);
+  for (const p of removeLeftovers(dir)) progress(`removed the leftover of an interrupted build: ${p}`);
+
+  const building = `${dir}${BUILDING}${process.pid}`;
+  const script = join(scriptsDir(), choice.method === 'busybox' ? 'busybox.sh' : 'host-binaries.sh');
+  const env: Record<string, string> = {};
+  if (choice.busybox) env.NSLAB_BUSYBOX = choice.busybox;
+  progress(`running ${script} ${building}`);
+
+  const { execa } = await import('execa');
+  const child = execa('sh', [script, building], { env, all: true, reject: false, stdin: 'ignore' });
+  const tail: string[] = [];
+  for await (const line of child.iterable({ from: 'all' })) {
+    progress(line);
+    tail.push(line);
+    if (tail.length > 5) tail.shift();
+  }
+  const result = await child;
+  if (result.exitCode !== 0) {
+    rmSync(building, { recursive: true, force: true });
+    const last = tail.at(-1) ?? `exit status ${result.exitCode ?? result.signal}`;
+    throw new RootfsError(
+      `Building the rootfs with ${script} failed (${last}); install busybox-static (sudo apt-get install busybox-static) or point NSLAB_ROOTFS at a ready rootfs.`,
+    );
+  }
+
+  // The script wrote its marker last; add why this builder was chosen and write it again
+  // (atomically: tmp + rename) so the marker is still the last thing to appear.
+  let manifest: RootfsManifest;
+  try {
+    manifest = JSON.parse(readFileSync(join(building, MARKER), 'utf8')) as RootfsManifest;
+  } catch (err) {
+    rmSync(building, { recursive: true, force: true });
+    throw new RootfsError(`${script} finished without writing ${MARKER} (${explain(err)}); the script is broken, please report it.`);
+  }
+  manifest.reason = choice.why;
+  writeFileSync(join(building, `${MARKER}.tmp`), JSON.stringify(manifest, null, 2) + '\n');
+  renameSync(join(building, `${MARKER}.tmp`), join(building, MARKER));
+
+  // rename(2) cannot replace a non-empty directory, so move the old one aside first.
+  const old = `${dir}.old-${process.pid}`;
+  let hadOld = false;
+  try {
+    renameSync(dir, old);
+    hadOld = true;
+    progress(`replacing the previous rootfs in ${dir}`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  renameSync(building, dir);
+  if (hadOld) rmSync(old, { recursive: true, force: true });
+
+  const status = rootfsStatus(dir);
+  if (status.state !== 'ready')
+    throw new RootfsError(`The rootfs built in ${dir} is ${status.state} (${status.reason}); the builder script is broken, please report it.`);
+  progress(`rootfs ready: ${dir} (${manifest.kind})`);
+  return manifest;
+}
+
+/** Build (or rebuild) the rootfs in dir. */
+export async function buildRootfs(dir: string = rootfsDir(), opts: BuildOptions = {}): Promise<RootfsManifest> {
+  const release = await acquireLock(dir, opts.onProgress ?? (() => {}));
+  try {
+    return await buildLocked(dir, opts);
+  } finally {
+    release();
+  }
+}
