@@ -15,7 +15,7 @@ let names: Map<number, string> | null = null;
 function table(): Map<number, string> {
   if (names) return names;
   names = new Map();
-  const sources = [constants.errno as Record<string, number>, koffi.os.errno];
+  const sources = [constants.errno as Record<string, number>, koffi().os.errno];
   for (const source of sources) {
     for (const [name, n] of Object.entries(source)) {
       if (!names.has(n)) names.set(n, PREFERRED[n] ?? name);
@@ -31,7 +31,7 @@ export function errnoName(code: number): string {
 
 /** The errno number for a name ('EPERM' -> 1), or undefined. */
 export function errnoCode(name: string): number | undefined {
-  const n = (constants.errno as Record<string, number>)[name] ?? koffi.os.errno[name];
+  const n = (constants.errno as Record<string, number>)[name] ?? koffi().os.errno[name];
   return n === undefined ? undefined : n;
 }
 

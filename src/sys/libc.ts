@@ -1,15 +1,25 @@
 // The one place that talks to koffi. libc is loaded on first use, so importing src/sys costs
 // nothing for code that never makes a call, and each function is declared once.
-import koffi from 'koffi';
+import type KoffiModule from 'koffi';
+import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 
-type KoffiFunction = ReturnType<ReturnType<typeof koffi.load>['func']>;
+let koffiModule: typeof KoffiModule | null = null;
+/** koffi itself, loaded on first use: its native addon costs about a quarter of a bare Node
+ * start, which a sandbox that makes no syscall (and `nslab --version`) should not pay. */
+export function koffi(): typeof KoffiModule {
+  koffiModule ??= createRequire(import.meta.url)('koffi') as typeof KoffiModule;
+  return koffiModule;
+}
 
-let lib: ReturnType<typeof koffi.load> | null = null;
+type KoffiLib = ReturnType<typeof KoffiModule.load>;
+type KoffiFunction = ReturnType<KoffiLib['func']>;
+
+let lib: KoffiLib | null = null;
 const declared = new Map<string, KoffiFunction>();
 
-function libc(): ReturnType<typeof koffi.load> {
-  if (!lib) lib = koffi.load('libc.so.6');
+function libc(): KoffiLib {
+  if (!lib) lib = koffi().load('libc.so.6');
   return lib;
 }
 
@@ -30,7 +40,7 @@ export function fn(prototype: string): KoffiFunction {
  * around the callback, so calling this first thing in the callback is equally exact.
  */
 export function errnoAfter(ret: number | bigint): number {
-  return Number(ret) === -1 ? koffi.errno() : 0;
+  return Number(ret) === -1 ? koffi().errno() : 0;
 }
 
 // syscall(2) and prctl(2) are variadic: koffi needs a type next to every extra argument, and
@@ -58,8 +68,6 @@ export function prctlRaw(option: number, ...args: (number | Buffer)[]): number {
   }
   return fn('int prctl(int option, ...)')(option, ...typed) as number;
 }
-
-export { koffi };
 
 // Structs are laid out in native byte order; both supported machines are little-endian, but
 // say so once rather than assume it everywhere.

@@ -8,11 +8,11 @@ import { flagNames, record, valueName, type SysResult } from './trace.js';
 const SOCK_FILTER_SIZE = 8;
 const BPF_MAXINSNS = 4096;
 
-let fprogType: ReturnType<typeof koffi.struct> | null = null;
+let fprogType: ReturnType<ReturnType<typeof koffi>['struct']> | null = null;
 
 // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
-function sockFprog(): ReturnType<typeof koffi.struct> {
-  if (!fprogType) fprogType = koffi.struct({ len: 'uint16_t', filter: 'void *' });
+function sockFprog(): ReturnType<ReturnType<typeof koffi>['struct']> {
+  if (!fprogType) fprogType = koffi().struct({ len: 'uint16_t', filter: 'void *' });
   return fprogType;
 }
 
@@ -50,7 +50,7 @@ export function seccomp(operation: number, flags: number, filter: Buffer): SysRe
       operation,
       'unsigned int',
       flags,
-      koffi.pointer(sockFprog()),
+      koffi().pointer(sockFprog()),
       { len, filter },
     ),
   );
