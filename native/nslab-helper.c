@@ -58,6 +58,10 @@ struct opts {
 };
 
 static int sync_pipe[2];
+/* Close-on-exec, held by the child: end-of-file on it means the program was exec'd (or the
+ * child died), so the PID is reported only once the sandbox is fully set up. Without it, a
+ * caller inspecting the PID could catch the sandbox half-way through its pivot_root. */
+static int exec_pipe[2];
 static pid_t child_pid;
 
 static void write_file(const char *path, const char *text) {
@@ -120,6 +124,7 @@ static int child_main(void *arg) {
   close(sync_pipe[1]);
   if (read(sync_pipe[0], &byte, 1) != 1) _exit(HELPER_FAILED); /* the helper gave up */
   close(sync_pipe[0]);
+  close(exec_pipe[0]);
   if (o->pid_fd >= 0) close(o->pid_fd);
 
   if (o->flags & CLONE_NEWUSER) {
@@ -156,6 +161,11 @@ static int wait_and_forward(pid_t pid) {
 }
 
 static void report_pid(struct opts *o, pid_t pid) {
+  char byte;
+  close(exec_pipe[1]);
+  while (read(exec_pipe[0], &byte, 1) < 0 && errno == EINTR) {
+  }
+  close(exec_pipe[0]);
   if (o->pid_fd < 0) return;
   dprintf(o->pid_fd, "%d\n", pid);
   close(o->pid_fd);
@@ -177,7 +187,7 @@ static int cmd_run(struct opts *o) {
   uid_t uid = getuid();
   gid_t gid = getgid();
 
-  if (pipe2(sync_pipe, O_CLOEXEC) < 0) die("pipe");
+  if (pipe2(sync_pipe, O_CLOEXEC) < 0 || pipe2(exec_pipe, O_CLOEXEC) < 0) die("pipe");
   child_pid = clone(child_main, stack + STACK_SIZE, o->flags | SIGCHLD, o);
   if (child_pid < 0) die("clone");
   close(sync_pipe[0]);
@@ -204,9 +214,9 @@ static int cmd_run(struct opts *o) {
       write_file(path, "0 0 65536\n");
     }
   }
-  report_pid(o, child_pid);
   if (write(sync_pipe[1], "x", 1) != 1) die("release sandbox");
   close(sync_pipe[1]);
+  report_pid(o, child_pid);
   return wait_and_forward(child_pid);
 }
 
@@ -262,11 +272,13 @@ static int cmd_join(struct opts *o) {
     close(rootfd);
   }
   /* setns(CLONE_NEWPID) only decides where our children are born, so fork once. */
+  if (pipe2(exec_pipe, O_CLOEXEC) < 0) die("pipe");
   child_pid = fork();
   if (child_pid < 0) die("fork");
   if (child_pid == 0) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
     if (o->pid_fd >= 0) close(o->pid_fd);
+    close(exec_pipe[0]);
     execvp(o->argv[0], o->argv);
     die("exec %s", o->argv[0]);
   }

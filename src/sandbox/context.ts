@@ -67,6 +67,8 @@ export function makeContext(deps: ContextDeps): ManagedContext {
           clearTimeout(timer);
           resolve({ code, signal, stdout, stderr });
         });
+        // A program that exits without reading its input must not crash the sandbox with EPIPE.
+        child.stdin.on('error', () => {});
         child.stdin.end(opts.input ?? '');
       });
     },

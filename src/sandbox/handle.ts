@@ -71,6 +71,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxHandle> {
           clearTimeout(timer);
           resolve({ code, signal, stdout: out, stderr: err });
         });
+        p.stdin.on('error', () => {}); // EPIPE when the program never reads its input
         p.stdin.end(execOpts.input ?? '');
       });
     },
