@@ -32,10 +32,11 @@ export function makeTerminal(opts: { yes: boolean }): Terminal {
         new Select({
           name: 'prediction',
           message: `Predict: ${question}`,
-          choices: choices.map((c, i) => ({ name: String(i), message: c })),
+          // enquirer answers with the choice's name and shows it once chosen: use the text.
+          choices: choices.map((c) => ({ name: c })),
         }),
       );
-      return Number(answer);
+      return Math.max(0, choices.indexOf(String(answer)));
     },
     async menu(question, entries) {
       if (!interactive) throw new NslabError('This needs a terminal to show a menu; name what you want on the command line instead (see nslab --help).');
@@ -44,10 +45,10 @@ export function makeTerminal(opts: { yes: boolean }): Terminal {
         new Select({
           name: 'menu',
           message: question,
-          choices: entries.map((e, i) => ({ name: String(i), message: e.label, hint: e.hint, disabled: e.disabled })),
+          choices: entries.map((e) => ({ name: e.label, hint: e.hint, disabled: e.disabled })),
         }),
       );
-      return entries[Number(answer)]!.value;
+      return (entries.find((e) => e.label === answer) ?? entries[0]!).value;
     },
     async confirm(question, { destructive }) {
       if (opts.yes) return true;

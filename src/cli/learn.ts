@@ -42,9 +42,11 @@ export async function menuCommand(ctx: Ctx): Promise<number> {
     type Pick = { kind: 'lesson'; id: string } | { kind: 'doctor' } | { kind: 'quit' };
     const items: { label: string; value: Pick; hint?: string; disabled?: boolean | string }[] = [];
     if (resume) items.push({ label: `Continue where you left off: ${resume.id} ${resume.title}`, value: { kind: 'lesson', id: resume.id } });
+    const idW = Math.max(...entries.map((e) => e.id.length));
+    const titleW = Math.max(...entries.map((e) => e.title.length));
     for (const e of entries)
       items.push({
-        label: `${e.id.padEnd(22)} ${e.title}`,
+        label: `${e.id.padEnd(idW)}  ${e.title.padEnd(titleW)}`,
         value: { kind: 'lesson', id: e.id },
         hint: `${statusLabel(ctx, e)}${e.runnable ? '' : `: ${e.reason}`}`,
         // A lesson that cannot run here is shown, with why, but cannot be picked.

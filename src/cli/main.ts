@@ -61,6 +61,12 @@ async function main(argv: string[]): Promise<number> {
   const word = at >= 0 ? argv[at] : undefined;
   const spec = word === undefined ? undefined : findCommand(word);
   if (word !== undefined && !spec) {
+    // '--lesons DIR list': the misspelt flag, not 'DIR', is the mistake to report.
+    const flag = argv.slice(0, at).find((a) => a.startsWith('--') && !(a.slice(2).split('=')[0]! in GLOBAL_OPTIONS) && a !== '--version');
+    if (flag) {
+      const guess = closest(flag.split('=')[0]!, [...Object.keys(GLOBAL_OPTIONS).map((k) => `--${k}`), '--version']);
+      throw new UsageError(`unknown option ${flag.split('=')[0]} for nslab.${guess ? ` Did you mean ${guess}?` : ''} Run \`nslab --help\` for the options.`);
+    }
     const guess = closest(word, COMMANDS.map((c) => c.name));
     throw new UsageError(`unknown command '${word}'.${guess ? ` Did you mean \`nslab ${guess}\`?` : ''} Run \`nslab --help\` for the commands.`);
   }

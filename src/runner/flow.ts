@@ -166,7 +166,7 @@ async function experimentStep(
 
   if (outcome.status === 'skip') {
     io.print(box(`This experiment cannot run here: ${outcome.reason}`, { kind: 'warn', title: 'Skipped', ...r }));
-    if (spec.predict && !presenter) explainPrediction(spec, choice, io, box, r, summary, false);
+    if (spec.predict) explainPrediction(spec, choice, io, box, r, summary, false);
     return outcome;
   }
 
@@ -194,7 +194,8 @@ async function experimentStep(
     }
   }
 
-  if (spec.predict && !presenter) explainPrediction(spec, choice, io, box, r, summary, true);
+  // In a demo choice is undefined: the room gets the answer and the why, unscored.
+  if (spec.predict) explainPrediction(spec, choice, io, box, r, summary, true);
 
   const failing = outcome.checks.filter((c) => !c.pass);
   if (failing.length) {
