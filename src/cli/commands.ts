@@ -83,8 +83,13 @@ export const COMMANDS: CommandSpec[] = [
     name: 'rootfs',
     usage: 'nslab rootfs [info|build|clean]',
     summary: 'the small root filesystem some lessons pivot into',
-    details: 'info (default): where it is and its state. build: make it now (it is otherwise built on first need). clean: delete it.',
-    options: { method: { type: 'string', arg: 'NAME', help: 'how to build it (see nslab rootfs info)' } },
+    details:
+      'info (default): where it is and its state. build: make it now (it is otherwise built on first need).\nclean: remove it. It lives in $NSLAB_ROOTFS, else ${XDG_CACHE_HOME:-~/.cache}/nslab/rootfs.',
+    options: {
+      host: { type: 'boolean', help: 'build: from host binaries and their libraries' },
+      busybox: { type: 'boolean', help: 'build: from a static busybox' },
+      json,
+    },
     args: [0, 1],
   },
   {

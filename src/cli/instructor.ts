@@ -8,7 +8,6 @@ import { Requirements } from '../runner/requirements.js';
 import { selftestLessons } from '../runner/selftest.js';
 import { toJUnit, verifyExitCode, verifyLessons, type VerifyLesson } from '../runner/verify.js';
 import { loadAll, pickLesson, type Ctx } from './context.js';
-import { makeTerminal } from './io.js';
 
 export async function doctorCommand(ctx: Ctx): Promise<number> {
   const { lessons } = await loadAll(ctx);
@@ -118,26 +117,9 @@ export async function selftestCommand(ctx: Ctx): Promise<number> {
 
 export async function rootfsCommand(ctx: Ctx): Promise<number> {
   const action = ctx.args[0] ?? 'info';
-  const rootfs = await import('../rootfs/index.js');
-  const s = ctx.style;
-  if (action === 'info') {
-    const st = await rootfs.rootfsStatus();
-    ctx.out(`${st.state === 'ready' ? s.green(st.state) : s.yellow(st.state)}  ${st.dir}${st.reason ? `  (${st.reason})` : ''}`);
-    if (st.state !== 'ready') ctx.out(`Build it with: nslab rootfs build`);
-    return 0;
-  }
-  if (action === 'build') {
-    const method = typeof ctx.options.method === 'string' ? ctx.options.method : undefined;
-    const dir = await rootfs.buildRootfs(rootfs.rootfsDir(), { method: method as never, onProgress: (l: string) => ctx.note(s.dim(l)) });
-    ctx.out(`rootfs ready at ${typeof dir === 'string' ? dir : rootfs.rootfsDir()}`);
-    return 0;
-  }
-  if (action === 'clean') {
-    const dir = rootfs.rootfsDir();
-    if (!(await makeTerminal({ yes: ctx.yes }).confirm(`Delete the rootfs at ${dir}`, { destructive: true }))) return 1;
-    await rootfs.cleanRootfs(dir);
-    ctx.out(`Removed ${dir}; it is rebuilt on first need.`);
-    return 0;
-  }
-  throw new UsageError(`nslab rootfs knows info, build and clean, not '${action}'.`);
+  if (!['info', 'build', 'clean'].includes(action)) throw new UsageError(`unknown rootfs command '${action}': use info, build or clean.`);
+  const flags = ['host', 'busybox', 'json'].filter((f) => ctx.options[f]).map((f) => `--${f}`);
+  const { rootfsCommand: run } = await import('../rootfs/index.js');
+  // The rootfs module owns its wording and exit statuses; the CLI only routes to it.
+  return run([action, ...flags], { out: (l) => ctx.out(l), err: (l) => ctx.note(l) });
 }

@@ -91,4 +91,16 @@ test('NSLAB_DEBUG=1 adds the stack trace to an error', () => {
   assert.match(r.stderr, /\n\s+at /);
 });
 
+test('--version, list and progress never load marked, marked-terminal, enquirer or boxen', () => {
+  for (const args of [['--version'], ['--lessons', GOOD, 'list'], ['--lessons', GOOD, 'list', '--json'], ['--lessons', GOOD, 'progress']]) {
+    const log = join(home.dir, `imports-${args.join('_').replace(/\W/g, '')}.txt`);
+    const r = nslab(args, { env: { ...home.env, NSLAB_TRACE_IMPORTS: log, NODE_OPTIONS: `--import ${join(ROOT, 'test', 'cli', 'fixtures', 'trace-imports.mjs')}` } });
+    assert.is(r.code, 0, r.stderr);
+    const loaded = readFileSync(log, 'utf8');
+    assert.match(loaded, 'src/cli/main', 'the trace saw the CLI load');
+    for (const heavy of ['node_modules/marked/', 'node_modules/marked-terminal/', 'node_modules/enquirer/', 'node_modules/boxen/'])
+      assert.not.match(loaded, heavy, `${args.join(' ')} loaded ${heavy}`);
+  }
+});
+
 test.run();
