@@ -3,7 +3,7 @@
 // cursor visible and the progress saved.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { lessonsDir, pty, tempHome } from './helpers.js';
 
@@ -77,6 +77,49 @@ test('a wrong prediction is explained, not punished', async () => {
   const p = progress();
   assert.is(p.lessons['01-hello'].status, 'passed', 'a wrong guess does not take a pass away');
   assert.is(p.lessons['01-hello'].predictions.rename.correct, false);
+});
+
+test('demo in a terminal pauses before each step and syscall batch, and records nothing', async () => {
+  const fresh = tempHome();
+  const anyPause = { when: /Enter: [^\n]*/, send: '\r' };
+  const r = await pty(['--lessons', dir, 'demo', '1'], Array.from({ length: 12 }, () => anyPause), { env: fresh.env });
+  assert.is(r.code, 0, r.screen);
+  assert.match(r.screen, 'YOUR OWN HOSTNAME');
+  assert.match(r.screen, 'Enter: run the experiment');
+  assert.match(r.screen, 'Ask the room');
+  assert.match(r.screen, 'Enter: next syscalls');
+  assert.match(r.screen, 'open("/proc/sys/kernel/hostname"');
+  assert.match(r.screen, 'End of the demo');
+  assert.not.match(r.screen, 'Press t', 'the trace is always shown in a demo');
+  assert.not.ok(existsSync(join(fresh.state, 'nslab', 'progress.json')));
+  fresh.cleanup();
+});
+
+/** PIDs of live processes started with this XDG_STATE_HOME (ours, so readable). */
+function processesOf(state: string): number[] {
+  const out: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'utf8').split('\0').includes(`XDG_STATE_HOME=${state}`)) out.push(Number(name));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return out;
+}
+
+test('Ctrl-C while a sandbox runs: exit 130, cursor shown, no process left behind', async () => {
+  const fresh = tempHome();
+  const r = await pty(['--lessons', dir, 'start', '4', '--yes'], [{ when: /Running "/, send: '\x03' }], { env: fresh.env });
+  assert.is(r.code, 130, r.screen);
+  assert.match(r.screen, 'stopped');
+  assert.ok(r.raw.includes('\x1b[?25h'));
+  await new Promise((res) => setTimeout(res, 500));
+  assert.equal(processesOf(fresh.state), [], 'helper and sandbox died with nslab');
+  // The lesson was started, so that much is on record.
+  assert.is(JSON.parse(readFileSync(join(fresh.state, 'nslab', 'progress.json'), 'utf8')).lessons['04-pivot-root'].status, 'in-progress');
+  fresh.cleanup();
 });
 
 test.run();
