@@ -15,9 +15,11 @@ export async function startCommand(ctx: Ctx, input: string, presenter: boolean):
   const lesson = await pickLesson(ctx, input);
   const { lessons } = await loadAll(ctx);
   const term = makeTerminal({ yes: ctx.yes });
-  if (!term.interactive && !ctx.yes && !presenter)
-    ctx.note(ctx.style.dim('nslab: no terminal to ask on, so predictions are recorded as skipped and the trace is printed (--yes says this is intended).'));
   const summary = await takeLesson(lesson, {
+    notice: () => {
+      if (!term.interactive && !ctx.yes && !presenter)
+        ctx.note(ctx.style.dim('nslab: no terminal to ask on, so predictions are recorded as skipped and the trace is printed (--yes says this is intended).'));
+    },
     io: term,
     store: progressStore(ctx),
     requirements: new Requirements(),
@@ -100,7 +102,7 @@ export async function hintCommand(ctx: Ctx, input: string | undefined): Promise<
       for (const c of e.commands) ctx.out(`    $ ${c}`);
     }
   }
-  ctx.out(`\nRun it again with: nslab start ${lesson.meta.id}`);
+  ctx.out(`\n${p.status === 'new' ? 'Take it with' : 'Run it again with'}: nslab start ${lesson.meta.id}`);
   return 0;
 }
 

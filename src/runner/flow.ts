@@ -40,6 +40,8 @@ export interface FlowOptions {
   fromStart?: boolean;
   /** The lessons that follow, for 'next up'. */
   next?: LoadedLesson;
+  /** Printed once the lesson is known to be runnable (e.g. that no prompts will be shown). */
+  notice?: () => void;
 }
 
 export interface FlowSummary {
@@ -58,6 +60,7 @@ export async function takeLesson(lesson: LoadedLesson, opts: FlowOptions): Promi
     throw new NslabError(`Lesson ${lesson.meta.id} cannot run on this machine: ${verdict.reason}. Run \`nslab doctor\` for the details of this machine.`);
   // Find out now, not after twenty minutes of work, that progress could not be kept.
   if (!presenter) store.assertWritable();
+  opts.notice?.();
 
   const { renderMarkdown } = await import('../render/markdown.js');
   const md = (text: string) => renderMarkdown(text, { color: s.color, width: s.width, presenter });
