@@ -26,9 +26,16 @@ export interface Sandbox {
   cleanup(): void;
 }
 
+const made: string[] = [];
+// Removed even when an assertion throws before a test's own cleanup.
+process.on('exit', () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 /** A temp HOME with its own XDG state and cache. */
 export function tempHome(): Sandbox {
   const dir = mkdtempSync(join(tmpdir(), 'nslab-cli-'));
+  made.push(dir);
   chmodSync(dir, 0o755);
   const state = join(dir, 'state');
   const cache = join(dir, 'cache');
@@ -59,12 +66,12 @@ export interface Run {
   stderr: string;
 }
 
-export function nslab(args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string; timeout?: number; wrap?: string[] } = {}): Run {
+export function nslab(args: string[], opts: { env: NodeJS.ProcessEnv; input?: string; timeout?: number; wrap?: string[] }): Run {
   const [node, ...rest] = command();
   const full = [...(opts.wrap ?? []), node!, ...rest, ...args];
   const r = spawnSync(full[0]!, full.slice(1), {
     cwd: ROOT,
-    env: opts.env ?? tempHome().env,
+    env: opts.env,
     input: opts.input ?? '',
     encoding: 'utf8',
     timeout: opts.timeout ?? 60_000,
