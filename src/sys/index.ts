@@ -23,3 +23,5 @@ export { open, read, write, close, mkdir, rmdir, umask, setxattr, getxattr, remo
 export { socket } from './net.js';
 export { seccomp, sockFilter, bpfStmt, bpfJump, filterProgram } from './seccomp.js';
 export { syscall6 } from './raw.js';
+export { shmget, shmat, shmdt, shmctl, IPC_PRIVATE, IPC_CREAT, IPC_EXCL, IPC_RMID, IPC_STAT } from './ipc.js';
+export { nsIoctl, nsOwnerUid, NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE, NS_GET_OWNER_UID } from './nsioctl.js';
