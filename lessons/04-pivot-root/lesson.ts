@@ -257,7 +257,8 @@ const einval: ExperimentSpec<EinvalObs, EinvalArgs> = {
     'mount --bind "$(dirname $ROOTFS)" "$(dirname $ROOTFS)"',
     'cd "$ROOTFS" && pivot_root . .             # EINVAL: not a mount point',
     'mount --bind "$ROOTFS" "$ROOTFS" && cd "$ROOTFS"',
-    'mount --make-rshared / && pivot_root . .   # EINVAL: shared',
+    'mount --make-rshared / && findmnt -o TARGET,PROPAGATION /',
+    'pivot_root . .                             # EINVAL: shared',
     'mount --make-rprivate / && pivot_root . .  # works',
   ],
   predict: {

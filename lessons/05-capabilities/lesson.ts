@@ -68,7 +68,8 @@ const bounding: ExperimentSpec<BoundingObs, BoundingArgs> = {
   commands: [
     'grep ^Cap /proc/self/status && capsh --decode=000001ffffffffff',
     'capsh --drop=cap_net_raw --      # removes it from the bounding set (PR_CAPBSET_DROP)',
-    "setpriv --inh-caps=-net_raw --bounding-set=-net_raw ping   # what a runtime does to all the sets",
+    'setpriv --inh-caps=-net_raw --bounding-set=-net_raw sh   # ceiling and inheritable set for the next program',
+    "capsh --drop=cap_net_raw --caps='all=ep cap_net_raw-ep' --   # and the current sets too (capset)",
   ],
   predict: {
     question: 'The sandbox\'s root drops CAP_NET_RAW from its bounding set (PR_CAPBSET_DROP). Can it still open a raw ICMP socket, the kind ping needs?',
