@@ -53,9 +53,13 @@ for applet in $("$dir/bin/busybox" --list-full); do
 	*/*) ;;
 	*) continue ;; # linuxrc: an initrd entry point, not a command
 	esac
-	up=$(dirname "$applet" | sed 's|[^/][^/]*|..|g')
-	mkdir -p "$dir/$(dirname "$applet")"
-	ln -sfn "$up/bin/busybox" "$dir/$applet"
+	case ${applet%/*} in
+	bin) target=busybox ;;
+	sbin) target=../bin/busybox ;;
+	usr/bin | usr/sbin) target=../../bin/busybox ;;
+	*) continue ;; # no other directories in busybox's layout
+	esac
+	ln -sfn "$target" "$dir/$applet"
 	count=$((count + 1))
 done
 echo "linked $count applets"

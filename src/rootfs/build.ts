@@ -23,11 +23,25 @@ function explain(err: unknown): string {
   return e.code ?? e.message;
 }
 
+/** mkdir -p one level at a time: Node's recursive mkdir spins forever under /proc and sysfs,
+ * where mkdir fails with ENOENT on a parent that exists. */
+function mkdirParents(path: string): void {
+  try {
+    mkdirSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return;
+    if (code !== 'ENOENT' || dirname(path) === path) throw err;
+    mkdirParents(dirname(path));
+    mkdirSync(path);
+  }
+}
+
 /** Take DIR.lock, waiting for a live holder; a holder that died is taken over. */
 export async function acquireLock(dir: string, onProgress: (line: string) => void): Promise<() => void> {
   const lock = lockPath(dir);
   try {
-    mkdirSync(dirname(dir), { recursive: true });
+    mkdirParents(dirname(dir));
   } catch (err) {
     throw new RootfsError(
       `Cannot create ${dirname(dir)} for the rootfs (${explain(err)}); set NSLAB_ROOTFS or XDG_CACHE_HOME to a directory you can write.`,
