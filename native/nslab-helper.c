@@ -9,7 +9,7 @@
  * Node program exec'd at the end is born inside the namespaces and all its threads agree.
  *
  *   nslab-helper run  [-U] [-m] [-p] [-u] [-i] [-n] [-C] [--hostname NAME] [--rootfs DIR]
- *                     [--pid-fd FD] -- PROGRAM [ARGS...]
+ *                     [--map-range UID:COUNT:GID:COUNT] [--pid-fd FD] -- PROGRAM [ARGS...]
  *   nslab-helper join --target PID [-U] [-m] [-p] [-u] [-i] [-n] [-C] [--all]
  *                     [--pid-fd FD] -- PROGRAM [ARGS...]
  *
@@ -54,6 +54,7 @@ struct opts {
   int pid_fd;           /* where to report the sandbox's PID as seen from here */
   const char *hostname; /* run: sethostname inside a new UTS namespace */
   const char *rootfs;   /* run: pivot_root into this directory */
+  const char *range;    /* run, unprivileged: "UID:COUNT:GID:COUNT" subordinate ids for newuidmap */
   char **argv;          /* program to exec */
 };
 
@@ -181,6 +182,38 @@ static void forward_termination(void) {
   sigaction(SIGHUP, &sa, NULL);
 }
 
+/* newuidmap/newgidmap are setuid-root helpers (shadow's uidmap package) that may map the
+ * ranges /etc/subuid and /etc/subgid grant this user, which the kernel refuses to let an
+ * unprivileged process map itself. Inside: 0 is the caller, 1..COUNT the subordinate range. */
+static void map_with(const char *tool, pid_t pid, unsigned self, const char *start, const char *count) {
+  char spid[16], sself[16];
+  int status;
+  pid_t p;
+  snprintf(spid, sizeof spid, "%d", pid);
+  snprintf(sself, sizeof sself, "%u", self);
+  p = fork();
+  if (p < 0) die("fork for %s", tool);
+  if (p == 0) {
+    execlp(tool, tool, spid, "0", sself, "1", "1", start, count, (char *)NULL);
+    die("exec %s", tool);
+  }
+  while (waitpid(p, &status, 0) < 0)
+    if (errno != EINTR) die("waitpid %s", tool);
+  errno = 0;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("%s %s 0 %s 1 1 %s %s failed", tool, spid, sself, start, count);
+}
+
+static void map_range(pid_t pid, const char *range, uid_t uid, gid_t gid) {
+  char buf[128], *f[4];
+  int n = 0;
+  snprintf(buf, sizeof buf, "%s", range);
+  for (char *tok = strtok(buf, ":"); tok && n < 4; tok = strtok(NULL, ":")) f[n++] = tok;
+  errno = 0;
+  if (n != 4) die("--map-range wants UID:COUNT:GID:COUNT, got %s", range);
+  map_with("newuidmap", pid, uid, f[0], f[1]);
+  map_with("newgidmap", pid, gid, f[2], f[3]);
+}
+
 static int cmd_run(struct opts *o) {
   static char stack[STACK_SIZE] __attribute__((aligned(16)));
   char path[64], map[64];
@@ -194,7 +227,9 @@ static int cmd_run(struct opts *o) {
   forward_termination();
 
   if (o->flags & CLONE_NEWUSER) {
-    if (uid != 0) {
+    if (uid != 0 && o->range) {
+      map_range(child_pid, o->range, uid, gid);
+    } else if (uid != 0) {
       /* The kernel lets an unprivileged process map only its own id, and only after it gives
        * up setgroups(2), which could otherwise drop a group used to deny it access. */
       snprintf(path, sizeof path, "/proc/%d/setgroups", child_pid);
@@ -317,6 +352,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--pid-fd") && i + 1 < argc) o.pid_fd = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--hostname") && i + 1 < argc) o.hostname = argv[++i];
     else if (!strcmp(argv[i], "--rootfs") && i + 1 < argc) o.rootfs = argv[++i];
+    else if (!strcmp(argv[i], "--map-range") && i + 1 < argc) o.range = argv[++i];
     else { errno = 0; die("unknown option %s", argv[i]); }
   }
   errno = 0;

@@ -59,6 +59,7 @@ export async function runOne(lesson: LoadedLesson, index: number, opts: RunOptio
         pivot: spec.sandbox.pivot,
         hostname: spec.sandbox.hostname,
         timeoutMs: spec.sandbox.timeoutMs,
+        uidRange: reqs.includes('uid-range'),
         outside: spec.outside,
       },
     );

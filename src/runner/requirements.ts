@@ -214,10 +214,12 @@ export class Requirements {
     switch (req) {
       case 'root':
         return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`);
-      case 'uid-range':
-        return p.root
-          ? OK
-          : no(`needs a user namespace with more than one uid, which takes root (run it with sudo); you are uid ${p.uid}`);
+      case 'uid-range': {
+        if (p.root) return OK;
+        const { uidRangeSupport } = await import('../sandbox/index.js');
+        const range = uidRangeSupport();
+        return range.ok ? OK : no(`needs a user namespace with more than one uid: ${range.reason}`);
+      }
       case 'userns': {
         const v = await p.userns();
         if (v.ok) return v;

@@ -32,7 +32,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxHandle> {
   const helper = helperPath();
   const namespaces = effectiveNamespaces(opts.namespaces);
   const inherit = opts.stdio === 'inherit';
-  const child = spawn(helper, [...runArgs({ namespaces, hostname: opts.hostname, rootfs: opts.rootfs }, 3), ...opts.command], {
+  const child = spawn(helper, [...runArgs({ namespaces, hostname: opts.hostname, rootfs: opts.rootfs, uidRange: opts.uidRange }, 3), ...opts.command], {
     stdio: inherit ? ['inherit', 'inherit', 'inherit', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });

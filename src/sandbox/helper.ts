@@ -1,6 +1,7 @@
 // Locating and invoking native/nslab-helper, the single-threaded process that creates
 // namespaces before Node starts (see the comment at the top of native/nslab-helper.c).
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +15,11 @@ export const packageRoot = fromSource ? join(here, '..', '..') : join(here, '..'
 
 export class HelperMissingError extends Error {
   override name = 'HelperMissingError';
+}
+
+/** A many-uid user namespace was asked for and this user cannot have one. */
+export class UidRangeError extends Error {
+  override name = 'UidRangeError';
 }
 
 export function helperPath(): string {
@@ -40,9 +46,60 @@ export function effectiveNamespaces(requested: NsKind[]): NsKind[] {
   return [...set];
 }
 
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '/usr/bin:/bin').split(':').some((dir) => {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+/** This user's subordinate id range from /etc/subuid or /etc/subgid (by name or by number). */
+function subordinate(file: string, name: string, id: number): { start: number; count: number } | undefined {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split('\n')) {
+    const [who, start, count] = line.trim().split(':');
+    if ((who === name || who === String(id)) && Number(count) > 0) return { start: Number(start), count: Number(count) };
+  }
+  return undefined;
+}
+
+export type UidRange = { ok: true; arg: string } | { ok: false; reason: string };
+
+/** Whether an unprivileged user can have a many-uid user namespace: newuidmap/newgidmap
+ * (shadow's uidmap package) and a range in /etc/subuid and /etc/subgid. */
+export function uidRangeSupport(): UidRange {
+  if (isRoot()) return { ok: true, arg: '' };
+  const me = userInfo();
+  const fix = `install the uidmap package and give ${me.username} ranges in /etc/subuid and /etc/subgid (sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 ${me.username}), or run nslab with sudo`;
+  if (!onPath('newuidmap') || !onPath('newgidmap')) return { ok: false, reason: `newuidmap is not installed; ${fix}` };
+  const u = subordinate('/etc/subuid', me.username, me.uid);
+  const g = subordinate('/etc/subgid', me.username, me.gid);
+  if (!u || !g) return { ok: false, reason: `${me.username} has no subordinate id range; ${fix}` };
+  // 65536 ids inside at most: enough for uid 1000 and nobody (65534), like the root mapping.
+  const n = (c: number) => Math.min(c, 65535);
+  return { ok: true, arg: `${u.start}:${n(u.count)}:${g.start}:${n(g.count)}` };
+}
+
 /** Arguments for `nslab-helper run`, up to and including the '--'. */
-export function runArgs(opts: Pick<SandboxOptions, 'namespaces' | 'hostname'> & { rootfs?: string }, pidFd?: number): string[] {
+export function runArgs(
+  opts: Pick<SandboxOptions, 'namespaces' | 'hostname' | 'uidRange'> & { rootfs?: string },
+  pidFd?: number,
+): string[] {
   const args = ['run', ...effectiveNamespaces(opts.namespaces).map((ns) => FLAGS[ns])];
+  if (opts.uidRange && !isRoot()) {
+    const range = uidRangeSupport();
+    if (!range.ok) throw new UidRangeError(range.reason);
+    args.push('--map-range', range.arg);
+  }
   if (opts.hostname !== undefined) args.push('--hostname', opts.hostname);
   if (opts.rootfs !== undefined) args.push('--rootfs', opts.rootfs);
   if (pidFd !== undefined) args.push('--pid-fd', String(pidFd));

@@ -1,6 +1,6 @@
 // The sandbox engine's public face for the runner and tests.
 export { runExperiment } from './run.js';
 export { startSandbox, type SandboxHandle, type StartOptions } from './handle.js';
-export { helperPath, probeUserns, effectiveNamespaces, isRoot, HelperMissingError, packageRoot } from './helper.js';
+export { helperPath, probeUserns, effectiveNamespaces, isRoot, HelperMissingError, UidRangeError, uidRangeSupport, packageRoot } from './helper.js';
 export { outsideView, hostPidsOf, descendants } from './outside.js';
 export * from './types.js';

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs } from './helper.js';
+import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs, UidRangeError } from './helper.js';
 import { hostPidsOf, outsideView } from './outside.js';
 import type { ToHost, ToSandbox } from './protocol.js';
 import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxResult } from './types.js';
@@ -42,6 +42,21 @@ export function helperComplaint(stderr: string): string | undefined {
   return line?.slice('nslab-helper: '.length);
 }
 
+function skipped<O>(reason: string, started: number): SandboxResult<O> {
+  return {
+    status: 'skip',
+    reason,
+    observations: undefined,
+    trace: [],
+    outside: {},
+    exitCode: null,
+    signal: null,
+    stderr: '',
+    pid: -1,
+    durationMs: Date.now() - started,
+  };
+}
+
 export async function runExperiment<O = unknown>(
   ref: ExperimentRef,
   opts: SandboxOptions & { outside?: OutsideHook },
@@ -51,7 +66,14 @@ export async function runExperiment<O = unknown>(
   if (opts.rootfs && !namespaces.includes('mnt')) throw new Error('a rootfs needs a mount namespace (add "mnt")');
   const helper = helperPath();
   const [node, ...nodeArgs] = nodeCommand('entry');
-  const child = spawn(helper, [...runArgs({ namespaces, hostname: opts.hostname }, 4), node!, ...nodeArgs], {
+  let helperArgs: string[];
+  try {
+    helperArgs = runArgs({ namespaces, hostname: opts.hostname, uidRange: opts.uidRange }, 4);
+  } catch (err) {
+    if (!(err instanceof UidRangeError)) throw err;
+    return skipped(`needs a user namespace with many uids: ${err.message}`, started);
+  }
+  const child = spawn(helper, [...helperArgs, node!, ...nodeArgs], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
     serialization: 'advanced',
     env: { ...process.env, ...opts.env },

@@ -17,6 +17,10 @@ export interface SandboxOptions {
   pivot?: boolean;
   /** Set inside a new UTS namespace (needs 'uts'). */
   hostname?: string;
+  /** A user namespace with many uids (root and a uid 1000, say), not just the caller's one:
+   * as root a 65536-id identity map; unprivileged, the user's /etc/subuid range through
+   * newuidmap. Without one available the experiment is skipped with the reason. */
+  uidRange?: boolean;
   /** Kill the sandbox after this long; default 15000 ms. */
   timeoutMs?: number;
   /** Extra environment for the program inside. */

@@ -3,9 +3,9 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { runExperiment, isRoot, type NsKind } from '../../src/sandbox/index.js';
+import { runExperiment, isRoot, uidRangeSupport, type NsKind } from '../../src/sandbox/index.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'experiments.ts');
 const ref = (name: string, args?: unknown) => ({ module: fixtures, path: [name], args });
@@ -76,6 +76,28 @@ isolation('a user namespace maps ids: a range as root, a single id unprivileged'
     assert.equal(fields, [0, process.getuid!(), 1]);
     assert.is(r.observations!.setgroups, 'deny');
   }
+});
+
+isolation('uidRange: many uids, from the identity map as root or /etc/subuid through newuidmap', async () => {
+  const r = await runExperiment<Look>(ref('look'), { namespaces: ['user'], uidRange: true });
+  const range = uidRangeSupport();
+  if (!range.ok) {
+    assert.is(r.status, 'skip');
+    assert.match(r.reason!, /newuidmap|subordinate/);
+    return;
+  }
+  assert.is(r.status, 'ok', r.reason);
+  const lines = r.observations!.uidMap.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number));
+  if (isRoot()) {
+    assert.equal(lines, [[0, 0, 65536]]);
+    return;
+  }
+  // Inside 0 is the caller; 1.. is the subordinate range /etc/subuid grants.
+  const me = userInfo();
+  const sub = readFileSync('/etc/subuid', 'utf8').split('\n').find((l) => l.startsWith(`${me.username}:`) || l.startsWith(`${me.uid}:`))!;
+  const [, start, count] = sub.split(':').map(Number);
+  assert.equal(lines, [[0, me.uid, 1], [1, start!, Math.min(count!, 65535)]]);
+  assert.is(r.observations!.setgroups, 'allow', 'newgidmap is privileged, so setgroups stays usable');
 });
 
 isolation('a mount namespace starts from a private copy of the host mounts', async () => {
