@@ -42,18 +42,27 @@ export function makeContext(deps: ContextDeps): ManagedContext {
       return helper;
     },
 
-    outside(label, pids = []) {
+    outside(label, pids = [], data) {
       const id = nextId++;
       sys.trace.note(`checkpoint "${label}": the host looks at this sandbox from outside`);
       return new Promise((resolve, reject) => {
         deps.pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply)));
-        deps.send({ type: 'checkpoint', id, label, pids });
+        deps.send({ type: 'checkpoint', id, label, pids, data });
       });
     },
 
     spawn(file, args = [], opts = {}) {
       return new Promise<SpawnResult>((resolve) => {
-        const child = spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+        if (opts.uid !== undefined || opts.gid !== undefined) {
+          // The trace shows syscalls this process made; a child's credentials are set in the child.
+          sys.trace.note(`run ${file} as uid ${opts.uid ?? process.getuid?.()} gid ${opts.gid ?? process.getgid?.()} (setpriv --reuid --regid)`);
+        }
+        const child = spawn(file, args, {
+          env: { ...process.env, ...opts.env },
+          stdio: ['pipe', 'pipe', 'pipe'],
+          uid: opts.uid,
+          gid: opts.gid,
+        });
         let stdout = '';
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

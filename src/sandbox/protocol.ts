@@ -7,7 +7,7 @@ export type ToSandbox =
   | { type: 'checkpoint-reply'; id: number; views: OutsideView[]; hook: unknown; error?: string };
 
 export type ToHost =
-  | { type: 'checkpoint'; id: number; label: string; pids: number[] }
+  | { type: 'checkpoint'; id: number; label: string; pids: number[]; data?: unknown }
   | { type: 'done'; observations: unknown; trace: string[] }
   | { type: 'skip'; reason: string; trace: string[] }
   | { type: 'error'; message: string; stack?: string; trace: string[] };

@@ -119,7 +119,7 @@ export async function runExperiment<O = unknown>(
         const pids = msg.pids.length ? hostPidsOf(result.pid, msg.pids) : [result.pid];
         const views: OutsideView[] = pids.map(outsideView);
         (result.outside[msg.label] ??= []).push(...views);
-        const hook = opts.outside ? await opts.outside(msg.label, views, result.pid) : undefined;
+        const hook = opts.outside ? await opts.outside(msg.label, views, result.pid, msg.data) : undefined;
         toSandbox({ type: 'checkpoint-reply', id: msg.id, views, hook });
       } catch (err) {
         toSandbox({ type: 'checkpoint-reply', id: msg.id, views: [], hook: undefined, error: (err as Error).message });

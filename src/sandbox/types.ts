@@ -58,10 +58,12 @@ export interface CheckpointRequest {
   label: string;
   /** PIDs as seen inside; the host maps them through NSpid. Empty = the sandbox's PID 1. */
   pids: number[];
+  /** Whatever the experiment passed along for the hook (a path it made, a port). */
+  data?: unknown;
 }
 
 /** Host-side hook run at a checkpoint; what it returns is handed back to the experiment. */
-export type OutsideHook = (label: string, views: OutsideView[], sandboxPid: number) => unknown | Promise<unknown>;
+export type OutsideHook = (label: string, views: OutsideView[], sandboxPid: number, data?: unknown) => unknown | Promise<unknown>;
 
 export interface SandboxResult<O = unknown> {
   status: 'ok' | 'error' | 'timeout' | 'skip';
@@ -108,9 +110,13 @@ export interface SandboxContext {
   /** Path of the native helper, for nested sandboxes made from inside (before a pivot). */
   helper: string;
   /** Ask the host to look at us (and the given inside PIDs) from outside; waits for it. */
-  outside(label: string, pids?: number[]): Promise<{ views: OutsideView[]; hook: unknown }>;
+  outside(label: string, pids?: number[], data?: unknown): Promise<{ views: OutsideView[]; hook: unknown }>;
   /** Run a program to completion inside the sandbox. */
-  spawn(file: string, args?: string[], opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number }): Promise<SpawnResult>;
+  spawn(
+    file: string,
+    args?: string[],
+    opts?: { input?: string; env?: Record<string, string>; timeoutMs?: number; uid?: number; gid?: number },
+  ): Promise<SpawnResult>;
   /** Start a program that keeps running (a decoy to signal, a server to find); resolves once
    * its PID is known. It dies with the sandbox even without a PID namespace. */
   background(file: string, args?: string[], opts?: { env?: Record<string, string> }): Promise<BackgroundProcess>;

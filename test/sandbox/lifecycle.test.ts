@@ -64,16 +64,16 @@ life('a decoy started by the experiment dies with it, even without a PID namespa
   assert.equal(await settledDiff(before), [], `decoy ${decoy}`);
 });
 
-life('outside views map inside PIDs to host PIDs through NSpid; the hook result comes back', async () => {
+life('outside views map inside PIDs to host PIDs through NSpid; data goes to the hook, its result comes back', async () => {
   const r = await runExperiment<{ decoyPid: number; hostDecoyPid: number; hook: unknown }>(ref('decoyAndReturn'), {
     namespaces: ['pid'],
-    outside: (_label, views) => ({ seen: views.map((v) => /^Name:\s+(\S+)/m.exec(v.status)?.[1]) }),
+    outside: (_label, views, _pid, data) => ({ seen: views.map((v) => /^Name:\s+(\S+)/m.exec(v.status)?.[1]), data }),
   });
   assert.is(r.status, 'ok', r.reason);
   const obs = r.observations!;
   assert.ok(obs.decoyPid > 1 && obs.decoyPid < 100, `inside PID ${obs.decoyPid}`);
   assert.is.not(obs.hostDecoyPid, obs.decoyPid);
-  assert.equal(obs.hook, { seen: ['sleep'] });
+  assert.equal(obs.hook, { seen: ['sleep'], data: { port: 8080 } });
 });
 
 life('SIGKILL of the process that started a sandbox mid-experiment leaves nothing behind', async () => {
