@@ -4,7 +4,7 @@
 import { spawn } from 'node:child_process';
 import { effectiveNamespaces, helperPath, joinArgs, runArgs } from './helper.js';
 import { outsideView } from './outside.js';
-import { helperComplaint, readPidPipe } from './run.js';
+import { gone, helperComplaint, readPidPipe } from './run.js';
 import type { NsKind, OutsideView, SandboxOptions, SpawnResult } from './types.js';
 
 export interface StartOptions extends SandboxOptions {
@@ -77,7 +77,9 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxHandle> {
     },
     async stop() {
       child.kill('SIGKILL');
-      return exited;
+      const end = await exited;
+      await gone(pid);
+      return end;
     },
   };
 }

@@ -1,6 +1,6 @@
 // Running one experiment in a fresh sandbox and collecting what it observed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs, UidRangeError } from './helper.js';
@@ -40,6 +40,21 @@ export function readPidPipe(child: ChildProcess, fd: number): Promise<number> {
 export function helperComplaint(stderr: string): string | undefined {
   const line = stderr.split('\n').find((l) => l.startsWith('nslab-helper: '));
   return line?.slice('nslab-helper: '.length);
+}
+
+/** Resolves once pid has exited (or is a zombie waiting for its new parent), or after 5 s. */
+export async function gone(pid: number): Promise<void> {
+  const until = Date.now() + 5000;
+  while (Date.now() < until) {
+    let state: string | undefined;
+    try {
+      state = /^State:\s+(\S)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    } catch {
+      return;
+    }
+    if (state === 'Z' || state === 'X') return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function skipped<O>(reason: string, started: number): SandboxResult<O> {
@@ -141,6 +156,9 @@ export async function runExperiment<O = unknown>(
   });
   clearTimeout(timer);
   await pidKnown;
+  // After a kill the sandbox dies by its death signal, a moment after the helper: wait, so
+  // that when this returns nothing of the sandbox is still running.
+  if (timedOut && result.pid > 0) await gone(result.pid);
   result.exitCode = code;
   result.signal = signal;
   result.durationMs = Date.now() - started;

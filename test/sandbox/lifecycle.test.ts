@@ -49,17 +49,21 @@ life('a hung experiment is killed at its timeout and its PID namespace goes with
   assert.equal(await settledDiff(before), []);
 });
 
-life('a decoy started by the experiment dies with it, even without a PID namespace', async () => {
+life('a decoy started by the experiment dies with it when it is SIGKILLed, even without a PID namespace', async () => {
   const before = snapshotHost();
   let decoy = -1;
   const r = await runExperiment(ref('decoyThenHang'), {
     namespaces: ['uts'],
-    timeoutMs: 3000,
-    outside: (_label, views) => {
+    timeoutMs: 30_000,
+    outside: (_label, views, sandboxPid) => {
       decoy = views[0]!.pid;
+      assert.ok(alive(decoy), 'the decoy runs while the sandbox does');
+      // Mid-experiment, the sandbox's first process is killed outright: no cleanup code runs.
+      process.kill(sandboxPid, 'SIGKILL');
     },
   });
-  assert.is(r.status, 'timeout');
+  assert.is(r.status, 'error');
+  assert.match(r.reason!, /exited \(137\) without reporting/);
   assert.ok(decoy > 0, 'the host saw the decoy');
   assert.equal(await settledDiff(before), [], `decoy ${decoy}`);
 });
