@@ -92,10 +92,20 @@ as_user() {
 	fi
 }
 
+if ! as_user test -w .; then
+	echo "$user cannot write $repo (npm install writes node_modules there): chown -R $user $repo, or pass --user" >&2
+	exit 1
+fi
 say "npm install in $repo (as $user)"
 as_user npm install --no-audit --no-fund
-say "building the rootfs (as $user)"
-as_user npx --no-install nslab rootfs build
+# A ready rootfs is left alone: rebuilding would pull files from under a running lesson.
+# shellcheck disable=SC2016 # JavaScript, not shell
+if as_user node -e 'import("./dist/src/rootfs/index.js").then((m) => process.exit(m.rootfsStatus().state === "ready" ? 0 : 1))' 2>/dev/null; then
+	say "the rootfs is ready (nslab rootfs info; nslab rootfs build rebuilds it)"
+else
+	say "building the rootfs (as $user)"
+	as_user npx --no-install nslab rootfs build
+fi
 say "nslab doctor"
 as_user npx --no-install nslab doctor
 say "done: run \`cd $repo && npx nslab\`"
