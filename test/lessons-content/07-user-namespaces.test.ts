@@ -2,6 +2,7 @@
 // self-test proves every check can fail, and a SIGKILL of nslab mid-lesson leaves the host as
 // it was (no mount, process, hostname; the shm segment is IPC_RMID'd while attached).
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { settledDiff, snapshotHost } from '../support/residue.js';
@@ -21,6 +22,28 @@ function cli(args: string[]): { status: number | null; json: any; stderr: string
     /* reported below */
   }
   return { status: r.status, json, stderr: r.stderr };
+}
+
+/** True when some descendant of pid is in another mount namespace: an experiment is running. */
+function sandboxUnder(pid: number): boolean {
+  const mine = readlinkSync('/proc/self/ns/mnt');
+  const walk = (p: number): boolean => {
+    let kids: number[] = [];
+    try {
+      kids = readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return false;
+    }
+    return kids.some((k) => {
+      try {
+        if (readlinkSync(`/proc/${k}/ns/mnt`) !== mine) return true;
+      } catch {
+        /* exited */
+      }
+      return walk(k);
+    });
+  };
+  return walk(pid);
 }
 
 const test = suite(`lessons-content/${ID}`);
@@ -51,10 +74,13 @@ test('selftest: as written passes, every sabotage fails its checks with a hint, 
 test('SIGKILL of nslab mid-lesson leaves nothing behind', async () => {
   const before = snapshotHost('session');
   const child = spawn(CLI[0]!, [...CLI.slice(1), 'verify', LESSON, '--json'], { cwd: ROOT, env: home.env, stdio: 'ignore' });
-  // Long enough to be inside an experiment (a sandbox is up), short of the end.
-  await new Promise((r) => setTimeout(r, 1500));
+  const closed = new Promise((r) => child.on('close', r));
+  // Wait until a sandbox is up (a descendant of the CLI runs in other namespaces), then kill.
+  const until = Date.now() + 10_000;
+  while (Date.now() < until && !sandboxUnder(child.pid!)) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(sandboxUnder(child.pid!), 'no sandbox was seen running');
   child.kill('SIGKILL');
-  await new Promise((r) => child.on('close', r));
+  await closed;
   const diff = await settledDiff(before, 5000);
   assert.equal(diff, []);
   // No segment of the lesson's size is left in the host's IPC namespace.
