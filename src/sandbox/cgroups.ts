@@ -48,6 +48,8 @@ export interface PlanOptions {
   self?: string;
   /** May this uid write there? Default: access(2) W_OK. */
   writable?: (path: string) => boolean;
+  /** For the reasons' wording; default geteuid(). */
+  uid?: number;
 }
 
 const canWrite = (path: string): boolean => {
@@ -87,7 +89,7 @@ function usableParent(dir: string, writable: (p: string) => boolean): boolean {
   return writable(dir) && writable(join(dir, 'cgroup.procs'));
 }
 
-function planV2(features: CgroupFeature[], layout: CgroupLayout, self: string, writable: (p: string) => boolean): PlanResult {
+function planV2(features: CgroupFeature[], layout: CgroupLayout, self: string, writable: (p: string) => boolean, uid: number): PlanResult {
   const mount = layout.v2Mount;
   if (!mount) return { ok: false, reason: 'no cgroup2 hierarchy is mounted' };
   const controllers = features.filter((f) => f === 'pids' || f === 'memory');
@@ -103,22 +105,21 @@ function planV2(features: CgroupFeature[], layout: CgroupLayout, self: string, w
   const writableDirs = chain.filter((d) => usableParent(d, writable));
   const parent = writableDirs.find((d) => controllers.every((c) => words(readOr(join(d, 'cgroup.subtree_control'))).includes(c)));
   if (parent) return { ok: true, version: 'v2', parents: [parent], why: `cgroup v2 at ${mount}; nslab's own cgroup is ${own}, the new one goes under ${parent}` };
-  const uid = process.geteuid?.() ?? -1;
   if (!writableDirs.length)
     return {
       ok: false,
       reason:
         uid === 0
-          ? `no cgroup from ${join(mount, own)} up to ${mount} is writable`
-          : `cgroup delegation is missing: no cgroup from your own (${join(mount, own)}) up to ${mount} is writable by uid ${uid}; run nslab with sudo, or under systemd-run --user --scope -p Delegate=yes`,
+          ? `no cgroup from ${resolve(mount, `.${own}`)} up to ${mount} is writable`
+          : `cgroup delegation is missing: no cgroup from your own (${resolve(mount, `.${own}`)}) up to ${mount} is writable by uid ${uid}; run nslab with sudo, or under systemd-run --user --scope -p Delegate=yes`,
     };
   return {
     ok: false,
-    reason: `${writableDirs.map((d) => d).join(', ')} ${writableDirs.length > 1 ? 'are' : 'is'} writable, but none enables ${controllers.join(' ')} in cgroup.subtree_control, and nslab writes no cgroup file outside its own cgroups`,
+    reason: `${writableDirs.join(', ')} ${writableDirs.length > 1 ? 'are' : 'is'} writable, but none enables ${controllers.join(' ')} in cgroup.subtree_control, and nslab writes no cgroup file outside its own cgroups`,
   };
 }
 
-function planV1(features: CgroupFeature[], layout: CgroupLayout, self: string, writable: (p: string) => boolean): PlanResult {
+function planV1(features: CgroupFeature[], layout: CgroupLayout, self: string, writable: (p: string) => boolean, uid: number): PlanResult {
   if (features.includes('kill'))
     return { ok: false, reason: 'cgroup.kill exists only in cgroup v2 (Linux 5.14+); cgroup v1 has no way to kill a whole cgroup at once' };
   let ctrls = features.map((f) => V1_CONTROLLER[f]!).filter((c, i, a) => a.indexOf(c) === i);
@@ -132,11 +133,10 @@ function planV1(features: CgroupFeature[], layout: CgroupLayout, self: string, w
     const own = lines.find((l) => l.controllers.includes(c))?.path;
     if (own === undefined) return { ok: false, reason: `this process has no ${c} line in /proc/self/cgroup` };
     const parent = ancestry(mount, own).find((d) => usableParent(d, writable));
-    const uid = process.geteuid?.() ?? -1;
     if (!parent)
       return {
         ok: false,
-        reason: `no ${c} cgroup from ${join(mount, own)} up to ${mount} is writable by uid ${uid}${uid === 0 ? '' : ' (cgroup v1 has no delegation to unprivileged users; run nslab with sudo)'}`,
+        reason: `no ${c} cgroup from ${resolve(mount, `.${own}`)} up to ${mount} is writable by uid ${uid}${uid === 0 ? '' : ' (cgroup v1 has no delegation to unprivileged users; run nslab with sudo)'}`,
       };
     parents.push(parent);
   }
@@ -156,7 +156,8 @@ export function planCgroup(features: CgroupFeature[], opts: PlanOptions = {}): P
       reasons.push('no cgroup v1 hierarchy is mounted');
       continue;
     }
-    const r = v === 'v2' ? planV2(features, layout, self, writable) : planV1(features, layout, self, writable);
+    const uid = opts.uid ?? process.geteuid?.() ?? -1;
+    const r = v === 'v2' ? planV2(features, layout, self, writable, uid) : planV1(features, layout, self, writable, uid);
     if (r.ok) return reasons.length ? { ...r, why: `${r.why}; not ${reasons.join('; ')}` } : r;
     reasons.push(`v${v.slice(1)}: ${r.reason}`);
   }
