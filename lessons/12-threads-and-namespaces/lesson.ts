@@ -14,7 +14,7 @@ interface Task {
 
 /** Every thread of this process with its name and one namespace link, read by the main thread. */
 function tasks(kind: string): Task[] {
-  return readdirSync('/proc/self/task').map((t) => {
+  return readdirSync('/proc/self/task').sort((a, b) => Number(a) - Number(b)).map((t) => {
     const tid = Number(t);
     let comm = '?';
     let ns = '?';
