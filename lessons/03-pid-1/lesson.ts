@@ -248,7 +248,9 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
     const fromParent = (pid: number, sig: number) => async () => [sys.kill(pid, sig).trace];
     const fromInside = (pid: number, sig: string) => async () => {
       const r = await ctx.spawn(ctx.helper, ['join', '--target', String(pid), '-p', '--', bb, 'kill', `-${sig}`, '1']);
-      return [`nsenter -t ${pid} -p busybox kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`];
+      const line = `nsenter -t ${pid} -p busybox kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`;
+      ctx.note(line);
+      return [line];
     };
 
     ctx.note(args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'busybox sleep as PID 1 of a new PID namespace');
@@ -348,12 +350,14 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
       kind: 'process-tree',
       title: 'PID 1 of each nested namespace, as this namespace numbers it',
       from: (obs) =>
-        [obs.sleep, obs.kill, obs.nodeBare, obs.nodeHandler].map((r) => ({
-          pid: r.pid,
-          ppid: 0,
-          nspid: numbers(field(r.statusBefore.join('\n'), 'NSpid')),
-          name: field(r.statusBefore.join('\n'), 'Name'),
-        })),
+        (
+          [
+            [obs.sleep, 'busybox sleep (SIGTERM)'],
+            [obs.kill, 'busybox sleep (SIGKILL)'],
+            [obs.nodeBare, 'node, no handler'],
+            [obs.nodeHandler, "node, process.on('SIGTERM')"],
+          ] as const
+        ).map(([r, name]) => ({ pid: r.pid, ppid: 0, nspid: numbers(field(r.statusBefore.join('\n'), 'NSpid')), name })),
     },
   ],
   sabotage: [
