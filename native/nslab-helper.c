@@ -214,6 +214,18 @@ static void map_range(pid_t pid, const char *range, uid_t uid, gid_t gid) {
   map_with("newgidmap", pid, gid, f[2], f[3]);
 }
 
+/* How many ids from 0 up this user namespace maps (at most 65536): 4294967295 in the initial
+ * namespace, 1 inside an unprivileged sandbox, 65536 inside a root one. */
+static unsigned long ids_from_zero(const char *map_file) {
+  unsigned long inside, outside, count, best = 1;
+  FILE *f = fopen(map_file, "re");
+  if (!f) die("open %s", map_file);
+  while (fscanf(f, "%lu %lu %lu", &inside, &outside, &count) == 3)
+    if (inside == 0) best = count;
+  fclose(f);
+  return best < 65536 ? best : 65536;
+}
+
 static int cmd_run(struct opts *o) {
   static char stack[STACK_SIZE] __attribute__((aligned(16)));
   char path[64], map[64];
@@ -242,11 +254,14 @@ static int cmd_run(struct opts *o) {
       write_file(path, map);
     } else {
       /* Root may map a range: 65536 ids give lessons real, distinct users (a setuid-root file,
-       * a uid 1000 that is not root). setgroups stays allowed so privilege drops are real. */
+       * a uid 1000 that is not root). setgroups stays allowed so privilege drops are real.
+       * Nested inside another sandbox, "root" owns only the ids its own namespace maps. */
       snprintf(path, sizeof path, "/proc/%d/uid_map", child_pid);
-      write_file(path, "0 0 65536\n");
+      snprintf(map, sizeof map, "0 0 %lu\n", ids_from_zero("/proc/self/uid_map"));
+      write_file(path, map);
       snprintf(path, sizeof path, "/proc/%d/gid_map", child_pid);
-      write_file(path, "0 0 65536\n");
+      snprintf(map, sizeof map, "0 0 %lu\n", ids_from_zero("/proc/self/gid_map"));
+      write_file(path, map);
     }
   }
   if (write(sync_pipe[1], "x", 1) != 1) die("release sandbox");
