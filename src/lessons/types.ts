@@ -68,6 +68,10 @@ export interface ExperimentSpec<O = any, A = any> {
   sandbox: { namespaces: NsKind[]; rootfs?: boolean; pivot?: boolean; hostname?: string; timeoutMs?: number };
   /** Extra requirements of this experiment on top of the lesson's. */
   requires?: Requirement[];
+  /** Depends on something many machines lack by design (AppArmor on Debian, say): when it
+   * skips, the lesson can still pass on its other experiments. The skip and its reason stay
+   * visible in verify's output; a failure still fails the lesson. */
+  optional?: boolean;
   /** What a learner would type by hand for the same thing (unshare, mount, nsenter, ...). */
   commands?: string[];
   predict?: Prediction;

@@ -118,6 +118,7 @@ export function validateModule(mod: unknown, markers: Marker[], src: SourceLocat
       if (!Array.isArray(e.requires)) add(here({ key: 'requires' }), `${name}: 'requires' must be a list`);
       else for (const r of e.requires) if (!isRequirement(r)) add(here({ key: 'requires' }), `${name}: ${requirementProblem(r)}`);
     }
+    if (e.optional !== undefined && typeof e.optional !== 'boolean') add(here({ key: 'optional' }), `${name}: 'optional' must be true or false`);
     if (e.commands !== undefined && (!Array.isArray(e.commands) || !e.commands.every((c) => typeof c === 'string'))) {
       add(here({ key: 'commands' }), `${name}: 'commands' must be a list of strings`);
     }

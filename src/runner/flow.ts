@@ -101,7 +101,8 @@ export async function takeLesson(lesson: LoadedLesson, opts: FlowOptions): Promi
     return summary;
   }
   const p = store.update(lesson.meta.id, (p) => {
-    const all = lesson.module.experiments.every((e) => p.experiments[e.id]?.passed);
+    const skippedHere = new Set(summary.experiments.filter((x) => x.status === 'skip').map((x) => x.id));
+    const all = lesson.module.experiments.every((e) => p.experiments[e.id]?.passed || (e.optional && skippedHere.has(e.id)));
     if (all) {
       if (p.status !== 'passed') p.passedAt = new Date().toISOString();
       p.status = 'passed';

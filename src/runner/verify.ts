@@ -104,11 +104,13 @@ export async function verifyLesson(lesson: LoadedLesson, requirements: Requireme
   );
   const failed = outcomes.filter((o) => o.status === 'fail');
   const skipped = outcomes.filter((o) => o.status === 'skip');
-  const status: Status = failed.length ? 'fail' : skipped.length ? 'skip' : 'pass';
+  const optional = new Set(lesson.module.experiments.filter((e) => e.optional).map((e) => e.id));
+  const required = skipped.filter((o) => !optional.has(o.experiment));
+  const status: Status = failed.length ? 'fail' : required.length ? 'skip' : 'pass';
   const reason = failed.length
     ? failed.map((o) => `${o.experiment}: ${o.reason}`).join('; ')
     : skipped.length
-      ? skipped.map((o) => `${o.experiment}: ${o.reason}`).join('; ')
+      ? skipped.map((o) => `${o.experiment}${optional.has(o.experiment) ? ' (optional)' : ''}: ${o.reason}`).join('; ')
       : '';
   return {
     ...base,
