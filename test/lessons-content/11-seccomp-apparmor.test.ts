@@ -51,7 +51,7 @@ function sandboxUnder(pid: number): boolean {
 const test = suite(`lessons-content/${ID}`);
 test.after(() => home.cleanup());
 
-test('verify: seccomp experiments pass; AppArmor passes or is skipped with the reason', () => {
+test('verify: seccomp experiments pass; AppArmor passes, or is skipped (optional) with the reason and the lesson still passes', () => {
   const r = cli(['verify', LESSON, '--json']);
   assert.ok(r.json, `no JSON from verify (status ${r.status}): ${r.stderr}`);
   const lesson = r.json.lessons.find((l: any) => l.id === ID);
@@ -60,14 +60,14 @@ test('verify: seccomp experiments pass; AppArmor passes or is skipped with the r
   const byId = Object.fromEntries(lesson.experiments.map((e: any) => [e.id, e]));
   assert.equal(Object.keys(byId), ['block-unshare', 'tsync', 'no-new-privs', 'apparmor-label']);
   for (const id of ['block-unshare', 'tsync', 'no-new-privs']) assert.is(byId[id].status, 'pass', `${id}: ${byId[id].reason}`);
-  if (apparmorActive) {
-    assert.is(lesson.status, 'pass', lesson.reason);
-    assert.is(r.status, 0);
-  } else {
+  // The AppArmor experiment is optional: where AppArmor is off it skips, visibly, and the
+  // lesson passes on its seccomp experiments.
+  assert.is(lesson.status, 'pass', lesson.reason);
+  assert.is(r.status, 0);
+  if (!apparmorActive) {
     assert.is(byId['apparmor-label'].status, 'skip');
     assert.match(byId['apparmor-label'].reason, /AppArmor is not active on this machine/);
-    assert.is(lesson.status, 'skip');
-    assert.is(r.status, 3, 'a skip is never reported as a pass');
+    assert.match(lesson.reason, /apparmor-label \(optional\): AppArmor is not active/);
   }
   assert.is(lesson.checks.length, apparmorActive ? 11 : 9);
 });
