@@ -59,6 +59,7 @@ export interface Check<O = any> {
 export type Diagram<O = any> =
   | { kind: 'ns-tree'; title?: string; from: (obs: O) => { label: string; ns: Record<string, string> }[] }
   | { kind: 'mount-peers'; title?: string; from: (obs: O) => { label: string; mountinfo: string; filter?: string }[] }
+  /** pid/ppid as the reader of /proc numbers them (host or sandbox), nspid its NSpid line. */
   | { kind: 'process-tree'; title?: string; from: (obs: O) => { pid: number; ppid: number; nspid: number[]; name: string }[] };
 
 export interface ExperimentSpec<O = any, A = any> {

@@ -154,10 +154,11 @@ function processTree(procs: { pid: number; ppid: number; nspid: number[]; name: 
   const col = nameW + 3 * maxDepth;
   const lines: string[] = [];
   const pids = (p: (typeof procs)[number]) => {
-    const host = `${s.dim('host')} ${s.bold(String(p.pid))}`;
-    // NSpid lists the PID in each namespace from the outermost; past the first is inside.
+    // 'pid' is the number in the PID namespace of whoever read /proc (the host, or a sandbox
+    // looking at its own children); NSpid then lists it again in each nested namespace.
+    const seen = `${s.dim('pid')} ${s.bold(String(p.pid))}`;
     const inner = p.nspid.length > 1 ? p.nspid.slice(1) : [];
-    return inner.length ? `${host}  ${s.dim('inside')} ${s.green(s.bold(inner.join(' / ')))}` : host;
+    return inner.length ? `${seen}  ${s.dim('in nested ns')} ${s.green(s.bold(inner.join(' / ')))}` : seen;
   };
   const visit = (p: (typeof procs)[number], prefix: string, last: boolean, top: boolean, seen: Set<number>) => {
     if (seen.has(p.pid)) return;

@@ -52,6 +52,16 @@ export function renderMarkdown(md: string, opts: MarkdownOptions = {}): string {
         text: id,
       }),
     );
+    // marked >= 13 hands list items their text as a token with inline children, which
+    // marked-terminal 7 prints raw (`**bold**` stays literal: marked-terminal#304). Render
+    // those children inline; returning false falls back to marked-terminal for plain text.
+    marked.use({
+      renderer: {
+        text(token) {
+          return 'tokens' in token && token.tokens ? this.parser.parseInline(token.tokens) : false;
+        },
+      },
+    });
     instances.set(key, marked);
   }
   let out = marked.parse(md, { async: false }) as string;

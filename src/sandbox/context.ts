@@ -1,10 +1,15 @@
 // The SandboxContext handed to an experiment inside the sandbox.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import type * as Sys from '../sys/index.js';
 import type * as Proc from '../proc/index.js';
-import type { BackgroundProcess, OutsideView, SandboxContext, SpawnResult } from './types.js';
-import type { ToHost } from './protocol.js';
+import type { BackgroundProcess, CgroupGrant, CgroupRemoval, SandboxContext, SpawnResult } from './types.js';
+import type { CgroupOp, HostReply, ToHost } from './protocol.js';
+
+function signalName(n: number): string | undefined {
+  return Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
+}
 
 /** Thrown by ctx.skip(); the entry turns it into a 'skip' result. */
 export class SkipSignal extends Error {
@@ -17,8 +22,9 @@ interface ContextDeps {
   rootfs: string | undefined;
   helper: string;
   send(msg: ToHost): void;
-  /** Resolvers for outstanding checkpoints, keyed by id; the entry's message handler calls them. */
-  pending: Map<number, (reply: { views: OutsideView[]; hook: unknown; error?: string }) => void>;
+  /** Resolvers for outstanding requests to the host, keyed by id; the entry's message handler
+   * calls them. */
+  pending: Map<number, (reply: HostReply) => void>;
 }
 
 export interface ManagedContext extends SandboxContext {
@@ -33,6 +39,19 @@ export function makeContext(deps: ContextDeps): ManagedContext {
   let nextId = 1;
   let helper = deps.helper;
 
+  /** Directories of the cgroups the host made for us, by name, for the trace. */
+  const granted = new Map<string, string[]>();
+  const askHost = (op: CgroupOp): Promise<unknown> => {
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      deps.pending.set(id, (reply) => {
+        if (reply.error) reject(new Error(reply.error));
+        else if (reply.type === 'cgroup-reply') resolve(reply.result);
+      });
+      deps.send({ type: 'cgroup', id, ...op });
+    });
+  };
+
   const ctx: ManagedContext = {
     sys: deps.sys,
     proc: deps.proc,
@@ -46,9 +65,43 @@ export function makeContext(deps: ContextDeps): ManagedContext {
       const id = nextId++;
       sys.trace.note(`checkpoint "${label}": the host looks at this sandbox from outside`);
       return new Promise((resolve, reject) => {
-        deps.pending.set(id, (reply) => (reply.error ? reject(new Error(reply.error)) : resolve(reply)));
+        deps.pending.set(id, (reply) => {
+          if (reply.error) reject(new Error(reply.error));
+          else if (reply.type === 'checkpoint-reply') resolve({ views: reply.views, hook: reply.hook });
+        });
         deps.send({ type: 'checkpoint', id, label, pids, data });
       });
+    },
+
+    async cgroup(features, opts = {}) {
+      const pids = opts.pids ?? [];
+      const grant = (await askHost({ op: 'create', features, pids, preferV1: !!opts.preferV1 })) as CgroupGrant;
+      if (!grant.ok) {
+        sys.trace.note(`no cgroup with ${features.join(', ') || 'no controller'}: ${grant.reason}`);
+        return grant;
+      }
+      granted.set(grant.name, grant.dirs);
+      sys.trace.note(grant.why);
+      for (const d of grant.dirs) {
+        sys.trace.note(`mkdir ${d}   # by the host, which removes it when this sandbox ends`);
+        // cgroup.procs takes PIDs as the writer's PID namespace sees them: the host's, here.
+        grant.moved.forEach((host, i) => sys.trace.note(`echo ${host} > ${d}/cgroup.procs   # PID ${pids[i]} in the sandbox`));
+      }
+      return grant;
+    },
+
+    async cgroupAdopt(name, pids) {
+      const moved = (await askHost({ op: 'adopt', name, pids })) as number[];
+      for (const d of granted.get(name) ?? [name])
+        moved.forEach((host, i) => sys.trace.note(`echo ${host} > ${d}/cgroup.procs   # PID ${pids[i]} in the sandbox`));
+      return moved;
+    },
+
+    async cgroupRemove(name) {
+      const r = (await askHost({ op: 'remove', name })) as CgroupRemoval;
+      for (const d of r.removed) sys.trace.note(`rmdir ${d}   # by the host${r.killed.length ? `, after killing ${r.killed.join(' ')}` : ''}`);
+      for (const f of r.failed) sys.trace.note(`could not remove ${f.dir}: ${f.error}`);
+      return r;
     },
 
     spawn(file, args = [], opts = {}) {
@@ -93,7 +146,12 @@ export function makeContext(deps: ContextDeps): ManagedContext {
           })
         : spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: 'ignore' });
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
-        child.on('close', (code, signal) => resolve({ code, signal }));
+        child.on('close', (code, signal) => {
+          // The helper exits 128+N when its program died of signal N: report the signal, as
+          // if the program were our own child.
+          const bySignal = useHelper && code !== null && code > 128 ? signalName(code - 128) : undefined;
+          resolve(bySignal ? { code: null, signal: bySignal } : { code, signal });
+        });
         child.on('error', () => resolve({ code: null, signal: null }));
       });
       const bg: BackgroundProcess = {

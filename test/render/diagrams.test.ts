@@ -98,14 +98,14 @@ D('mount-peers draws peers both ways and slaves one way', () => {
   assert.match(colour, /◀─▶|──▶/);
 });
 
-D('process-tree shows host PIDs and the PIDs inside from NSpid', () => {
+D('process-tree shows the PIDs as read and the PIDs in nested namespaces from NSpid', () => {
   const procs = [statusOf(process.pid), statusOf(helper!.pid!), statusOf(sandboxPid)];
   assert.equal(procs[2].nspid, [sandboxPid, 1]);
   const out = renderDiagram({ kind: 'process-tree', from: () => procs }, null, { color: false, width: 100 });
   const lines = out.split('\n');
-  assert.match(lines[1], new RegExp(`^  node +host ${process.pid}$`));
-  assert.match(lines[2], new RegExp(`^  \`- nslab-helper +host ${helper!.pid}$`));
-  assert.match(lines[3], new RegExp(`^     \`- sleep +host ${sandboxPid}  inside 1$`));
+  assert.match(lines[1], new RegExp(`^  node +pid ${process.pid}$`));
+  assert.match(lines[2], new RegExp(`^  \`- nslab-helper +pid ${helper!.pid}$`));
+  assert.match(lines[3], new RegExp(`^     \`- sleep +pid ${sandboxPid}  in nested ns 1$`));
 });
 
 D('a from() that throws becomes a note, not a crash', () => {

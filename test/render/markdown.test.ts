@@ -45,6 +45,14 @@ M('colour output styles text; presenter headings are emphasised', () => {
   assert.match(big, /TRY IT\n=+/);
 });
 
+M('emphasis and code inside list items are rendered, not printed as markup', () => {
+  const plain = renderMarkdown('- a **bold** word and *one more*\n- then `code`\n', { color: false });
+  assert.not.match(plain, /\*\*|\*one/);
+  assert.match(plain, /a bold word and one more/);
+  const colored = renderMarkdown('- a **bold** word\n', { color: true });
+  assert.match(colored, /\x1b\[1mbold\x1b\[22m/);
+});
+
 M('wraps paragraphs to the width', () => {
   const out = renderMarkdown('word '.repeat(60), { color: false, width: 40 });
   for (const line of out.trimEnd().split('\n')) assert.ok(line.length <= 40, line);

@@ -27,6 +27,12 @@ life('an experiment that throws is an error with its message and the trace so fa
   assert.match(r.trace.join('\n'), /^mount\(NULL, "\/nonexistent-nslab", NULL, 0, NULL\) = -1 E/m);
 });
 
+life('a background program killed by a signal reports that signal', async () => {
+  const r = await runExperiment<{ exit: { code: number | null; signal: string | null } }>(ref('backgroundSignal'), { namespaces: ['pid'] });
+  assert.is(r.status, 'ok', r.reason);
+  assert.equal(r.observations!.exit, { code: null, signal: 'SIGTERM' });
+});
+
 life('ctx.skip becomes a skip with the reason', async () => {
   const r = await runExperiment(ref('skipping'), { namespaces: ['uts'] });
   assert.is(r.status, 'skip');

@@ -120,12 +120,13 @@ export function snapshotHost(scope: Scope = 'session'): HostSnapshot {
 /** Differences as readable lines; empty when the host looks the same. */
 export function diffHost(before: HostSnapshot, after: HostSnapshot): string[] {
   const out: string[] = [];
-  const list = (what: string, a: string[], b: string[]): void => {
+  const list = (what: string, a: string[], b: string[], both = true): void => {
     for (const x of b) if (!a.includes(x)) out.push(`${what} appeared: ${x}`);
-    for (const x of a) if (!b.includes(x)) out.push(`${what} disappeared: ${x}`);
+    if (both) for (const x of a) if (!b.includes(x)) out.push(`${what} disappeared: ${x}`);
   };
   list('mount', before.mounts, after.mounts);
-  list('process', before.processes, after.processes);
+  // A process that ends is never residue (tsx's esbuild service comes and goes); only new ones.
+  list('process', before.processes, after.processes, false);
   list('cgroup', before.cgroups, after.cgroups);
   list('temp file', before.tempFiles, after.tempFiles);
   if (before.hostname !== after.hostname) out.push(`hostname changed: ${before.hostname} -> ${after.hostname}`);
