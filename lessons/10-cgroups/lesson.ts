@@ -2,21 +2,17 @@
 // pids.max counting threads and making fork fail with EAGAIN, a memory limit and its OOM kill,
 // freezing, cgroup.kill, and /proc/PID/cgroup inside a cgroup namespace.
 //
-// Who does what: the experiment (inside the sandbox) reads the mount table to decide v1 or v2
-// and where a new cgroup may go, writes the limits and reads the counters, as a learner would
-// with echo and cat. The host hook (`outside`) only makes the cgroup, named
-// nslab-<nslab's PID>-<n>, moves processes the experiment started into it, and removes it:
-// at the experiment's last checkpoint, when the sandbox is gone (an error, a timeout), or when
-// nslab exits. If nslab is SIGKILLed, the name says whose it was, and nslab's stale-cgroup sweep
-// removes it on the next start. No cgroup file outside the lesson's own cgroups is written.
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readFileSync, rmdirSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+// Who does what: nslab's host side decides v1 or v2 and where a new cgroup may go, makes it
+// (nslab-<nslab's PID>-<n>), moves in the processes the experiment names (only its own), and
+// removes it when the sandbox ends, whatever ends it; ctx.cgroup() returns that decision with
+// its reason, or why no cgroup can be made here. The experiment (inside the sandbox) writes the
+// limits and reads the counters, as a learner would with echo and cat.
+import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import type { CheckOutcome, ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import type { OutsideHook, SandboxContext } from '../../src/sandbox/types.js';
+import type { CgroupFeature, SandboxCgroup, SandboxContext } from '../../src/sandbox/types.js';
 
 type Ctx = SandboxContext;
-type Feature = 'pids' | 'memory' | 'freeze' | 'kill';
-type Version = 'v1' | 'v2';
+type Version = SandboxCgroup['version'];
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const readOr = (path: string, fallback = ''): string => {
@@ -33,239 +29,22 @@ const keyed = (text: string): Record<string, number> =>
 const fileLine = (path: string, text: string): string => `${path}: ${text.trim().replace(/\n/g, ' | ')}`;
 
 // ---------------------------------------------------------------------------------------------
-// Host side: make, fill and remove the lesson's cgroups. Runs in the nslab process, so
-// process.pid is the owner the name records.
+// Inside the sandbox: ask for the cgroup, run the processes.
 
-const OWNED = /^nslab-\d+-\d+$/;
-const bySandbox = new Map<number, string[]>();
-let seq = 0;
-let exitHookSet = false;
-
-/** One removal pass over our own cgroup: thaw (frozen tasks cannot die), kill what is left
- * (cgroup.kill on v2, SIGKILL to each listed PID otherwise: only processes the experiment
- * started are ever inside), then rmdir, which fails with EBUSY until they are gone. */
-function removePass(dir: string): boolean {
-  if (!OWNED.test(dir.split('/').pop() ?? '')) return true;
-  if (!existsSync(dir)) return true;
-  const put = (file: string, value: string) => {
-    try {
-      if (existsSync(join(dir, file))) writeFileSync(join(dir, file), value);
-    } catch {
-      /* rmdir below tells */
-    }
-  };
-  put('freezer.state', 'THAWED');
-  put('cgroup.freeze', '0');
-  const pids = words(readOr(join(dir, 'cgroup.procs'))).map(Number);
-  if (pids.length && existsSync(join(dir, 'cgroup.kill'))) put('cgroup.kill', '1');
-  else
-    for (const pid of pids)
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-  try {
-    rmdirSync(dir);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ENOENT';
-  }
+/** A cgroup holding `pids` (started by this experiment), or a skip with the true reason (no
+ * delegation, no such controller, cgroup.kill on v1) where none can be made here. */
+async function makeCgroup(ctx: Ctx, features: CgroupFeature[], pids: number[], preferV1 = false): Promise<SandboxCgroup> {
+  const cg = await ctx.cgroup(features, { pids, preferV1 });
+  if (!cg.ok) ctx.skip(cg.reason);
+  return cg;
 }
 
-function removeAllSync(dirs: string[]): string[] {
-  const until = Date.now() + 1000;
-  let left = dirs;
-  while ((left = left.filter((d) => !removePass(d))).length && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-  return left;
-}
-
-async function removeAll(dirs: string[]): Promise<{ removed: string[]; failed: string[] }> {
-  const until = Date.now() + 3000;
-  let left = dirs;
-  while ((left = left.filter((d) => !removePass(d))).length && Date.now() < until) await sleep(20);
-  return { removed: dirs.filter((d) => !left.includes(d)), failed: left };
-}
-
-const sandboxGone = (pid: number): boolean => !existsSync(`/proc/${pid}`) || /^State:\s+Z/m.test(readOr(`/proc/${pid}/status`));
-
-const cgroupHook: OutsideHook = async (label, views, sandboxPid) => {
-  if (label.startsWith('cgroup mkdir ')) {
-    const parents = label.slice('cgroup mkdir '.length).split(' ');
-    // Only inside a cgroup filesystem, only a fresh name of our own.
-    for (const p of parents)
-      if (!resolve(p).startsWith('/sys/fs/cgroup/') && resolve(p) !== '/sys/fs/cgroup') return { error: `${p} is not under /sys/fs/cgroup` };
-      else if (!existsSync(join(p, 'cgroup.procs'))) return { error: `${p} is not a cgroup directory (no cgroup.procs)` };
-    let name = '';
-    do name = `nslab-${process.pid}-${++seq}`;
-    while (parents.some((p) => existsSync(join(p, name))));
-    const dirs = parents.map((p) => join(resolve(p), name));
-    const list = bySandbox.get(sandboxPid) ?? [];
-    if (!bySandbox.has(sandboxPid)) {
-      bySandbox.set(sandboxPid, list);
-      // Whatever ends the sandbox (an error, a timeout), its cgroups go with it.
-      const t = setInterval(() => {
-        if (!sandboxGone(sandboxPid)) return;
-        clearInterval(t);
-        void removeAll(bySandbox.get(sandboxPid) ?? []).then(() => bySandbox.delete(sandboxPid));
-      }, 200);
-      t.unref();
-    }
-    if (!exitHookSet) {
-      exitHookSet = true;
-      process.once('exit', () => {
-        for (const d of bySandbox.values()) removeAllSync(d);
-      });
-    }
-    try {
-      for (const d of dirs) {
-        mkdirSync(d);
-        list.push(d);
-      }
-      // The views are the PIDs the experiment named, found among the sandbox's descendants.
-      const moved = views.filter((v) => v.pid !== sandboxPid).map((v) => v.pid);
-      for (const d of dirs) for (const pid of moved) writeFileSync(join(d, 'cgroup.procs'), `${pid}\n`);
-      return { name, dirs, moved };
-    } catch (err) {
-      await removeAll(dirs);
-      return { error: `${(err as Error).message}` };
-    }
-  }
-  if (label === 'cgroup rmdir') {
-    const dirs = bySandbox.get(sandboxPid) ?? [];
-    const r = await removeAll(dirs);
-    bySandbox.set(sandboxPid, r.failed);
-    return { ...r, gone: r.removed.map((d) => `${d} exists: ${existsSync(d)}`) };
-  }
-  return undefined;
-};
-
-// ---------------------------------------------------------------------------------------------
-// Inside the sandbox: detect the layout, decide where, run the processes.
-
-interface Place {
-  version: Version;
-  parents: string[];
-  /** Why this version: for the learner, and the evidence of the detection. */
-  why: string;
-  kind: string;
-  mountLines: string[];
-}
-
-/** v2 where it offers the feature, v1 otherwise. On v2 a controller must be enabled in the
- * parent's cgroup.subtree_control: that file belongs to the parent, so the lesson only uses a
- * parent where it already is. cgroup.freeze and cgroup.kill are core v2 files, there in every
- * non-root v2 cgroup without any controller. */
-function place(ctx: Ctx, features: Feature[], preferV1 = false): Place | { reason: string } {
-  const layout = ctx.proc.cgroupLayout();
-  const self = ctx.proc.readCgroup('self');
-  const mountLines = ctx.proc
+/** The cgroup lines of the mount table: which versions this machine mounts, and where. */
+const cgroupMounts = (ctx: Ctx): string[] =>
+  ctx.proc
     .readMountinfo()
     .filter((m) => m.fsType === 'cgroup2' || m.fsType === 'cgroup')
     .map((m) => m.raw);
-  // access(2) asks the kernel the question the mkdir and the move will ask: may this user
-  // write the directory and its cgroup.procs (the delegation rule for moving a process)?
-  const writable = (p: string) => canWrite(p) && canWrite(join(p, 'cgroup.procs'));
-  const chain = (mount: string, own: string): string[] => {
-    const m = resolve(mount);
-    let d = resolve(m, `.${own}`);
-    if (d !== m && !d.startsWith(`${m}/`)) d = m;
-    const out = [d];
-    while (d !== m) out.push((d = dirname(d)));
-    return out;
-  };
-  // The uid the host sees: inside a user namespace getuid() says 0.
-  const uid = ctx.proc.readUidMap('self').find((l) => l.inside === 0)?.outside ?? process.getuid?.() ?? 0;
-  const tryV2 = (): Omit<Place, 'mountLines'> | string => {
-    if (!layout.v2Mount) return 'no cgroup2 filesystem is mounted';
-    const ctrls = features.filter((f) => f === 'pids' || f === 'memory');
-    const missing = ctrls.filter((c) => !layout.v2Controllers.includes(c));
-    if (missing.length) return `the cgroup2 mount at ${layout.v2Mount} offers ${layout.v2Controllers.join(' ') || 'no controllers'}, not ${missing.join(' ')}`;
-    const own = self.find((l) => l.hierarchy === 0)?.path ?? '/';
-    const ok = chain(layout.v2Mount, own).filter(writable);
-    const parent = ok.find((d) => ctrls.every((c) => words(readOr(join(d, 'cgroup.subtree_control'))).includes(c)));
-    if (parent) return { version: 'v2', parents: [parent], why: `cgroup v2 (${layout.kind} layout): the new cgroup goes under ${parent}`, kind: layout.kind };
-    if (!ok.length)
-      return `cgroup delegation is missing: no cgroup from this process's own (${resolve(layout.v2Mount, `.${own}`)}) up to ${layout.v2Mount} is writable by uid ${uid}; run it with sudo, or under systemd-run --user --scope -p Delegate=yes`;
-    return `${ok.join(', ')} may be written, but none enables ${ctrls.join(' ')} in its cgroup.subtree_control (and the lesson writes no file outside its own cgroup)`;
-  };
-  const tryV1 = (): Omit<Place, 'mountLines'> | string => {
-    if (features.includes('kill')) return 'cgroup.kill exists only in cgroup v2 (Linux 5.14+): cgroup v1 has no file that kills a whole cgroup';
-    const ctrls = features.length ? [...new Set(features.map((f) => (f === 'freeze' ? 'freezer' : f)))] : ['pids'];
-    const parents: string[] = [];
-    for (const c of ctrls) {
-      const mount = layout.v1[c];
-      if (!mount) return `no cgroup v1 hierarchy has the ${c} controller`;
-      const own = self.find((l) => l.controllers.includes(c))?.path ?? '/';
-      const parent = chain(mount, own).find(writable);
-      if (!parent) return `no ${c} cgroup from ${resolve(mount, `.${own}`)} up to ${mount} is writable by uid ${uid} (cgroup v1 cannot be delegated to unprivileged users)`;
-      parents.push(parent);
-    }
-    return { version: 'v1', parents, why: `cgroup v1 (${layout.kind} layout): one hierarchy per controller, the new cgroup goes under ${parents.join(' and ')}`, kind: layout.kind };
-  };
-  const order = preferV1 ? [tryV1, tryV2] : [tryV2, tryV1];
-  const reasons: string[] = [];
-  for (const t of order) {
-    const r = t();
-    if (typeof r !== 'string') return { ...r, why: reasons.length ? `${r.why}; not ${reasons.join('; ')}` : r.why, mountLines };
-    reasons.push(`${t === tryV2 ? 'v2' : 'v1'}: ${r}`);
-  }
-  return { reason: reasons.join('; ') };
-}
-
-function canWrite(p: string): boolean {
-  try {
-    accessSync(p, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-interface Owned {
-  name: string;
-  dirs: string[];
-  version: Version;
-  why: string;
-  kind: string;
-  mountLines: string[];
-}
-
-/** Decide, then ask the host to make the cgroup and move `pids` (ours, started by this
- * experiment) into it. Skips with the true reason when no cgroup can be made here. */
-async function makeCgroup(ctx: Ctx, features: Feature[], pids: number[], preferV1 = false): Promise<Owned> {
-  const p = place(ctx, features, preferV1);
-  if ('reason' in p) ctx.skip(p.reason);
-  ctx.note(p.why);
-  const reply = (await ctx.outside(`cgroup mkdir ${p.parents.join(' ')}`, pids)).hook as { name: string; dirs: string[]; moved: number[]; error?: string };
-  if (!reply || reply.error) {
-    if (reply?.error && /EACCES|EPERM|EROFS/.test(reply.error)) ctx.skip(`the host could not make the cgroup: ${reply.error}`);
-    throw new Error(`the host could not make the cgroup: ${reply?.error ?? 'no reply'}`);
-  }
-  for (const d of reply.dirs) {
-    ctx.note(`mkdir ${d}`);
-    // cgroup.procs takes PIDs as the writer's PID namespace sees them: the host's, here.
-    reply.moved.forEach((host, i) => ctx.note(`echo ${host} > ${d}/cgroup.procs   # PID ${pids[i]} in the sandbox`));
-  }
-  return { name: reply.name, dirs: reply.dirs, version: p.version, why: p.why, kind: p.kind, mountLines: p.mountLines };
-}
-
-/** Run the body, then always ask the host to remove the cgroup; the removal is observed too. */
-async function owning<T extends object>(ctx: Ctx, body: () => Promise<T>): Promise<T & { removed: string[] }> {
-  let out: T | undefined;
-  let removed: string[] = [];
-  try {
-    out = await body();
-  } finally {
-    removed = await dropCgroup(ctx);
-  }
-  return { ...out, removed };
-}
-
-async function dropCgroup(ctx: Ctx): Promise<string[]> {
-  const r = (await ctx.outside('cgroup rmdir')).hook as { gone?: string[]; failed?: string[] } | undefined;
-  return [...(r?.gone ?? []), ...(r?.failed ?? []).map((d) => `not removed: ${d}`)];
-}
 
 function put(ctx: Ctx, path: string, value: string): void {
   ctx.note(`echo ${value} > ${path}`);
@@ -351,14 +130,12 @@ interface PidsObs {
   shellFailed: boolean;
   events: string;
   maxEvents: number;
-  removed: string[];
 }
 
 const pidsLimit: ExperimentSpec<PidsObs, PidsArgs> = {
   id: 'pids-limit',
   title: 'pids.max: threads count, and fork fails with EAGAIN',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  outside: cgroupHook,
   commands: [
     'grep -E "cgroup2?( |$)" /proc/self/mountinfo   # which hierarchies: cgroup2, cgroup (v1), or both',
     'sudo mkdir /sys/fs/cgroup/pids/demo          # v1; on v2: /sys/fs/cgroup/demo',
@@ -390,37 +167,35 @@ const pidsLimit: ExperimentSpec<PidsObs, PidsArgs> = {
       `exec >${work}/out 2>&1; read go < ${work}/go; for i in 1 2 3; do ${bb} sleep 30 & echo "fork $i: child $!"; done; echo "all forks worked"`,
     ]);
     const cg = await makeCgroup(ctx, ['pids'], args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid]);
-    return owning(ctx, async () => {
-      const dir = cg.dirs[0]!;
-      const current = Number(readOr(`${dir}/pids.current`).trim());
-      const threadsLine = statusLine(ctx, node.pid, 'Threads');
-      const nodeThreads = ctx.proc.readStatus(node.pid).threads;
-      const nodeCgroup = ctx.proc.readCgroup(node.pid).find((l) => l.controllers.includes('pids') || (cg.version === 'v2' && l.hierarchy === 0))?.raw ?? '';
-      // The limit: exactly what is inside already, so the shell's first fork has no room.
-      const max = args.pidsMax ?? String(current);
-      put(ctx, `${dir}/pids.max`, max);
-      await release(ctx, `${work}/go`);
-      const exit = await within(shell.exited, 5000);
-      const shellOutput = readOr(`${work}/out`).trim();
-      const events = readOr(`${dir}/pids.events`).trim();
-      return {
-        version: cg.version,
-        why: cg.why,
-        mountLines: cg.mountLines,
-        dir,
-        nodePid: node.pid,
-        nodeThreads,
-        threadsLine,
-        nodeCgroup,
-        current,
-        max,
-        shellOutput,
-        shellExit: exitText(exit),
-        shellFailed: !!exit && exit.code !== 0,
-        events,
-        maxEvents: keyed(events).max ?? 0,
-      };
-    });
+    const dir = cg.paths.pids!;
+    const current = Number(readOr(`${dir}/pids.current`).trim());
+    const threadsLine = statusLine(ctx, node.pid, 'Threads');
+    const nodeThreads = ctx.proc.readStatus(node.pid).threads;
+    const nodeCgroup = ctx.proc.readCgroup(node.pid).find((l) => l.controllers.includes('pids') || (cg.version === 'v2' && l.hierarchy === 0))?.raw ?? '';
+    // The limit: exactly what is inside already, so the shell's first fork has no room.
+    const max = args.pidsMax ?? String(current);
+    put(ctx, `${dir}/pids.max`, max);
+    await release(ctx, `${work}/go`);
+    const exit = await within(shell.exited, 5000);
+    const shellOutput = readOr(`${work}/out`).trim();
+    const events = readOr(`${dir}/pids.events`).trim();
+    return {
+      version: cg.version,
+      why: cg.why,
+      mountLines: cgroupMounts(ctx),
+      dir,
+      nodePid: node.pid,
+      nodeThreads,
+      threadsLine,
+      nodeCgroup,
+      current,
+      max,
+      shellOutput,
+      shellExit: exitText(exit),
+      shellFailed: !!exit && exit.code !== 0,
+      events,
+      maxEvents: keyed(events).max ?? 0,
+    };
   },
   checks: [
     {
@@ -490,7 +265,6 @@ interface MemObs {
   limitHits: number;
   peak: number | null;
   peakFile: string;
-  removed: string[];
 }
 
 const MIB = 1024 * 1024;
@@ -499,7 +273,6 @@ const memoryLimit: ExperimentSpec<MemObs, MemArgs> = {
   id: 'memory-limit',
   title: 'a memory limit: the OOM killer stays inside the cgroup',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  outside: cgroupHook,
   commands: [
     'sudo mkdir /sys/fs/cgroup/demo && echo 16M | sudo tee /sys/fs/cgroup/demo/memory.max        # v2',
     'sudo mkdir /sys/fs/cgroup/memory/demo && echo 16M | sudo tee /sys/fs/cgroup/memory/demo/memory.limit_in_bytes   # v1',
@@ -517,41 +290,39 @@ const memoryLimit: ExperimentSpec<MemObs, MemArgs> = {
     await mkfifo(ctx, bb, `${work}/go`);
     const shell = await ctx.background(bb, ['sh', '-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${bb} dd if=/dev/zero of=/dev/null bs=64M count=1`]);
     const cg = await makeCgroup(ctx, ['memory'], [shell.pid]);
-    return owning(ctx, async () => {
-      const dir = cg.dirs[0]!;
-      const v2 = cg.version === 'v2';
-      const limit = args.limit ?? '16M';
-      const limitFile = `${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`;
-      put(ctx, limitFile, limit);
-      // With swap, the kernel could push the buffer out instead of killing: limit swap too.
-      const swap = /^SwapTotal:\s+[1-9]/m.test(readOr('/proc/meminfo'));
-      if (swap && v2 && existsSync(`${dir}/memory.swap.max`)) put(ctx, `${dir}/memory.swap.max`, '0');
-      if (swap && !v2 && existsSync(`${dir}/memory.memsw.limit_in_bytes`)) put(ctx, `${dir}/memory.memsw.limit_in_bytes`, limit);
-      const limitBytes = Number(readOr(limitFile).trim()) || Infinity;
-      await release(ctx, `${work}/go`);
-      const exit = await within(shell.exited, 8000);
-      // v1 counts a hit of the memory+swap limit in memsw.failcnt, not in failcnt.
-      const files = v2 ? ['memory.events', 'memory.peak'] : ['memory.failcnt', 'memory.memsw.failcnt', 'memory.oom_control', 'memory.max_usage_in_bytes'];
-      const counters = files.filter((f) => existsSync(`${dir}/${f}`)).map((f) => ({ path: `${dir}/${f}`, text: readOr(`${dir}/${f}`).trim() }));
-      const text = (f: string) => counters.find((c) => c.path.endsWith(`/${f}`))?.text ?? '';
-      const peakFile = v2 ? 'memory.peak' : 'memory.max_usage_in_bytes';
-      return {
-        version: cg.version,
-        why: cg.why,
-        dir,
-        limitFile,
-        limit,
-        limitBytes,
-        ddExit: exitText(exit),
-        ddKilled: killedBy9(exit),
-        ddOutput: readOr(`${work}/out`).trim(),
-        counters,
-        oomKills: keyed(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0,
-        limitHits: v2 ? (keyed(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0),
-        peak: text(peakFile) ? Number(text(peakFile)) : null,
-        peakFile,
-      };
-    });
+    const dir = cg.paths.memory!;
+    const v2 = cg.version === 'v2';
+    const limit = args.limit ?? '16M';
+    const limitFile = `${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`;
+    put(ctx, limitFile, limit);
+    // With swap, the kernel could push the buffer out instead of killing: limit swap too.
+    const swap = /^SwapTotal:\s+[1-9]/m.test(readOr('/proc/meminfo'));
+    if (swap && v2 && existsSync(`${dir}/memory.swap.max`)) put(ctx, `${dir}/memory.swap.max`, '0');
+    if (swap && !v2 && existsSync(`${dir}/memory.memsw.limit_in_bytes`)) put(ctx, `${dir}/memory.memsw.limit_in_bytes`, limit);
+    const limitBytes = Number(readOr(limitFile).trim()) || Infinity;
+    await release(ctx, `${work}/go`);
+    const exit = await within(shell.exited, 8000);
+    // v1 counts a hit of the memory+swap limit in memsw.failcnt, not in failcnt.
+    const files = v2 ? ['memory.events', 'memory.peak'] : ['memory.failcnt', 'memory.memsw.failcnt', 'memory.oom_control', 'memory.max_usage_in_bytes'];
+    const counters = files.filter((f) => existsSync(`${dir}/${f}`)).map((f) => ({ path: `${dir}/${f}`, text: readOr(`${dir}/${f}`).trim() }));
+    const text = (f: string) => counters.find((c) => c.path.endsWith(`/${f}`))?.text ?? '';
+    const peakFile = v2 ? 'memory.peak' : 'memory.max_usage_in_bytes';
+    return {
+      version: cg.version,
+      why: cg.why,
+      dir,
+      limitFile,
+      limit,
+      limitBytes,
+      ddExit: exitText(exit),
+      ddKilled: killedBy9(exit),
+      ddOutput: readOr(`${work}/out`).trim(),
+      counters,
+      oomKills: keyed(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0,
+      limitHits: v2 ? (keyed(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0),
+      peak: text(peakFile) ? Number(text(peakFile)) : null,
+      peakFile,
+    };
   },
   checks: [
     {
@@ -615,7 +386,6 @@ interface FreezeObs {
   wchanFrozen: string;
   statusThawed: string;
   ticks: { running: number; frozen: number; thawed: number };
-  removed: string[];
 }
 
 /** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
@@ -635,7 +405,6 @@ const freeze: ExperimentSpec<FreezeObs, FreezeArgs> = {
   id: 'freeze',
   title: 'freezing a cgroup: cgroup.freeze (v2) or freezer.state (v1)',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  outside: cgroupHook,
   commands: [
     'sh -c "while :; do :; done" & echo $! | sudo tee /sys/fs/cgroup/demo/cgroup.procs',
     'echo 1 | sudo tee /sys/fs/cgroup/demo/cgroup.freeze; cat /sys/fs/cgroup/demo/cgroup.events     # v2',
@@ -652,39 +421,37 @@ const freeze: ExperimentSpec<FreezeObs, FreezeArgs> = {
     const { bb } = prepare(ctx);
     const spin = await ctx.background(bb, ['sh', '-c', 'while :; do :; done']);
     const cg = await makeCgroup(ctx, ['freeze'], [spin.pid], args.preferV1);
-    return owning(ctx, async () => {
-      const dir = cg.dirs[0]!;
-      const v2 = cg.version === 'v2';
-      const stateFile = v2 ? `${dir}/cgroup.events` : `${dir}/freezer.state`;
-      const running = await ticksOver(spin.pid, 300);
-      if (!args.skipFreeze) put(ctx, v2 ? `${dir}/cgroup.freeze` : `${dir}/freezer.state`, v2 ? '1' : 'FROZEN');
-      // Freezing takes effect task by task: wait until the cgroup reports it done.
-      for (let i = 0; i < 100; i++) {
-        const s = readOr(stateFile);
-        if (v2 ? /^frozen 1$/m.test(s) : s.trim() === 'FROZEN') break;
-        if (args.skipFreeze) break;
-        await sleep(20);
-      }
-      const stateWhileFrozen = readOr(stateFile).trim();
-      const statusFrozen = statusLine(ctx, spin.pid, 'State');
-      const wchanFrozen = readOr(`/proc/${spin.pid}/wchan`).trim();
-      const frozen = await ticksOver(spin.pid, 300);
-      if (!args.skipThaw) put(ctx, v2 ? `${dir}/cgroup.freeze` : `${dir}/freezer.state`, v2 ? '0' : 'THAWED');
-      await sleep(50);
-      const thawed = await ticksOver(spin.pid, 300);
-      return {
-        version: cg.version,
-        why: cg.why,
-        dir,
-        pid: spin.pid,
-        stateFile,
-        stateWhileFrozen,
-        statusFrozen,
-        wchanFrozen,
-        statusThawed: statusLine(ctx, spin.pid, 'State'),
-        ticks: { running, frozen, thawed },
-      };
-    });
+    const dir = cg.paths.freeze!;
+    const v2 = cg.version === 'v2';
+    const stateFile = v2 ? `${dir}/cgroup.events` : `${dir}/freezer.state`;
+    const running = await ticksOver(spin.pid, 300);
+    if (!args.skipFreeze) put(ctx, v2 ? `${dir}/cgroup.freeze` : `${dir}/freezer.state`, v2 ? '1' : 'FROZEN');
+    // Freezing takes effect task by task: wait until the cgroup reports it done.
+    for (let i = 0; i < 100; i++) {
+      const s = readOr(stateFile);
+      if (v2 ? /^frozen 1$/m.test(s) : s.trim() === 'FROZEN') break;
+      if (args.skipFreeze) break;
+      await sleep(20);
+    }
+    const stateWhileFrozen = readOr(stateFile).trim();
+    const statusFrozen = statusLine(ctx, spin.pid, 'State');
+    const wchanFrozen = readOr(`/proc/${spin.pid}/wchan`).trim();
+    const frozen = await ticksOver(spin.pid, 300);
+    if (!args.skipThaw) put(ctx, v2 ? `${dir}/cgroup.freeze` : `${dir}/freezer.state`, v2 ? '0' : 'THAWED');
+    await sleep(50);
+    const thawed = await ticksOver(spin.pid, 300);
+    return {
+      version: cg.version,
+      why: cg.why,
+      dir,
+      pid: spin.pid,
+      stateFile,
+      stateWhileFrozen,
+      statusFrozen,
+      wchanFrozen,
+      statusThawed: statusLine(ctx, spin.pid, 'State'),
+      ticks: { running, frozen, thawed },
+    };
   },
   checks: [
     {
@@ -749,7 +516,6 @@ interface KillObs {
   rmdirBusy: string;
   rmdirAfter: string;
   shellExit: string;
-  removed: string[];
 }
 
 const deadState = (s: string) => s === 'gone' || /^State: Z/.test(s);
@@ -758,7 +524,6 @@ const cgroupKill: ExperimentSpec<KillObs, KillArgs> = {
   id: 'cgroup-kill',
   title: 'cgroup.kill: every process in the cgroup, at once',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  outside: cgroupHook,
   commands: [
     "sudo sh -c 'echo $$ > /sys/fs/cgroup/demo/cgroup.procs; sleep 300 & sleep 300 & wait' &",
     'cat /sys/fs/cgroup/demo/cgroup.procs; sudo rmdir /sys/fs/cgroup/demo     # Device or resource busy',
@@ -776,25 +541,23 @@ const cgroupKill: ExperimentSpec<KillObs, KillArgs> = {
     await mkfifo(ctx, bb, `${work}/go`);
     const shell = await ctx.background(bb, ['sh', '-c', `exec >${work}/out 2>&1; read go < ${work}/go; ${bb} sleep 300 & ${bb} sleep 300 & wait`]);
     const cg = await makeCgroup(ctx, ['kill'], [shell.pid]);
-    return owning(ctx, async () => {
-      const dir = cg.dirs[0]!;
-      await release(ctx, `${work}/go`);
-      let before: number[] = [];
-      for (let i = 0; i < 100 && before.length < 3; i++) {
-        await sleep(20);
-        before = words(readOr(`${dir}/cgroup.procs`)).map(Number);
-      }
-      ctx.note(`rmdir ${dir} while ${before.length} processes are inside`);
-      const busy = ctx.sys.rmdir(dir);
-      if (!args.skipKill) put(ctx, `${dir}/cgroup.kill`, '1');
-      const exit = await within(shell.exited, 2000);
-      for (let i = 0; i < 50 && !/^populated 0$/m.test(readOr(`${dir}/cgroup.events`)); i++) await sleep(20);
-      const after = before.map((pid) => ({ pid, state: existsSync(`/proc/${pid}`) ? statusLine(ctx, pid, 'State') : 'gone' }));
-      const procsAfter = readOr(`${dir}/cgroup.procs`).trim();
-      const events = readOr(`${dir}/cgroup.events`).trim();
-      const again = ctx.sys.rmdir(dir);
-      return { dir, before, after, procsAfter, events, rmdirBusy: busy.trace, rmdirAfter: again.trace, shellExit: exitText(exit) };
-    });
+    const dir = cg.paths.kill!;
+    await release(ctx, `${work}/go`);
+    let before: number[] = [];
+    for (let i = 0; i < 100 && before.length < 3; i++) {
+      await sleep(20);
+      before = words(readOr(`${dir}/cgroup.procs`)).map(Number);
+    }
+    ctx.note(`rmdir ${dir} while ${before.length} processes are inside`);
+    const busy = ctx.sys.rmdir(dir);
+    if (!args.skipKill) put(ctx, `${dir}/cgroup.kill`, '1');
+    const exit = await within(shell.exited, 2000);
+    for (let i = 0; i < 50 && !/^populated 0$/m.test(readOr(`${dir}/cgroup.events`)); i++) await sleep(20);
+    const after = before.map((pid) => ({ pid, state: existsSync(`/proc/${pid}`) ? statusLine(ctx, pid, 'State') : 'gone' }));
+    const procsAfter = readOr(`${dir}/cgroup.procs`).trim();
+    const events = readOr(`${dir}/cgroup.events`).trim();
+    const again = ctx.sys.rmdir(dir);
+    return { dir, before, after, procsAfter, events, rmdirBusy: busy.trace, rmdirAfter: again.trace, shellExit: exitText(exit) };
   },
   checks: [
     {
@@ -860,7 +623,6 @@ interface NsObs {
   fromOutside: string;
   innerNs: string;
   ownNs: string;
-  removed: string[];
 }
 
 /** The line for the hierarchy the lesson's cgroup lives in: 0:: on v2, pids on v1. */
@@ -873,7 +635,6 @@ const cgroupNs: ExperimentSpec<NsObs, NsArgs> = {
   id: 'cgroup-namespace',
   title: "a cgroup namespace: /proc/self/cgroup says 0::/",
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  outside: cgroupHook,
   commands: [
     "sudo sh -c 'echo $$ > /sys/fs/cgroup/demo/cgroup.procs; cat /proc/self/cgroup; unshare --cgroup cat /proc/self/cgroup'",
     'cat /proc/PID/cgroup                   # the same process, read from outside its namespace',
@@ -897,38 +658,36 @@ const cgroupNs: ExperimentSpec<NsObs, NsArgs> = {
       `exec 2>${work}/err; read go < ${work}/go; cat /proc/self/cgroup > ${work}/before; exec ${ctx.helper} run ${nsFlag.join(' ')} -- ${bb} sh -c '${inner}'`,
     ]);
     const cg = await makeCgroup(ctx, [], args.skipMove ? [] : [shell.pid], args.preferV1);
-    return owning(ctx, async () => {
-      ctx.note(`${ctx.helper} run ${nsFlag.join(' ')} -- cat /proc/self/cgroup   # clone(CLONE_NEWCGROUP) when -C`);
-      await release(ctx, `${work}/go`);
-      let innerPid = 0;
-      for (let i = 0; i < 100 && !innerPid; i++) {
-        await sleep(20);
-        innerPid = Number(readOr(`${work}/pid`).trim()) || 0;
+    ctx.note(`${ctx.helper} run ${nsFlag.join(' ')} -- cat /proc/self/cgroup   # clone(CLONE_NEWCGROUP) when -C`);
+    await release(ctx, `${work}/go`);
+    let innerPid = 0;
+    for (let i = 0; i < 100 && !innerPid; i++) {
+      await sleep(20);
+      innerPid = Number(readOr(`${work}/pid`).trim()) || 0;
+    }
+    if (!innerPid) throw new Error(`the inner shell never started: ${readOr(`${work}/err`)}`);
+    const fromOutside = readOr(`/proc/${innerPid}/cgroup`).trim();
+    const link = (pid: number | 'self') => {
+      try {
+        return ctx.proc.readNs(pid).cgroup?.link ?? '';
+      } catch {
+        return '';
       }
-      if (!innerPid) throw new Error(`the inner shell never started: ${readOr(`${work}/err`)}`);
-      const fromOutside = readOr(`/proc/${innerPid}/cgroup`).trim();
-      const link = (pid: number | 'self') => {
-        try {
-          return ctx.proc.readNs(pid).cgroup?.link ?? '';
-        } catch {
-          return '';
-        }
-      };
-      const obs = {
-        version: cg.version,
-        why: cg.why,
-        name: cg.name,
-        dir: cg.dirs[0]!,
-        beforeNs: readOr(`${work}/before`).trim(),
-        insideNs: readOr(`${work}/inside`).trim(),
-        innerPid,
-        fromOutside,
-        innerNs: link(innerPid),
-        ownNs: link('self'),
-      };
-      await release(ctx, `${work}/go2`);
-      return obs;
-    });
+    };
+    const obs = {
+      version: cg.version,
+      why: cg.why,
+      name: cg.name,
+      dir: cg.dirs[0]!,
+      beforeNs: readOr(`${work}/before`).trim(),
+      insideNs: readOr(`${work}/inside`).trim(),
+      innerPid,
+      fromOutside,
+      innerNs: link(innerPid),
+      ownNs: link('self'),
+    };
+    await release(ctx, `${work}/go2`);
+    return obs;
   },
   checks: [
     {

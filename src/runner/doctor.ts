@@ -105,6 +105,20 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
           : { id: 'cgroup', label: 'cgroups', status: 'ok', detail: cgDetail },
   );
 
+  if (c.kind !== 'none') {
+    // Left by an nslab that was SIGKILLed; cheap to find (nslab-<pid>-<n> names carry the owner).
+    const { findOwnedCgroups, pidAlive } = await import('../sandbox/cgroups.js');
+    const stale = findOwnedCgroups(c).filter((f) => f.owner !== process.pid && !pidAlive(f.owner));
+    if (stale.length)
+      lines.push({
+        id: 'cgroup.stale',
+        label: 'stale cgroups',
+        status: 'warn',
+        detail: `${stale.length} left by an nslab that was killed: ${stale.map((s) => s.dir).join(', ')}`,
+        fix: 'the next lesson or verify run that may write there removes them (members killed first)',
+      });
+  }
+
   const sc = p.seccomp();
   lines.push(
     sc.available

@@ -3,7 +3,7 @@
 // same whether a learner, a CI job or an author runs it.
 import type { LoadedLesson } from '../lessons/loader.js';
 import type { ExperimentSpec } from '../lessons/types.js';
-import type { SandboxResult } from '../sandbox/types.js';
+import type { SandboxResult, StaleSweep } from '../sandbox/index.js';
 import type { CheckResult } from '../check/index.js';
 import { NslabError } from './errors.js';
 import type { Requirements } from './requirements.js';
@@ -29,6 +29,10 @@ export interface RunOptions {
   onRootfsProgress?: (line: string) => void;
 }
 
+/** Cgroups left by an nslab that was SIGKILLed are swept once per process, before the first
+ * experiment that may make cgroups of its own. */
+let sweptOnce: Promise<StaleSweep> | undefined;
+
 export async function runOne(lesson: LoadedLesson, index: number, opts: RunOptions): Promise<ExperimentOutcome> {
   const spec = lesson.module.experiments[index]!;
   const base = { lesson: lesson.meta.id, experiment: spec.id, title: spec.title };
@@ -48,7 +52,8 @@ export async function runOne(lesson: LoadedLesson, index: number, opts: RunOptio
     }
   }
 
-  const { runExperiment } = await import('../sandbox/index.js');
+  const { runExperiment, cleanStaleCgroups } = await import('../sandbox/index.js');
+  if (reqs.includes('cgroup') || reqs.includes('cgroup2')) await (sweptOnce ??= cleanStaleCgroups());
   let result: SandboxResult;
   try {
     result = await runExperiment(

@@ -13,15 +13,13 @@
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { cgroupLayout, parseCgroup, type CgroupLayout } from '../proc/index.js';
+import type { CgroupFeature } from './types.js';
 
 export const OWNED_PREFIX = 'nslab-';
 const OWNED_NAME = /^nslab-(\d+)-(\d+)$/;
 
-/** What a cgroup must offer. 'pids' and 'memory' are controllers: on v2 the parent's
- * cgroup.subtree_control must list them, on v1 each is a hierarchy of its own. 'freeze' and
- * 'kill' are core files of every non-root v2 cgroup (cgroup.freeze since 5.2, cgroup.kill since
- * 5.14); freezing falls back to the v1 freezer controller, killing has no v1 equivalent. */
-export type CgroupFeature = 'pids' | 'memory' | 'freeze' | 'kill';
+// Defined with the sandbox contract, since an experiment names the features it asks for.
+export type { CgroupFeature };
 
 /** The file that proves a feature exists in a created cgroup, per version. */
 const FEATURE_FILE: Record<'v1' | 'v2', Record<CgroupFeature, string | null>> = {
@@ -104,7 +102,7 @@ function planV2(features: CgroupFeature[], layout: CgroupLayout, self: string, w
   const chain = ancestry(mount, own);
   const writableDirs = chain.filter((d) => usableParent(d, writable));
   const parent = writableDirs.find((d) => controllers.every((c) => words(readOr(join(d, 'cgroup.subtree_control'))).includes(c)));
-  if (parent) return { ok: true, version: 'v2', parents: [parent], why: `cgroup v2 at ${mount}; nslab's own cgroup is ${own}, the new one goes under ${parent}` };
+  if (parent) return { ok: true, version: 'v2', parents: [parent], why: `cgroup v2 at ${mount} (${layout.kind} layout); nslab's own cgroup is ${own}, the new one goes under ${parent}` };
   if (!writableDirs.length)
     return {
       ok: false,
@@ -140,7 +138,7 @@ function planV1(features: CgroupFeature[], layout: CgroupLayout, self: string, w
       };
     parents.push(parent);
   }
-  return { ok: true, version: 'v1', parents, why: `cgroup v1: one hierarchy per controller (${ctrls.map((c, i) => `${c} under ${parents[i]}`).join(', ')})` };
+  return { ok: true, version: 'v1', parents, why: `cgroup v1 (${layout.kind} layout): one hierarchy per controller (${ctrls.map((c, i) => `${c} under ${parents[i]}`).join(', ')})` };
 }
 
 /** Where a cgroup with these features can be made, or the true reason it cannot. */
@@ -222,6 +220,18 @@ export function createOwnedCgroup(features: CgroupFeature[], opts: PlanOptions &
     }
     return cg;
   }
+}
+
+/** The directory of a created cgroup that holds each feature's files (on v1 each controller is
+ * a directory of its own). */
+export function featurePaths(cg: Pick<OwnedCgroup, 'version' | 'dirs'>, features: CgroupFeature[]): Partial<Record<CgroupFeature, string>> {
+  const out: Partial<Record<CgroupFeature, string>> = {};
+  for (const f of features) {
+    const file = FEATURE_FILE[cg.version][f];
+    const dir = file ? cg.dirs.find((d) => existsSync(join(d, file))) : undefined;
+    if (dir) out[f] = dir;
+  }
+  return out;
 }
 
 function assertOwned(dir: string): void {

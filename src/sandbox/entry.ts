@@ -5,10 +5,9 @@ import * as sys from '../sys/index.js';
 import * as proc from '../proc/index.js';
 import { makeContext, SkipSignal } from './context.js';
 import { enterRootfs, HELPER_INSIDE } from './pivot.js';
-import type { ToHost, ToSandbox } from './protocol.js';
-import type { OutsideView } from './types.js';
+import type { HostReply, ToHost, ToSandbox } from './protocol.js';
 
-const pending = new Map<number, (reply: { views: OutsideView[]; hook: unknown; error?: string }) => void>();
+const pending = new Map<number, (reply: HostReply) => void>();
 
 function send(msg: ToHost): Promise<void> {
   return new Promise((resolve) => process.send!(msg, undefined, {}, () => resolve()));
@@ -36,7 +35,7 @@ async function main(start: Extract<ToSandbox, { type: 'start' }>): Promise<ToHos
 }
 
 process.on('message', (msg: ToSandbox) => {
-  if (msg.type === 'checkpoint-reply') {
+  if (msg.type === 'checkpoint-reply' || msg.type === 'cgroup-reply') {
     pending.get(msg.id)?.(msg);
     pending.delete(msg.id);
     return;

@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs, UidRangeError } from './helper.js';
+import { RunCgroups } from './cgroup-requests.js';
 import { hostPidsOf, outsideView } from './outside.js';
 import type { ToHost, ToSandbox } from './protocol.js';
 import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxResult } from './types.js';
@@ -123,7 +124,20 @@ export async function runExperiment<O = unknown>(
     if (child.connected) child.send(msg);
   };
 
+  const cgroups = new RunCgroups(() => result.pid);
+
   child.on('message', (msg: ToHost) => {
+    if (msg.type === 'cgroup') {
+      void (async () => {
+        try {
+          await pidKnown;
+          toSandbox({ type: 'cgroup-reply', id: msg.id, result: await cgroups.handle(msg) });
+        } catch (err) {
+          toSandbox({ type: 'cgroup-reply', id: msg.id, result: undefined, error: (err as Error).message });
+        }
+      })();
+      return;
+    }
     if (msg.type !== 'checkpoint') {
       reply = msg;
       return;
@@ -151,14 +165,22 @@ export async function runExperiment<O = unknown>(
     helper,
   });
 
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
-    child.on('close', (c, s) => resolve([c, s]));
-  });
-  clearTimeout(timer);
-  await pidKnown;
-  // After a kill the sandbox dies by its death signal, a moment after the helper: wait, so
-  // that when this returns nothing of the sandbox is still running.
-  if (timedOut && result.pid > 0) await gone(result.pid);
+  let code: number | null;
+  let signal: NodeJS.Signals | null;
+  let cleanup: Awaited<ReturnType<RunCgroups['close']>>;
+  try {
+    [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => {
+      child.on('close', (c, s) => resolve([c, s]));
+    });
+    clearTimeout(timer);
+    await pidKnown;
+    // After a kill the sandbox dies by its death signal, a moment after the helper: wait, so
+    // that when this returns nothing of the sandbox is still running.
+    if (timedOut && result.pid > 0) await gone(result.pid);
+  } finally {
+    // However the sandbox ended, the cgroups it was given go with it (members killed first).
+    cleanup = await cgroups.close();
+  }
   result.exitCode = code;
   result.signal = signal;
   result.durationMs = Date.now() - started;
@@ -182,6 +204,11 @@ export async function runExperiment<O = unknown>(
       helperComplaint(result.stderr) ??
       `the sandbox exited (${code ?? signal}) without reporting: ${result.stderr.trim().split('\n').slice(-3).join(' / ') || 'no output'}`;
   }
-  if (rep && rep.type !== 'checkpoint') result.trace = rep.trace;
+  if (rep && rep.type !== 'checkpoint' && rep.type !== 'cgroup') result.trace = rep.trace;
+  for (const dir of cleanup.removed) result.trace.push(`# the host removed ${dir}`);
+  for (const f of cleanup.failed) {
+    result.trace.push(`# the host could not remove ${f.dir}: ${f.error}`);
+    result.stderr += `\nnslab: could not remove ${f.dir}: ${f.error}`;
+  }
   return result;
 }

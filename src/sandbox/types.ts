@@ -120,10 +120,61 @@ export interface SandboxContext {
   /** Start a program that keeps running (a decoy to signal, a server to find); resolves once
    * its PID is known. It dies with the sandbox even without a PID namespace. */
   background(file: string, args?: string[], opts?: { env?: Record<string, string> }): Promise<BackgroundProcess>;
+  /** Ask the host for a cgroup of this run's own with these features, holding the given inside
+   * PIDs. Rejects (an authoring error) for a PID that is not this sandbox's. */
+  cgroup(features: CgroupFeature[], opts?: CgroupRequestOptions): Promise<CgroupGrant>;
+  /** Move more of this sandbox's processes (inside PIDs) into a cgroup it was granted; resolves
+   * with their host PIDs. */
+  cgroupAdopt(name: string, pids: number[]): Promise<number[]>;
+  /** Remove one granted cgroup (or all of them), killing what is still inside. */
+  cgroupRemove(name?: string): Promise<CgroupRemoval>;
   /** Add a comment line to the trace the learner sees. */
   note(text: string): void;
   /** Stop here: this experiment cannot run in this environment, for this reason. */
   skip(reason: string): never;
+}
+
+/** What a cgroup must offer. 'pids' and 'memory' are controllers: on v2 the parent's
+ * cgroup.subtree_control must list them, on v1 each is a hierarchy of its own. 'freeze' and
+ * 'kill' are core files of every non-root v2 cgroup (cgroup.freeze since 5.2, cgroup.kill since
+ * 5.14); freezing falls back to the v1 freezer controller, killing has no v1 equivalent. */
+export type CgroupFeature = 'pids' | 'memory' | 'freeze' | 'kill';
+
+export interface CgroupRequestOptions {
+  /** PIDs as seen inside to move in. The host maps them through NSpid and refuses any that is
+   * not this sandbox's own process or one of its descendants. Default: none. */
+  pids?: number[];
+  /** Try cgroup v1 first where both versions are mounted (v2 is preferred otherwise). */
+  preferV1?: boolean;
+}
+
+/** A cgroup the host made for this sandbox run, named nslab-<nslab's PID>-<n>. It is removed
+ * (members killed) when the sandbox ends, or earlier with ctx.cgroupRemove(). */
+export interface SandboxCgroup {
+  name: string;
+  version: 'v1' | 'v2';
+  /** Its directory in each hierarchy it spans: one on v2, one per controller on v1. Host paths,
+   * which the sandbox reaches as long as it has not pivoted away from the host's /sys/fs/cgroup. */
+  dirs: string[];
+  /** The directory holding each requested feature's files (pids.max, memory.max or
+   * memory.limit_in_bytes, cgroup.freeze or freezer.state, cgroup.kill). */
+  paths: Partial<Record<CgroupFeature, string>>;
+  /** Host PIDs of the processes moved in, in the order asked for: cgroup.procs takes PIDs as the
+   * writer's PID namespace sees them, and the host wrote them. */
+  moved: number[];
+  /** Why this version and this place: for the trace and as evidence. */
+  why: string;
+}
+
+/** A cgroup, or the true reason none can be made here (no delegation, no such controller);
+ * the experiment turns the reason into ctx.skip. */
+export type CgroupGrant = ({ ok: true } & SandboxCgroup) | { ok: false; reason: string };
+
+export interface CgroupRemoval {
+  removed: string[];
+  /** PIDs (host) still inside and killed by the removal. */
+  killed: number[];
+  failed: { dir: string; error: string }[];
 }
 
 export type Experiment<O = unknown, A = unknown> = (ctx: SandboxContext, args: A | undefined) => O | Promise<O>;
