@@ -153,13 +153,16 @@ function report(err: unknown): number {
   return 70; // EX_SOFTWARE
 }
 
-// Ctrl-C outside a prompt: put the cursor back and leave. Sandboxes need no cleanup from
-// here: the helper dies with us (PR_SET_PDEATHSIG) and takes its namespaces with it.
-process.once('SIGINT', () => {
-  if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
-  process.stderr.write('\nnslab: stopped. Everything finished so far is saved.\n');
-  process.exit(130);
-});
+// Ctrl-C outside a prompt, or a polite kill: put the cursor back and leave through
+// process.exit, so exit handlers (the removal of lesson cgroups) run. Sandboxes need no
+// cleanup from here: the helper dies with us (PR_SET_PDEATHSIG) and takes its namespaces along.
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+  process.once(signal, () => {
+    if (process.stdout.isTTY) process.stdout.write(SHOW_CURSOR);
+    process.stderr.write('\nnslab: stopped. Everything finished so far is saved.\n');
+    process.exit(code);
+  });
+}
 
 main(process.argv.slice(2)).then(
   (code) => {
