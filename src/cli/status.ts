@@ -15,6 +15,8 @@ export interface ListEntry {
   summary: string;
   minutes: number;
   requires: string[];
+  /** How many experiments the lesson runs (what `verify` will start sandboxes for). */
+  experiments: number;
   status: LessonStatus;
   runnable: boolean;
   reason?: string;
@@ -34,6 +36,7 @@ export async function listEntries(ctx: Ctx, store: ProgressStore, reqs = new Req
         summary: m.summary,
         minutes: m.minutes,
         requires: [...m.requires],
+        experiments: l.module.experiments.length,
         status: store.status(m.id),
         runnable: v.ok,
         ...(v.ok ? {} : { reason: v.reason }),

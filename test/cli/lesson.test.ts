@@ -61,6 +61,7 @@ test('list and progress show what was passed', () => {
   assert.is(hello.status, 'passed');
   assert.is(hello.runnable, true);
   assert.equal(hello.requires, ['userns']);
+  assert.is(hello.experiments, 1, 'the fixture lesson declares one experiment');
   const p = run('progress');
   assert.is(p.code, 0);
   assert.match(p.stdout, '2 of 3 lessons passed');
