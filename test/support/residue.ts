@@ -92,6 +92,19 @@ function nslabCgroups(): string[] {
   return found.sort();
 }
 
+/** Lesson cgroups are named nslab-<owner pid>-<n>. A single test watches those whose owner is
+ * a live process of its own session: test files run side by side, and one's cgroups coming
+ * and going is not another's residue. A dead owner's leftovers are the whole run's to catch. */
+function ownedBySession(dir: string): boolean {
+  const owner = /nslab-(\d+)-\d+$/.exec(dir)?.[1];
+  if (!owner) return true;
+  try {
+    return statFields(Number(owner))[3] === statFields('self')[3];
+  } catch {
+    return false;
+  }
+}
+
 function nslabTempFiles(): string[] {
   try {
     return readdirSync(tmpdir())
@@ -105,14 +118,15 @@ function nslabTempFiles(): string[] {
 
 export type Scope = 'session' | 'host';
 
-/** 'session' for a single test (temp files are left to the whole-run snapshot, since test
- * files running side by side make and remove their own); 'host' for the whole run. */
+/** 'session' for a single test (temp files and other tests' cgroups are left to the whole-run
+ * snapshot, since test files running side by side make and remove their own); 'host' for the
+ * whole run. */
 export function snapshotHost(scope: Scope = 'session'): HostSnapshot {
   return {
     mounts: mountPoints(),
     hostname: hostname(),
     processes: watchedProcesses(scope, ancestry()),
-    cgroups: nslabCgroups(),
+    cgroups: scope === 'host' ? nslabCgroups() : nslabCgroups().filter(ownedBySession),
     tempFiles: scope === 'host' ? nslabTempFiles() : [],
   };
 }
@@ -127,7 +141,7 @@ export function diffHost(before: HostSnapshot, after: HostSnapshot): string[] {
   list('mount', before.mounts, after.mounts);
   // A process that ends is never residue (tsx's esbuild service comes and goes); only new ones.
   list('process', before.processes, after.processes, false);
-  list('cgroup', before.cgroups, after.cgroups);
+  list('cgroup', before.cgroups, after.cgroups, false);
   list('temp file', before.tempFiles, after.tempFiles);
   if (before.hostname !== after.hostname) out.push(`hostname changed: ${before.hostname} -> ${after.hostname}`);
   return out;
