@@ -93,6 +93,37 @@ export const COMMANDS: CommandSpec[] = [
     args: [0, 1],
   },
   {
+    name: 'shell',
+    usage: 'nslab shell <lesson>',
+    summary: "do a lesson's exercise yourself in a sandbox shell; nslab checks the kernel state you make",
+    details:
+      'An interactive busybox sh in new user, mount and PID namespaces (not pivoted: the rootfs is at\n$NSLAB_ROOTFS, util-linux tools are on PATH). Inside, `nslab check` judges your work and `nslab hint`\nhelps. Everything is torn down when the shell exits. Exit status: the shell\'s.',
+    options: {},
+    args: [1, 1],
+  },
+  {
+    name: 'check',
+    usage: 'nslab check [lesson] [--pid PID...] [--json]',
+    summary: "judge a lesson's exercise from outside: the processes under its running `nslab shell`, or any PID",
+    details:
+      'Reads /proc/PID of each candidate from the host (namespaces, root, mountinfo, status) and reports each\ntask with the evidence and a hint. Without a lesson: the one whose shell is running. Passing is recorded.\nExit status: 0 when every exercise passes, 1 otherwise.',
+    options: { json, pid: { type: 'string', multiple: true, arg: 'PID', help: 'judge this process (repeatable) instead of the shell\'s' } },
+    args: [0, 1],
+  },
+  {
+    name: 'report',
+    usage: 'nslab report [--json|--md] [--out FILE] [--verify FILE]',
+    summary: 'one shareable file for an instructor: machine, doctor, verify results and progress',
+    details: 'Runs `nslab verify` unless --verify names a saved `nslab verify --json` output to reuse.\nMarkdown by default; --out writes the file instead of printing it.',
+    options: {
+      json,
+      md: { type: 'boolean', help: 'Markdown (the default)' },
+      out: { type: 'string', arg: 'FILE', help: 'write the report to FILE' },
+      verify: { type: 'string', arg: 'FILE', help: 'reuse this `nslab verify --json` output instead of running verify' },
+    },
+    args: [0, 0],
+  },
+  {
     name: 'selftest',
     usage: 'nslab selftest [lesson...]',
     summary: "for authors: prove each lesson passes as written and each sabotage makes its checks fail",

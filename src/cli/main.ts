@@ -131,6 +131,12 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./instructor.js')).selftestCommand(ctx);
     case 'rootfs':
       return (await import('./instructor.js')).rootfsCommand(ctx);
+    case 'shell':
+      return (await import('./exercise.js')).shellCommand(ctx, positionals[0]!);
+    case 'check':
+      return (await import('./exercise.js')).checkCommand(ctx, positionals[0]);
+    case 'report':
+      return (await import('./report.js')).reportCommand(ctx);
     default:
       throw new UsageError(`nslab ${String(word)} is not implemented.`);
   }

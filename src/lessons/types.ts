@@ -89,4 +89,100 @@ export interface ExperimentSpec<O = any, A = any> {
 
 export interface LessonModule {
   experiments: ExperimentSpec[];
+  /** Hands-on tasks for `nslab shell` / `nslab check`. */
+  exercises?: ExerciseSpec[];
+}
+
+// ---- Exercises: the learner acts in `nslab shell`, nslab judges the kernel state. ----
+
+/** One mount as an exercise check sees it in the target's mountinfo (paths relative to the
+ * target's root, as the kernel prints them for it). */
+export interface ViewMount {
+  mountPoint: string;
+  /** The directory of the filesystem mounted there ('/' unless a bind of a subtree). */
+  root: string;
+  /** 'major:minor' of the filesystem. */
+  dev: string;
+  fsType: string;
+  source: string;
+  propagation: 'private' | 'shared' | 'slave' | 'shared+slave' | 'unbindable';
+  shared?: number;
+  master?: number;
+  raw: string;
+}
+
+/** The outside view of one process, as nslab reads it from the host's /proc/PID: parsed, with
+ * the raw lines kept for evidence. Data only (JSON-safe), built by src/check/inspect.ts. */
+export interface ProcessView {
+  /** PID as nslab (the host) sees it. */
+  pid: number;
+  comm: string;
+  cmdline: string[];
+  /** Raw /proc/PID/status lines by key ('Uid', 'NSpid', 'CapEff', 'NoNewPrivs', ...). */
+  status: Record<string, string>;
+  /** real, effective, saved, fs uid as the host sees them. */
+  uid: number[];
+  /** Effective uid inside the process's own user namespace (through its uid_map); null if unmapped. */
+  uidInside: number | null;
+  uidMap: string[];
+  /** NSpid: this PID in each PID namespace from the host's inward; the last is its own. */
+  nspid: number[];
+  /** Namespace links ('mnt:[4026531841]') of the process and of nslab itself. */
+  ns: Record<string, string>;
+  hostNs: Record<string, string>;
+  /** Kinds whose link differs from nslab's own. */
+  nsDiffers: string[];
+  /** /proc/PID/root: the link text and (dev, ino) of the directory it points to. */
+  root: { link: string; dev: number; ino: number };
+  hostRoot: { dev: number; ino: number };
+  rootIsHost: boolean;
+  /** (dev, ino) of /proc/PID/root/.. : equal to root when nothing is above the process's root
+   * in its mount tree (pivot_root'ed, or the host's own /), different after a plain chroot. */
+  rootParent: { dev: number; ino: number };
+  rootIsTop: boolean;
+  mounts: ViewMount[];
+  /** The host's own '/' mount (nslab's), to recognise the host's tree in another mountinfo. */
+  hostRootMount: ViewMount | null;
+  /** Mounts in this process's mountinfo that are the host's root filesystem tree (same device
+   * and root directory as the host's '/'): an old root left attached shows up here. */
+  hostTreeMounts: ViewMount[];
+  /** Capability names per set, decoded from the status masks. */
+  caps: { effective: string[]; permitted: string[]; inheritable: string[]; bounding: string[]; ambient: string[] };
+  noNewPrivs: boolean;
+  seccomp: number;
+}
+
+/** What else a check may compare against: the shell's sandbox and the lab's rootfs. */
+export interface ExerciseScene {
+  /** 'shell': candidates under a running `nslab shell`; 'pid': processes named with --pid. */
+  source: 'shell' | 'pid';
+  /** The lab's rootfs directory (the shell exports it as $NSLAB_ROOTFS) and its (dev, ino). */
+  rootfs: { path: string; dev: number; ino: number } | null;
+  /** The interactive shell of the sandbox, when checking one. */
+  shell: ProcessView | null;
+}
+
+export interface TaskCheck {
+  id: string;
+  /** What must be true of the checked process, in one line. */
+  expected: string;
+  /** Judges one process; a failing outcome carries a hint computed from what was seen. */
+  check: (p: ProcessView, scene: ExerciseScene) => CheckOutcome;
+}
+
+export interface ExerciseSpec {
+  id: string;
+  title: string;
+  /** What to make, in a few sentences: shown in the shell's banner. */
+  task: string;
+  /** Given in order by `nslab hint` inside the shell. */
+  hints: string[];
+  /** Namespaces for the shell's sandbox on top of user, mnt and pid (always made). */
+  namespaces?: NsKind[];
+  /** All must pass for one and the same process. */
+  checks: TaskCheck[];
+  /** Lines typed into the shell that make a passing state (the self-test types them). */
+  solution: string[];
+  /** Wrong attempts that must fail, each with the checks it must fail (the self-test). */
+  nearMisses?: { what: string; commands: string[]; fails: string[] }[];
 }

@@ -180,6 +180,8 @@ export function validateModule(mod: unknown, markers: Marker[], src: SourceLocat
     }
   });
 
+  if (def.exercises !== undefined) validateExercises(def.exercises, line, add);
+
   // Every experiment placed exactly once in lesson.md, and every marker names one.
   const placed = new Map<string, Marker>();
   for (const m of markers) {
@@ -200,4 +202,50 @@ export function validateModule(mod: unknown, markers: Marker[], src: SourceLocat
     }
   }
   return problems.length ? { problems } : { module: def as unknown as LessonModule, problems };
+}
+
+type LineOf = (...steps: ({ id: string } | { key: string })[]) => number;
+
+/** Exercises (`nslab shell` / `nslab check`): each needs a task, hints, checks and a solution
+ * the self-test can type; near-misses name checks of their own exercise. */
+function validateExercises(exercises: unknown, line: LineOf, add: (l: number, message: string) => void): void {
+  if (!Array.isArray(exercises)) return add(line({ key: 'exercises' }), "'exercises' must be a list of { id, title, task, hints, checks, solution }");
+  const ids = new Set<string>();
+  exercises.forEach((x: unknown, i) => {
+    if (!isObj(x) || !isStr(x.id)) return add(line({ key: 'exercises' }), `exercise #${i + 1} has no 'id' (a non-empty string)`);
+    const xid = x.id;
+    const name = `exercise '${xid}'`;
+    const here = (...more: ({ id: string } | { key: string })[]) => line({ key: 'exercises' }, { id: xid }, ...more);
+    if (ids.has(xid)) add(here(), `exercise id '${xid}' is used twice: exercise ids must be unique`);
+    ids.add(xid);
+    if (!isStr(x.title)) add(here({ key: 'title' }), `${name} needs a 'title'`);
+    if (!isStr(x.task)) add(here({ key: 'task' }), `${name} needs a 'task': what the learner should make, shown in the shell's banner`);
+    if (!Array.isArray(x.hints) || !x.hints.every(isStr)) add(here({ key: 'hints' }), `${name}: 'hints' must be a list of strings`);
+    if (x.namespaces !== undefined && (!Array.isArray(x.namespaces) || !x.namespaces.every((k) => NS_KINDS.includes(k as string))))
+      add(here({ key: 'namespaces' }), `${name}: 'namespaces' must list kinds from ${NS_KINDS.join(', ')}`);
+    if (!Array.isArray(x.solution) || x.solution.length === 0 || !x.solution.every(isStr))
+      add(here({ key: 'solution' }), `${name} needs 'solution': the shell lines that make a passing state (the self-test types them)`);
+    const checkIds = new Set<string>();
+    if (!Array.isArray(x.checks) || x.checks.length === 0) add(here({ key: 'checks' }), `${name} needs at least one check`);
+    else
+      x.checks.forEach((c: unknown, j) => {
+        if (!isObj(c) || !isStr(c.id)) return add(here({ key: 'checks' }), `${name}: check #${j + 1} has no 'id'`);
+        if (checkIds.has(c.id)) add(here({ key: 'checks' }), `${name}: check id '${c.id}' is used twice`);
+        checkIds.add(c.id);
+        if (!isStr(c.expected)) add(here({ key: 'checks' }), `${name}: check '${c.id}' needs 'expected'`);
+        if (typeof c.check !== 'function') add(here({ key: 'checks' }), `${name}: check '${c.id}' needs 'check': a function (process, scene) => { pass, observed, evidence, hint }`);
+      });
+    if (x.nearMisses !== undefined) {
+      if (!Array.isArray(x.nearMisses)) add(here({ key: 'nearMisses' }), `${name}: 'nearMisses' must be a list of { what, commands, fails }`);
+      else
+        x.nearMisses.forEach((m: unknown, j) => {
+          const at = here({ key: 'nearMisses' });
+          if (!isObj(m)) return add(at, `${name}: near-miss #${j + 1} is not an object`);
+          if (!isStr(m.what)) add(at, `${name}: near-miss #${j + 1} needs 'what'`);
+          if (!Array.isArray(m.commands) || !m.commands.every(isStr)) add(at, `${name}: near-miss #${j + 1} needs 'commands': shell lines`);
+          if (!Array.isArray(m.fails) || m.fails.length === 0) add(at, `${name}: near-miss #${j + 1} needs 'fails': the checks it must fail`);
+          else for (const f of m.fails) if (typeof f !== 'string' || !checkIds.has(f)) add(at, `${name}: near-miss #${j + 1} names check ${JSON.stringify(f)}, which is not a check of this exercise (checks: ${[...checkIds].join(', ')})`);
+        });
+    }
+  });
 }

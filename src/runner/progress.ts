@@ -25,6 +25,8 @@ export interface LessonProgress {
   predictions: Record<string, PredictionRecord>;
   /** Page to resume at ('continue where you left off'). */
   page?: number;
+  /** Exercise results from `nslab check` (at: when first passed, or when last failed). */
+  exercises?: Record<string, { passed: boolean; at: string; lastCheckedAt?: string; hints?: string[] }>;
 }
 
 export interface ProgressFile {

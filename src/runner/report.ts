@@ -1,0 +1,147 @@
+// `nslab report`: one file an instructor can read without running anything: which machine
+// (nslab, kernel, distribution), what doctor said, what verify found, and how far the learner
+// got, with timestamps. The JSON shape is read by scripts: add fields, never rename them.
+import { readFileSync } from 'node:fs';
+import { arch, release, userInfo } from 'node:os';
+import type { LoadedLesson } from '../lessons/loader.js';
+import type { DoctorReport } from './doctor.js';
+import type { ProgressStore } from './progress.js';
+import type { VerifyReport } from './verify.js';
+
+export interface LessonReport {
+  id: string;
+  title: string;
+  status: string;
+  startedAt: string | null;
+  passedAt: string | null;
+  experiments: { id: string; passed: boolean; at: string }[];
+  exercises: { id: string; title: string; passed: boolean; at: string | null; lastCheckedAt: string | null }[];
+  predictions: { id: string; correct: boolean | null; at: string }[];
+}
+
+export interface InstructorReport {
+  generatedAt: string;
+  nslab: string;
+  machine: { kernel: string; kernelBuild: string; arch: string; distro: string; osRelease: Record<string, string>; node: string; user: string; uid: number };
+  doctor: DoctorReport;
+  verify: (VerifyReport & { source: string }) | null;
+  progress: { file: string; lessons: LessonReport[] };
+}
+
+export function osRelease(path = '/etc/os-release'): Record<string, string> {
+  const out: Record<string, string> = {};
+  let text = '';
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch {
+    return out;
+  }
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m) out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
+  }
+  return out;
+}
+
+export function buildReport(p: { version: string; lessons: LoadedLesson[]; store: ProgressStore; doctor: DoctorReport; verify: (VerifyReport & { source: string }) | null }): InstructorReport {
+  const rel = osRelease();
+  let kernelBuild = '';
+  try {
+    kernelBuild = readFileSync('/proc/version', 'utf8').trim();
+  } catch {
+    // not Linux enough to say more than the release
+  }
+  const data = p.store.load();
+  const lessons: LessonReport[] = p.lessons.map((l) => {
+    const pr = data.lessons[l.meta.id];
+    const ex = pr?.exercises ?? {};
+    return {
+      id: l.meta.id,
+      title: l.meta.title,
+      status: pr?.status ?? 'new',
+      startedAt: pr?.startedAt ?? null,
+      passedAt: pr?.passedAt ?? null,
+      experiments: Object.entries(pr?.experiments ?? {}).map(([id, e]) => ({ id, passed: e.passed, at: e.at })),
+      exercises: (l.module.exercises ?? []).map((x) => ({
+        id: x.id,
+        title: x.title,
+        passed: Boolean(ex[x.id]?.passed),
+        at: ex[x.id]?.at ?? null,
+        lastCheckedAt: ex[x.id]?.lastCheckedAt ?? null,
+      })),
+      predictions: Object.entries(pr?.predictions ?? {}).map(([id, x]) => ({ id, correct: x.correct, at: x.at })),
+    };
+  });
+  let user = String(process.getuid?.() ?? '');
+  try {
+    user = userInfo().username;
+  } catch {
+    // a uid without a passwd entry (containers)
+  }
+  return {
+    generatedAt: new Date().toISOString(),
+    nslab: p.version,
+    machine: {
+      kernel: release(),
+      kernelBuild,
+      arch: arch(),
+      distro: rel.PRETTY_NAME ?? ([rel.NAME, rel.VERSION].filter(Boolean).join(' ') || 'unknown (no /etc/os-release)'),
+      osRelease: rel,
+      node: process.version,
+      user,
+      uid: process.getuid?.() ?? -1,
+    },
+    doctor: p.doctor,
+    verify: p.verify,
+    progress: { file: p.store.file, lessons },
+  };
+}
+
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function reportMarkdown(r: InstructorReport): string {
+  const m = r.machine;
+  const out: string[] = [
+    `# nslab report`,
+    '',
+    `Generated ${r.generatedAt} by nslab ${r.nslab} for ${m.user} (uid ${m.uid}).`,
+    '',
+    '## Machine',
+    '',
+    '| | |',
+    '|---|---|',
+    `| nslab | ${r.nslab} |`,
+    `| kernel | Linux ${cell(m.kernel)} (${m.arch}) |`,
+    `| distribution | ${cell(m.distro)} |`,
+    `| node | ${m.node} |`,
+    '',
+    `\`${cell(m.kernelBuild)}\``,
+    '',
+    '## Doctor',
+    '',
+    '| status | check | detail | fix |',
+    '|---|---|---|---|',
+    ...r.doctor.checks.map((c) => `| ${c.status} | ${cell(c.label)} | ${cell(c.detail)} | ${cell(c.status === 'ok' ? '' : (c.fix ?? ''))} |`),
+    '',
+    '## Verify',
+    '',
+  ];
+  if (!r.verify) out.push('Not run.', '');
+  else {
+    out.push(`${r.verify.passed} passed, ${r.verify.failed} failed, ${r.verify.skipped} skipped (${cell(r.verify.source)}).`, '', '| lesson | status | checks | reason |', '|---|---|---|---|');
+    for (const l of r.verify.lessons) out.push(`| ${l.id} | ${l.status} | ${l.checks.filter((c) => c.pass).length}/${l.checks.length} | ${cell(l.reason)} |`);
+    const failed = r.verify.lessons.flatMap((l) => l.checks.filter((c) => !c.pass).map((c) => ({ l, c })));
+    if (failed.length) {
+      out.push('', 'Failed checks:', '');
+      for (const { l, c } of failed) out.push(`- ${l.id} ${c.experiment}/${c.id}: expected ${cell(c.expected)}; observed ${cell(c.observed)}${c.hint ? `; hint: ${cell(c.hint)}` : ''}`);
+    }
+    out.push('');
+  }
+  out.push('## Progress', '', `From ${r.progress.file}.`, '', '| lesson | status | started | passed | experiments passed | exercises |', '|---|---|---|---|---|---|');
+  for (const l of r.progress.lessons) {
+    const ex = l.exercises.length ? l.exercises.map((x) => `${x.id}: ${x.passed ? `passed ${x.at}` : x.lastCheckedAt ? `not yet (checked ${x.lastCheckedAt})` : 'not tried'}`).join('; ') : '';
+    out.push(`| ${l.id} | ${l.status} | ${l.startedAt ?? ''} | ${l.passedAt ?? ''} | ${l.experiments.filter((e) => e.passed).length}/${l.experiments.length} | ${cell(ex)} |`);
+  }
+  out.push('');
+  return out.join('\n');
+}
