@@ -1,0 +1,87 @@
+// Drives `nslab shell` and `nslab check` as a learner would, from a test: commands piped into the
+// shell's stdin, or typed into a pseudo-terminal. Each run has its own HOME and state.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT, nslab, tempHome, type Run, type Sandbox } from '../cli/helpers.js';
+import { testRootfs } from '../support/rootfs.js';
+import type { CheckReport } from '../../src/runner/exercise.js';
+
+export const CORE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'core-lessons');
+export const ENGINE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'lessons');
+export const REAL_LESSONS = join(ROOT, 'lessons');
+
+export interface Env {
+  home: Sandbox;
+  env: NodeJS.ProcessEnv;
+  rootfs: string;
+}
+
+/** A temp HOME whose nslab uses the shared test rootfs (built once per user). */
+export async function labEnv(): Promise<Env> {
+  const home = tempHome();
+  const rootfs = await testRootfs();
+  return { home, rootfs, env: { ...home.env, NSLAB_ROOTFS: rootfs } };
+}
+
+export function command(): string[] {
+  return process.env.NSLAB_TEST_DIST === '1'
+    ? [process.execPath, join(ROOT, 'dist', 'src', 'cli', 'main.js')]
+    : [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
+}
+
+const BEGIN = '@@BEGIN';
+const END = '@@END';
+
+/** Lines typed into `nslab shell`, then `nslab check --json` inside it; the report parsed. */
+export function shellCheck(e: Env, lessons: string, lesson: string, lines: string[], opts: { exit?: string } = {}): Run & { report: CheckReport | null } {
+  const input = ["PS1=''", ...lines, 'sleep 0.5', `echo ${BEGIN}; nslab check --json; echo ${END}`, opts.exit ?? 'exit', ''].join('\n');
+  const r = nslab(['--lessons', lessons, 'shell', lesson], { env: e.env, input, timeout: 60_000 });
+  const m = new RegExp(`${BEGIN}\\n([\\s\\S]*?)\\n${END}`).exec(r.stdout);
+  let report: CheckReport | null = null;
+  try {
+    report = m ? (JSON.parse(m[1]!) as CheckReport) : null;
+  } catch {
+    report = null;
+  }
+  return { ...r, report };
+}
+
+/** Starts `nslab shell` in the background with a pipe for stdin; resolves once `ready` has
+ * printed (the shell runs), with a way to type more and to wait for the end. */
+export function backgroundShell(e: Env, lessons: string, lesson: string) {
+  const [node, ...args] = command();
+  const p = spawn(node!, [...args, '--lessons', lessons, 'shell', lesson], { cwd: ROOT, env: e.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  p.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+  p.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => p.on('close', (code, signal) => resolve({ code, signal })));
+  return {
+    proc: p,
+    exited,
+    output: () => ({ stdout, stderr }),
+    type: (line: string) => p.stdin.write(`${line}\n`),
+    /** Waits until stdout (or stderr) matches. */
+    async waitFor(re: RegExp, ms = 20_000): Promise<void> {
+      const until = Date.now() + ms;
+      while (!re.test(stdout) && !re.test(stderr)) {
+        if (Date.now() > until) throw new Error(`timed out waiting for ${re}; stdout:\n${stdout}\nstderr:\n${stderr}`);
+        if (p.exitCode !== null) throw new Error(`nslab shell exited (${p.exitCode}) before ${re}; stderr:\n${stderr}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+export function check(e: Env, lessons: string, args: string[]): Run & { report: CheckReport | null } {
+  const r = nslab(['--lessons', lessons, 'check', ...args, '--json'], { env: e.env });
+  let report: CheckReport | null = null;
+  try {
+    report = JSON.parse(r.stdout) as CheckReport;
+  } catch {
+    report = null;
+  }
+  return { ...r, report };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
