@@ -1,0 +1,155 @@
+// `nslab shell` as a running thing: its record while it lives, `nslab check` from outside and
+// from inside, hints, progress, and a complete teardown after exit 0, exit 1 and SIGKILL of nslab.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { nslab, pty } from '../cli/helpers.js';
+import { settledDiff, snapshotHost } from '../support/residue.js';
+import { ENGINE_FIXTURES, backgroundShell, check, labEnv, sleep, type Env } from './support.js';
+
+const test = suite('nslab shell lifecycle');
+const dir = ENGINE_FIXTURES;
+const READY = /\[nslab 01-exfix\]/;
+
+const stateOf = (e: Env) => join(e.home.state, 'nslab');
+const recordFile = (e: Env) => join(stateOf(e), 'shells', '01-exfix.json');
+const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+test('while it runs: a record, outside check, in-shell check, hints, progress; exit 0 leaves nothing', async () => {
+  const e = await labEnv();
+  const before = snapshotHost();
+  const sh = backgroundShell(e, dir, '1');
+  await sh.waitFor(READY);
+  const record = JSON.parse(readFileSync(recordFile(e), 'utf8'));
+  assert.ok(alive(record.pid), 'the recorded sandbox runs');
+
+  // Nothing made yet: outside check fails with hints, and says which processes it looked at.
+  let r = check(e, dir, []);
+  assert.is(r.code, 1, r.stderr);
+  assert.is(r.report!.source, 'shell');
+  assert.is(r.report!.sandboxPid, record.pid);
+  assert.not.ok(r.report!.exercises[0]!.pass);
+  assert.ok(r.report!.exercises[0]!.candidates.length >= 1);
+
+  sh.type('/usr/bin/setpriv --no-new-privs sleep 1000 & echo "BG=$!"');
+  await sh.waitFor(/BG=\d+/);
+  await sleep(300);
+  r = check(e, dir, ['1']);
+  const nnp = r.report!.exercises.find((x) => x.id === 'nnp')!;
+  assert.ok(nnp.pass, JSON.stringify(nnp, null, 1));
+  assert.is(nnp.process!.comm, 'sleep');
+  // The shim is never a candidate, and the sandbox's init is not either.
+  assert.not.ok(nnp.candidates.some((c) => c.pid === record.pid));
+  const progress = JSON.parse(readFileSync(join(stateOf(e), 'progress.json'), 'utf8'));
+  assert.ok(progress.lessons['01-exfix'].exercises.nnp.passed);
+
+  // Inside: --pid takes PIDs as the shell numbers them.
+  const inside = /BG=(\d+)/.exec(sh.output().stdout)![1];
+  sh.type(`echo @@A; nslab check --json --pid ${inside}; echo @@Z`);
+  await sh.waitFor(/@@Z/);
+  const json = /@@A\n([\s\S]*?)\n@@Z/.exec(sh.output().stdout)![1]!;
+  const rep = JSON.parse(json);
+  assert.is(rep.exercises[0].process.pid, nnp.process!.pid, 'the inside PID maps to the same host process');
+  assert.ok(!rep.exercises[0].candidates.some((c: { comm: string }) => c.comm === 'node'), 'the shim is not judged');
+
+  sh.type('nslab hint; nslab hint');
+  await sh.waitFor(/hint 1\/1: unshare -pf[\s\S]*hint 1\/1/);
+  sh.type('nslab frobnicate; echo "rc=$?"');
+  await sh.waitFor(/not available inside the shell[\s\S]*rc=2/);
+
+  // A second shell for the same lesson is refused while this one lives.
+  const again = nslab(['--lessons', dir, 'shell', '1'], { env: e.env, input: 'exit\n' });
+  assert.is(again.code, 1);
+  assert.match(again.stderr, /already running/);
+
+  sh.type('exit 0');
+  const end = await sh.exited;
+  assert.is(end.code, 0, sh.output().stderr);
+  assert.not.ok(existsSync(recordFile(e)), 'the record is removed');
+  assert.equal(readdirSync(join(stateOf(e), 'shell-tools')), [], 'the helper command lived only in the sandbox');
+  assert.not.ok(alive(record.pid));
+  assert.equal(await settledDiff(before), []);
+});
+
+test('exit 1: the status comes back, nothing is left', async () => {
+  const e = await labEnv();
+  const before = snapshotHost();
+  const sh = backgroundShell(e, dir, '01-exfix');
+  await sh.waitFor(READY);
+  sh.type('unshare -pf --mount-proc sleep 1000 & mount -t tmpfs x "$NSLAB_ROOTFS/home"; sleep 1000 &');
+  await sleep(300);
+  sh.type('exit 1');
+  const end = await sh.exited;
+  assert.is(end.code, 1);
+  assert.not.ok(existsSync(recordFile(e)));
+  assert.equal(await settledDiff(before), []);
+});
+
+test('SIGKILL of nslab: the sandbox and everything in it die; the stale record is reported, then ignored', async () => {
+  const e = await labEnv();
+  const before = snapshotHost();
+  const sh = backgroundShell(e, dir, '1');
+  await sh.waitFor(READY);
+  sh.type('unshare -pf --mount-proc sleep 1000 & setpriv --no-new-privs sleep 1000 & mount -t tmpfs x "$NSLAB_ROOTFS/home"; echo STARTED');
+  await sh.waitFor(/STARTED/);
+  await sleep(300);
+  const record = JSON.parse(readFileSync(recordFile(e), 'utf8'));
+  sh.proc.kill('SIGKILL');
+  await sh.exited;
+  assert.equal(await settledDiff(before, 5000), []);
+  assert.not.ok(alive(record.pid));
+
+  const r = nslab(['--lessons', dir, 'check', '1'], { env: e.env });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /that process is gone .*ignored and removed/);
+  assert.match(r.stderr, /No `nslab shell 01-exfix` is running/);
+  assert.not.ok(existsSync(recordFile(e)));
+});
+
+test('a record naming a live PID that is not the sandbox (reused) is stale', async () => {
+  const e = await labEnv();
+  mkdirSync(join(stateOf(e), 'shells'), { recursive: true });
+  // Our own PID, with a start time it never had.
+  writeFileSync(recordFile(e), JSON.stringify({ lesson: '01-exfix', pid: process.pid, startTime: 1, nslabPid: 1, rootfs: e.rootfs, startedAt: 'then' }));
+  const r = nslab(['--lessons', dir, 'check', '1'], { env: e.env });
+  assert.match(r.stderr, /that process is gone/);
+  // And a new shell starts fine after it.
+  const s = nslab(['--lessons', dir, 'shell', '1'], { env: e.env, input: 'exit 0\n' });
+  assert.is(s.code, 0, s.stderr);
+});
+
+test('in a terminal: job control, Ctrl-C reaches only the foreground job, check from inside', async () => {
+  const e = await labEnv();
+  const before = snapshotHost();
+  const r = await pty(
+    ['--lessons', dir, 'shell', '1'],
+    [
+      { when: /\] ~? ?.*[#$] $/m, send: 'setpriv --no-new-privs sleep 1000 &\r' },
+      { when: /[#$] $/m, send: 'sleep 300\r' },
+      { when: /sleep 300/, send: '\x03' },
+      { when: /[#$] $/m, send: 'nslab check\r' },
+      { when: /exercise\(s\) of 01-exfix pass/, send: 'exit 0\r' },
+    ],
+    { env: e.env, timeout: 40_000 },
+  );
+  assert.is(r.stepsDone, 5, r.screen);
+  assert.not.match(r.screen, /job control turned off/);
+  assert.match(r.screen, /pass\s+01-exfix\/nnp/i);
+  assert.is(r.code, 0, r.screen);
+  assert.equal(await settledDiff(before), []);
+});
+
+test('a lesson without exercises, and check with nothing running', async () => {
+  const e = await labEnv();
+  const { lessonsDir, tempHome } = await import('../cli/helpers.js');
+  const other = lessonsDir(tempHome(), ['01-hello']);
+  let r = nslab(['--lessons', other, 'shell', '1'], { env: e.env });
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /has no exercise yet/);
+  r = nslab(['--lessons', dir, 'check'], { env: e.env });
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /Say which lesson to check/);
+});
+
+test.run();
