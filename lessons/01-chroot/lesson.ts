@@ -505,4 +505,63 @@ const needsCap: ExperimentSpec<CapObs, CapArgs> = {
   ],
 };
 
-export default { experiments: [procInChroot, escapeChroot, needsCap] } satisfies LessonModule;
+export default {
+  experiments: [procInChroot, escapeChroot, needsCap],
+  // Exercise mode: the learner makes this state in `nslab shell 01` with real tools, and
+  // `nslab check 01` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'chroot-with-proc',
+      title: 'A process chrooted into the rootfs, with its own /proc',
+      task: 'Start a process whose root directory is the lab\'s rootfs ($NSLAB_ROOTFS), and give it a\nworking /proc there first, so ps would work inside. Leave it running.',
+      hints: [
+        'chroot DIR CMD runs CMD with DIR as its /. Which sleep does it run: the host\'s or the rootfs\'s?',
+        'An empty directory is all /proc is until something is mounted on it: mount -t proc proc "$NSLAB_ROOTFS/proc".',
+        'mount -t proc proc "$NSLAB_ROOTFS/proc"; chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &',
+      ],
+      checks: [
+        {
+          id: 'rooted-in-rootfs',
+          expected: "/proc/PID/root is the rootfs directory (same device and inode)",
+          check: (p, scene) => {
+            const rfs = scene.rootfs;
+            const here = `/proc/${p.pid}/root -> ${p.root.link} (dev ${p.root.dev}, ino ${p.root.ino})`;
+            const evidence = [here, rfs ? `${rfs.path}: dev ${rfs.dev}, ino ${rfs.ino}` : 'the rootfs directory was not found'];
+            const pass = rfs !== null && p.root.dev === rfs.dev && p.root.ino === rfs.ino;
+            return {
+              pass,
+              observed: pass ? `rooted in ${rfs!.path}` : p.rootIsHost ? "rooted at the host's /" : `rooted at ${p.root.link}`,
+              evidence,
+              hint: !rfs
+                ? 'nslab could not find its rootfs to compare with: run nslab rootfs build, then start again'
+                : p.rootIsHost
+                  ? `PID ${p.pid} (${p.comm}) still has the host's / as its root: start it with chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &`
+                  : `PID ${p.pid} (${p.comm}) is rooted somewhere else (${p.root.link}), not in ${rfs.path}: chroot into "$NSLAB_ROOTFS" itself`,
+            };
+          },
+        },
+        {
+          id: 'proc-inside',
+          expected: 'a proc filesystem is mounted at /proc inside its root',
+          check: (p) => {
+            const proc = p.mounts.filter((m) => m.mountPoint === '/proc').pop();
+            const pass = proc?.fsType === 'proc';
+            return {
+              pass,
+              observed: proc ? `${proc.fsType} at /proc` : 'nothing mounted at /proc',
+              evidence: proc ? [proc.raw] : [`/proc/${p.pid}/mountinfo has no /proc entry (${p.mounts.length} mounts visible from its root)`],
+              hint: proc
+                ? `/proc inside its root is a ${proc.fsType}, not proc: mount -t proc proc "$NSLAB_ROOTFS/proc"`
+                : `inside the chroot /proc is just the rootfs's empty directory, so ps finds nothing: mount -t proc proc "$NSLAB_ROOTFS/proc" before the chroot (the mount stays in this shell's mount namespace)`,
+            };
+          },
+        },
+      ],
+      solution: ['mount -t proc proc "$NSLAB_ROOTFS/proc"', 'chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &'],
+      nearMisses: [
+        { what: 'chroot without mounting /proc first', commands: ['chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &'], fails: ['proc-inside'] },
+        { what: 'proc mounted, but no chroot', commands: ['mount -t proc proc "$NSLAB_ROOTFS/proc"', 'sleep 1000 &'], fails: ['rooted-in-rootfs'] },
+      ],
+    },
+  ],
+} satisfies LessonModule;

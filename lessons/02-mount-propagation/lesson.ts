@@ -514,4 +514,80 @@ const userns: ExperimentSpec<UsernsObs, UsernsArgs> = {
   ],
 };
 
-export default { experiments: [kinds, userns] } satisfies LessonModule;
+export default {
+  experiments: [kinds, userns],
+  // Exercise mode: the learner makes this state in `nslab shell 02` with real tools, and
+  // `nslab check 02` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'slave-copy',
+      title: "A slave copy of the shell's shared mount",
+      task: "Mount a tmpfs on $NSLAB_ROOTFS/home in this shell and make it shared. Then start a process in a\nnew mount namespace where that mount is a slave of the shell's: mounts made under it here\nappear there, none made there come back. Leave that process running.",
+      hints: [
+        'mount -t tmpfs lab "$NSLAB_ROOTFS/home", then mount --make-shared "$NSLAB_ROOTFS/home"; findmnt -o TARGET,PROPAGATION shows the result.',
+        'unshare -m makes every mount private in the new namespace unless told otherwise: look at its --propagation option.',
+        'unshare -m --propagation slave sleep 1000 &  (or --propagation unchanged, then mount --make-slave inside)',
+      ],
+      checks: [
+        {
+          id: 'mount-there',
+          expected: 'a mount at $NSLAB_ROOTFS/home in its mountinfo',
+          check: (p, scene) => {
+            const at = scene.rootfs ? `${scene.rootfs.path}/home` : '$NSLAB_ROOTFS/home';
+            const m = p.mounts.filter((x) => x.mountPoint === at).pop();
+            return {
+              pass: m !== undefined,
+              observed: m ? `${m.fsType} at ${at}` : `nothing mounted at ${at}`,
+              evidence: m ? [m.raw] : [`/proc/${p.pid}/mountinfo: no entry for ${at}`],
+              hint: `mount a tmpfs there in the shell first: mount -t tmpfs lab "$NSLAB_ROOTFS/home"; a process started afterwards in a new mount namespace gets a copy`,
+            };
+          },
+        },
+        {
+          id: 'own-mount-ns',
+          expected: "in a mount namespace of its own, not the shell's",
+          check: (p, scene) => {
+            const other = scene.shell?.ns.mnt ?? p.hostNs.mnt;
+            const whose = scene.shell ? "the shell's" : "nslab's";
+            return {
+              pass: p.ns.mnt !== other,
+              observed: `mnt -> ${p.ns.mnt}`,
+              evidence: [`/proc/${p.pid}/ns/mnt -> ${p.ns.mnt}`, `${whose}: ${other}`],
+              hint: `PID ${p.pid} (${p.comm}) shares ${whose} mount namespace, so there is nothing to propagate between: start it with unshare -m`,
+            };
+          },
+        },
+        {
+          id: 'slave',
+          expected: 'the mount there is a slave (master:N): it receives, it does not send',
+          check: (p, scene) => {
+            const at = scene.rootfs ? `${scene.rootfs.path}/home` : '$NSLAB_ROOTFS/home';
+            const m = p.mounts.filter((x) => x.mountPoint === at).pop();
+            const theirs = scene.shell?.mounts.filter((x) => x.mountPoint === at).pop();
+            if (!m) return { pass: false, observed: 'no mount there', evidence: [], hint: 'there is no mount to judge yet (see mount-there)' };
+            const fromShell = theirs?.shared === undefined || m.master === theirs.shared;
+            const pass = m.propagation === 'slave' && fromShell;
+            const hints: Record<string, string> = {
+              shared: `it is still a peer (shared:${m.shared}): mounts would propagate both ways; make it a slave in the new namespace (mount --make-slave) or start it with unshare -m --propagation slave`,
+              private: `it is private: no propagation at all. unshare -m makes every mount private unless told otherwise (--propagation slave or unchanged), and the shell's mount must be shared before the copy is made (mount --make-shared in the shell). A slave whose master is gone (no process left in the shell's namespace) turns private too`,
+              'shared+slave': `it receives from master:${m.master} but is also shared (shared:${m.shared}) with peers of its own: mount --make-slave makes it a pure slave`,
+              unbindable: 'it is unbindable: nothing propagates to it; make the shell\'s mount shared and the copy a slave',
+              slave: `it is a slave of peer group ${m.master}, but the shell's mount is in group ${theirs?.shared}: make the copy from the shell's shared mount`,
+            };
+            return {
+              pass,
+              observed: m.propagation === 'slave' ? `slave (master:${m.master})` : m.propagation,
+              evidence: [m.raw, ...(theirs ? [`the shell's: ${theirs.raw}`] : [])],
+              hint: hints[m.propagation],
+            };
+          },
+        },
+      ],
+      solution: ['mount -t tmpfs lab "$NSLAB_ROOTFS/home"', 'mount --make-shared "$NSLAB_ROOTFS/home"', 'unshare -m --propagation slave sleep 1000 &'],
+      nearMisses: [
+        { what: 'unshare -m with its default propagation (private)', commands: ['mount -t tmpfs lab "$NSLAB_ROOTFS/home"', 'mount --make-shared "$NSLAB_ROOTFS/home"', 'unshare -m sleep 1000 &'], fails: ['slave'] },
+        { what: 'the copy left a peer (shared)', commands: ['mount -t tmpfs lab "$NSLAB_ROOTFS/home"', 'mount --make-shared "$NSLAB_ROOTFS/home"', 'unshare -m --propagation unchanged sleep 1000 &'], fails: ['slave'] },
+      ],
+    },
+  ],
+} satisfies LessonModule;

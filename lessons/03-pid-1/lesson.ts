@@ -694,4 +694,47 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
   ],
 };
 
-export default { experiments: [firstProcess, signals, orphans, pid1Exit] } satisfies LessonModule;
+export default {
+  experiments: [firstProcess, signals, orphans, pid1Exit],
+  // Exercise mode: the learner makes this state in `nslab shell 03` with real tools, and
+  // `nslab check 03` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'pid-one',
+      title: 'PID 1 of a new PID namespace',
+      task: 'Start a process that is PID 1 of a PID namespace of its own (a new one, nested in this\nshell\'s), and leave it running.',
+      hints: [
+        'unshare -p makes a PID namespace. Who is in it: unshare itself, or the processes it starts?',
+        'Only children enter a new PID namespace: unshare needs to fork (-f). --mount-proc gives it a /proc that shows its own namespace.',
+        'unshare -pf --mount-proc sleep 1000 &',
+      ],
+      checks: [
+        {
+          id: 'pid-1',
+          expected: 'its last NSpid entry is 1, in a PID namespace other than the host\'s',
+          check: (p) => {
+            const own = p.nspid[p.nspid.length - 1];
+            const newNs = p.nsDiffers.includes('pid') && p.nspid.length > 1;
+            const pass = newNs && own === 1;
+            const forChildren = p.ns.pid_for_children;
+            const evidence = [p.status.NSpid ?? 'NSpid: (not printed by this kernel)', `/proc/${p.pid}/ns/pid -> ${p.ns.pid}`, `host: ${p.hostNs.pid}`];
+            if (forChildren && forChildren !== p.ns.pid) evidence.push(`/proc/${p.pid}/ns/pid_for_children -> ${forChildren}`);
+            return {
+              pass,
+              observed: `PID ${own ?? '?'} in ${newNs ? 'a namespace of its own' : "the host's namespace"}`,
+              evidence,
+              hint:
+                forChildren && forChildren !== p.ns.pid
+                  ? `PID ${p.pid} (${p.comm}) made a new PID namespace but is not in it: pid_for_children differs from pid, because only children enter it. Add --fork (-f) so unshare forks the process that becomes PID 1`
+                  : !newNs
+                    ? `PID ${p.pid} (${p.comm}) is in the host's PID namespace: start it with unshare -pf`
+                    : `PID ${p.pid} (${p.comm}) is PID ${own} of its namespace, not its first process: start the command itself in a new one (unshare -pf CMD) so it is the first`,
+            };
+          },
+        },
+      ],
+      solution: ['unshare -pf --mount-proc sleep 1000 &'],
+      nearMisses: [{ what: 'unshare -p without --fork', commands: ['unshare -p sleep 1000 &'], fails: ['pid-1'] }],
+    },
+  ],
+} satisfies LessonModule;

@@ -496,4 +496,98 @@ const escape: ExperimentSpec<EscapeObs, EnterArgs> = {
   ],
 };
 
-export default { experiments: [pivotSequence, einval, escape] } satisfies LessonModule;
+export default {
+  experiments: [pivotSequence, einval, escape],
+  // Exercise mode: the learner makes this state in `nslab shell 04` with real tools, and
+  // `nslab check 04` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'pivot-and-detach',
+      title: 'pivot_root into the rootfs and detach the old root',
+      task: 'Start a process in a mount namespace of its own whose root is the lab\'s rootfs ($NSLAB_ROOTFS),\nwith /proc mounted there and nothing of the host\'s tree left: pivot_root, then detach the old\nroot. Leave it running.',
+      hints: [
+        'pivot_root NEW OLD needs NEW to be a mount point: mount --bind "$NSLAB_ROOTFS" "$NSLAB_ROOTFS" (in a new mount namespace: unshare -m).',
+        "After pivot_root the host's tree is still mounted at the put_old directory (the rootfs has an empty oldroot/). Mount /proc before you detach it: the kernel refuses a new proc once no full one is visible.",
+        "unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && umount -l /oldroot && exec /bin/sleep 1000' &",
+      ],
+      checks: [
+        {
+          id: 'own-mount-ns',
+          expected: "its mount namespace is not the host's",
+          check: (p) => ({
+            pass: p.nsDiffers.includes('mnt'),
+            observed: `mnt -> ${p.ns.mnt}`,
+            evidence: [`/proc/${p.pid}/ns/mnt -> ${p.ns.mnt}`, `host: ${p.hostNs.mnt}`],
+            hint: `PID ${p.pid} (${p.comm}) is in the host's mount namespace, where pivot_root would move the host's own root: start with unshare -m`,
+          }),
+        },
+        {
+          id: 'new-root',
+          expected: "its root directory is not the host's / (device and inode differ)",
+          check: (p) => ({
+            pass: !p.rootIsHost,
+            observed: p.rootIsHost ? "the host's /" : `dev ${p.root.dev}, ino ${p.root.ino}`,
+            evidence: [`/proc/${p.pid}/root: dev ${p.root.dev}, ino ${p.root.ino}`, `host /: dev ${p.hostRoot.dev}, ino ${p.hostRoot.ino}`],
+            hint: `PID ${p.pid} (${p.comm}) still has the host's / as its root: pivot_root into "$NSLAB_ROOTFS" (after binding it onto itself)`,
+          }),
+        },
+        {
+          id: 'proc-mounted',
+          expected: 'a proc filesystem at /proc in its mountinfo',
+          check: (p) => {
+            const proc = p.mounts.filter((m) => m.mountPoint === '/proc').pop();
+            return {
+              pass: proc?.fsType === 'proc',
+              observed: proc ? `${proc.fsType} at /proc` : 'nothing at /proc',
+              evidence: proc ? [proc.raw] : [`/proc/${p.pid}/mountinfo: no /proc entry`],
+              hint: `mount -t proc proc /proc inside the new root, before detaching the old one (afterwards the kernel refuses: no full proc would be visible to vouch for it)`,
+            };
+          },
+        },
+        {
+          id: 'old-root-detached',
+          expected: "no mount of the host's tree visible, and nothing above its root",
+          check: (p) => {
+            const host = p.hostRootMount;
+            const left = p.hostTreeMounts;
+            const evidence = [
+              ...left.map((m) => m.raw),
+              ...(host ? [`host's /: ${host.raw}`] : []),
+              `/proc/${p.pid}/root: dev ${p.root.dev}, ino ${p.root.ino}; its '..': dev ${p.rootParent.dev}, ino ${p.rootParent.ino}`,
+            ];
+            if (left.length)
+              return {
+                pass: false,
+                observed: `the host's root filesystem (${host?.dev}) is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`,
+                evidence,
+                hint: `the old root is still attached at ${left[0]!.mountPoint}, and with it every host file: umount -l ${left[0]!.mountPoint} (MNT_DETACH) after pivot_root and after mounting /proc`,
+              };
+            if (!p.rootIsTop)
+              return {
+                pass: false,
+                observed: "the host's tree is still above its root (a chroot, not a pivot)",
+                evidence,
+                hint: `its root has a parent directory ('..' leads elsewhere): that is a chroot, and the host's tree stays reachable (the chroot escape). Use pivot_root so the rootfs becomes the top of the mount tree, then detach the old root`,
+              };
+            return { pass: true, observed: 'no host mount visible; its root is the top of its mount tree', evidence };
+          },
+        },
+      ],
+      solution: [
+        "unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && umount -l /oldroot && exec /bin/sleep 1000' &",
+      ],
+      nearMisses: [
+        {
+          what: 'pivot_root without detaching the old root',
+          commands: ["unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && exec /bin/sleep 1000' &"],
+          fails: ['old-root-detached'],
+        },
+        {
+          what: 'a chroot instead of pivot_root',
+          commands: ["unshare -m sh -c 'mount -t proc proc \"$NSLAB_ROOTFS/proc\" && exec chroot \"$NSLAB_ROOTFS\" /bin/sleep 1000' &"],
+          fails: ['old-root-detached'],
+        },
+      ],
+    },
+  ],
+} satisfies LessonModule;

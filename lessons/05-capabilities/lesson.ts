@@ -554,4 +554,73 @@ const usernsRoot: ExperimentSpec<UsernsObs, UsernsArgs> = {
 };
 
 
-export default { experiments: [bounding, fileCaps, usernsRoot] } satisfies LessonModule;
+export default {
+  experiments: [bounding, fileCaps, usernsRoot],
+  // Exercise mode: the learner makes this state in `nslab shell 05` with real tools, and
+  // `nslab check 05` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'drop-net-raw',
+      title: 'Root without CAP_NET_RAW',
+      task: 'Start a process that runs as uid 0 but has lost CAP_NET_RAW for good (from its bounding set\nand its effective set), while keeping CAP_SYS_ADMIN. Leave it running.',
+      hints: [
+        'grep Cap /proc/self/status, and capsh --decode=MASK, show the sets. Which set limits what a later execve may gain, and which one counts now?',
+        'Dropping from the bounding set alone leaves an effective capability in place; an execve recomputes the sets (for root: inheritable | bounding).',
+        'setpriv --bounding-set -net_raw --inh-caps -net_raw sleep 1000 &   (or: capsh --drop=cap_net_raw -- -c "exec sleep 1000" &)',
+      ],
+      checks: [
+        {
+          id: 'uid-0',
+          expected: 'effective uid 0 in its own user namespace',
+          check: (p) => ({
+            pass: p.uidInside === 0,
+            observed: `uid ${p.uidInside ?? 'unmapped'} inside (${p.uid[1]} as the host sees it)`,
+            evidence: [p.status.Uid ?? '', ...p.uidMap.map((l) => `uid_map: ${l}`)],
+            hint: `PID ${p.pid} (${p.comm}) runs as uid ${p.uidInside ?? '(unmapped)'}: the task is root that gave up one capability, so stay uid 0`,
+          }),
+        },
+        {
+          id: 'no-net-raw-bounding',
+          expected: 'CAP_NET_RAW is not in the bounding set (CapBnd)',
+          check: (p) => ({
+            pass: !p.caps.bounding.includes('CAP_NET_RAW'),
+            observed: p.caps.bounding.includes('CAP_NET_RAW') ? 'CAP_NET_RAW in CapBnd' : 'CAP_NET_RAW not in CapBnd',
+            evidence: [p.status.CapBnd ?? ''],
+            hint: `CAP_NET_RAW is still in PID ${p.pid}'s bounding set, so any later execve (of a setuid or file-capability program, or as root) can get it back: drop it with setpriv --bounding-set -net_raw or capsh --drop=cap_net_raw`,
+          }),
+        },
+        {
+          id: 'no-net-raw-effective',
+          expected: 'CAP_NET_RAW is not in the effective set (CapEff)',
+          check: (p) => {
+            const inh = p.caps.inheritable.includes('CAP_NET_RAW');
+            const bnd = p.caps.bounding.includes('CAP_NET_RAW');
+            return {
+              pass: !p.caps.effective.includes('CAP_NET_RAW'),
+              observed: p.caps.effective.includes('CAP_NET_RAW') ? 'CAP_NET_RAW in CapEff' : 'CAP_NET_RAW not in CapEff',
+              evidence: [p.status.CapEff ?? '', p.status.CapBnd ?? '', p.status.CapInh ?? ''],
+              hint: !bnd
+                ? `CAP_NET_RAW is gone from the bounding set but still effective: the bounding set only limits what an execve can add, it takes nothing away.${inh ? ' Here the inheritable set (CapInh) carried it across the execve: for root the new permitted set is inheritable | bounding.' : ''} Drop it from the inheritable set too (setpriv --inh-caps -net_raw --bounding-set -net_raw CMD), so the execve that starts CMD leaves it out`
+                : `CAP_NET_RAW is still effective (and still in the bounding set): setpriv --bounding-set -net_raw --inh-caps -net_raw CMD removes it from both`,
+            };
+          },
+        },
+        {
+          id: 'sys-admin-kept',
+          expected: 'CAP_SYS_ADMIN is still in the effective set',
+          check: (p) => ({
+            pass: p.caps.effective.includes('CAP_SYS_ADMIN'),
+            observed: p.caps.effective.includes('CAP_SYS_ADMIN') ? 'CAP_SYS_ADMIN in CapEff' : `CapEff has ${p.caps.effective.length} capabilities, not CAP_SYS_ADMIN`,
+            evidence: [p.status.CapEff ?? '', p.status.CapBnd ?? ''],
+            hint: `PID ${p.pid} lost CAP_SYS_ADMIN too${p.caps.effective.length === 0 ? ' (it has no effective capabilities at all)' : ''}: the task drops exactly one capability; drop only net_raw, not -all`,
+          }),
+        },
+      ],
+      solution: ['setpriv --bounding-set -net_raw --inh-caps -net_raw sleep 1000 &'],
+      nearMisses: [
+        { what: 'only the bounding set dropped (inheritable kept CAP_NET_RAW across the execve)', commands: ['capsh --inh=cap_net_raw --drop=cap_net_raw -- -c "exec sleep 1000" &'], fails: ['no-net-raw-effective'] },
+        { what: 'every capability dropped', commands: ['setpriv --bounding-set -all --inh-caps -all sleep 1000 &'], fails: ['sys-admin-kept'] },
+      ],
+    },
+  ],
+} satisfies LessonModule;

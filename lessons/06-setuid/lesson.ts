@@ -363,4 +363,34 @@ const dropPrivileges: ExperimentSpec<DropObs, DropArgs> = {
   ],
 };
 
-export default { experiments: [setuidExec, dropPrivileges] } satisfies LessonModule;
+export default {
+  experiments: [setuidExec, dropPrivileges],
+  // Exercise mode: the learner makes this state in `nslab shell 06` with real tools, and
+  // `nslab check 06` judges it from outside, however it was made.
+  exercises: [
+    {
+      id: 'no-new-privs',
+      title: 'A process that can never gain privileges',
+      task: 'Start a process with no_new_privs set (setuid bits and file capabilities no longer raise\nanything it executes), and leave it running.',
+      hints: [
+        'The flag is PR_SET_NO_NEW_PRIVS (prctl); /proc/PID/status shows it as NoNewPrivs. Which util-linux tool sets it before exec?',
+        'setpriv --no-new-privs CMD',
+        'setpriv --no-new-privs sleep 1000 &',
+      ],
+      checks: [
+        {
+          id: 'no-new-privs',
+          expected: 'NoNewPrivs: 1 in /proc/PID/status',
+          check: (p) => ({
+            pass: p.noNewPrivs,
+            observed: p.status.NoNewPrivs ?? 'NoNewPrivs: (not printed)',
+            evidence: [p.status.NoNewPrivs ?? '', p.status.Seccomp ?? ''],
+            hint: `PID ${p.pid} (${p.comm}) has NoNewPrivs: 0, so a setuid-root program it ran would still become root${p.seccomp === 2 ? ' (it has a seccomp filter, which root may install without the flag)' : ''}: start it under setpriv --no-new-privs; children inherit the flag and nothing can clear it`,
+          }),
+        },
+      ],
+      solution: ['setpriv --no-new-privs sleep 1000 &'],
+      nearMisses: [{ what: 'a plain process', commands: ['sleep 1000 &'], fails: ['no-new-privs'] }],
+    },
+  ],
+} satisfies LessonModule;

@@ -6,7 +6,6 @@ import { ROOT, nslab, tempHome, type Run, type Sandbox } from '../cli/helpers.js
 import { testRootfs } from '../support/rootfs.js';
 import type { CheckReport } from '../../src/runner/exercise.js';
 
-export const CORE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'core-lessons');
 export const ENGINE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'lessons');
 export const REAL_LESSONS = join(ROOT, 'lessons');
 

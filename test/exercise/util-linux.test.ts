@@ -9,14 +9,12 @@ import { readFileSync } from 'node:fs';
 import { descendants } from '../../src/sandbox/index.js';
 import { nslab } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
-import { CORE_FIXTURES, REAL_LESSONS, check, labEnv, sleep, type Env } from './support.js';
-import { loadLessons } from '../../src/lessons/loader.js';
+import { REAL_LESSONS, check, labEnv, sleep, type Env } from './support.js';
 
 const test = suite('nslab check --pid on states made with util-linux');
 const isRoot = process.geteuid?.() === 0;
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool} || test -x /usr/sbin/${tool} || test -x /sbin/${tool}`]).status === 0;
-const { lessons: real } = await loadLessons(REAL_LESSONS);
-const dir = process.env.NSLAB_EXERCISE_LESSONS ?? (real.find((l) => l.meta.id === '04-pivot-root')?.module.exercises?.length ? REAL_LESSONS : CORE_FIXTURES);
+const dir = process.env.NSLAB_EXERCISE_LESSONS ?? REAL_LESSONS;
 const PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 
 let e: Env;
