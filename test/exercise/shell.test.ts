@@ -143,8 +143,8 @@ test('in a terminal: job control, Ctrl-C reaches only the foreground job, check 
 test('a lesson without exercises, and check with nothing running', async () => {
   const e = await labEnv();
   const { lessonsDir, tempHome } = await import('../cli/helpers.js');
-  const other = lessonsDir(tempHome(), ['01-hello']);
-  let r = nslab(['--lessons', other, 'shell', '1'], { env: e.env });
+  const other = lessonsDir(tempHome(), ['04-pivot-root']); // lesson.js: loads compiled too
+  let r = nslab(['--lessons', other, 'shell', '4'], { env: e.env });
   assert.is(r.code, 2);
   assert.match(r.stderr, /has no exercise yet/);
   r = nslab(['--lessons', dir, 'check'], { env: e.env });
