@@ -82,7 +82,8 @@ export async function hintCommand(ctx: Ctx, input: string | undefined): Promise<
   const lesson = await pickLesson(ctx, id);
   const p = store.lesson(lesson.meta.id);
   const open = lesson.module.experiments.filter((e) => !p.experiments[e.id]?.passed);
-  if (!open.length) {
+  const openExercises = (lesson.module.exercises ?? []).filter((x) => !p.exercises?.[x.id]?.passed);
+  if (!open.length && !openExercises.length) {
     ctx.out(`Every experiment of ${lesson.meta.id} has passed. ${p.status === 'passed' ? 'Nothing to hint at.' : `Finish reading it with \`nslab start ${lesson.meta.id}\`.`}`);
     return 0;
   }
@@ -102,7 +103,19 @@ export async function hintCommand(ctx: Ctx, input: string | undefined): Promise<
       for (const c of e.commands) ctx.out(`    $ ${c}`);
     }
   }
-  ctx.out(`\n${p.status === 'new' ? 'Take it with' : 'Run it again with'}: nslab start ${lesson.meta.id}`);
+  for (const x of openExercises) {
+    const last = p.exercises?.[x.id]?.hints;
+    ctx.out(`\n${s.bold(`Exercise: ${x.title}`)} (${x.id})`);
+    // What the last `nslab check` saw beats a canned hint; before any check, the first hint.
+    if (last?.length) {
+      ctx.out('  Last time you checked it:');
+      for (const h of last) ctx.out(`  - ${h}`);
+    } else if (x.hints[0]) {
+      ctx.out(`  ${x.hints[0]}`);
+    }
+    ctx.out(`  Do it in: nslab shell ${lesson.meta.id}   (then \`nslab check\` inside)`);
+  }
+  if (open.length) ctx.out(`\n${p.status === 'new' ? 'Take it with' : 'Run it again with'}: nslab start ${lesson.meta.id}`);
   return 0;
 }
 
