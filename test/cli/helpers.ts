@@ -13,7 +13,7 @@ export const BROKEN = join(ROOT, 'test', 'fixtures', 'lessons', 'broken');
 export const MINE = join(ROOT, 'test', 'cli', 'fixtures', 'lessons');
 export const isRoot = process.geteuid?.() === 0;
 
-function command(): string[] {
+export function command(): string[] {
   return process.env.NSLAB_TEST_DIST === '1'
     ? [process.execPath, join(ROOT, 'dist', 'src', 'cli', 'main.js')]
     : [process.execPath, '--import', 'tsx', join(ROOT, 'src', 'cli', 'main.ts')];
