@@ -6,7 +6,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execa, type Result } from 'execa';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -48,6 +48,9 @@ fresh('git clone, npm install, npx nslab --yes, npm test (one file)', async () =
   const install = await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund'], 8 * 60_000);
   assert.is(install.exitCode, 0, `npm install: ${show(install)}`);
   assert.ok(existsSync(join(clone, 'native', 'nslab-helper')), 'npm install built the namespace helper');
+  // npx runs the bin through the shell: it must be executable whatever npm did or skipped
+  // (after `npm ci`, or an `npm install` with nothing to do, npm does not fix the mode).
+  assert.ok(statSync(join(clone, 'dist', 'src', 'cli', 'main.js')).mode & 0o111, 'the built CLI is executable');
 
   // README command 1, second half: no TTY, so the lab lists the lessons and exits.
   const start = await run('npx', ['--no-install', 'nslab', '--yes'], 2 * 60_000);
