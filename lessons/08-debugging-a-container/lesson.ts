@@ -11,10 +11,10 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { BackgroundProcess, SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
+import type { Socket } from '../../src/proc/index.js';
 
 const PORT = 8080;
 const ADDR = '127.0.0.1';
-const PORT_HEX = PORT.toString(16).toUpperCase().padStart(4, '0');
 
 interface Container {
   /** The helper that started it (the "runtime"/shim): in the experiment's namespaces. */
@@ -41,14 +41,9 @@ function freshProc(ctx: SandboxContext): string {
   return r.trace;
 }
 
-function tcpLines(text: string): string[] {
-  return text.split('\n').filter((l) => /^\s*\d+:/.test(l));
-}
-
-/** The LISTEN line for 127.0.0.1:8080 in a /proc/net/tcp text, if any. */
-function listenLine(ctx: SandboxContext, text: string) {
-  return ctx.proc.parseNetTcp(text).find((s) => s.state === 'LISTEN' && s.local.port === PORT && s.local.address === ADDR);
-}
+/** httpd's LISTEN on 127.0.0.1:8080 among parsed /proc/net/tcp sockets, if there. */
+const httpdListen = (sockets: Socket[] | undefined): Socket | undefined =>
+  sockets?.find((s) => s.state === 'LISTEN' && s.local.port === PORT && s.local.address === ADDR);
 
 /** Start the container: busybox httpd on 127.0.0.1:8080 as PID 1 of new mount, PID, UTS, IPC
  * and network namespaces, pivoted into the rootfs. lo comes up first, as every runtime does. */
@@ -67,8 +62,8 @@ async function startContainer(ctx: SandboxContext, opts: StartOpts = {}): Promis
     try {
       pid = ctx.proc.readChildren(shim)[0] ?? -1;
       if (pid > 0 && ctx.proc.readComm(pid) !== 'nslab-helper') {
-        const tcp = readFileSync(`/proc/${pid}/net/tcp`, 'utf8');
-        if (listenLine(ctx, tcp) && ctx.proc.readCmdline(pid).includes('httpd')) break;
+        const tcp = ctx.proc.parseNetTcp(readFileSync(`/proc/${pid}/net/tcp`, 'utf8'));
+        if (httpdListen(tcp) && ctx.proc.readCmdline(pid).includes('httpd')) break;
       }
     } catch {
       /* not there yet */
@@ -500,15 +495,16 @@ interface NetObs {
   containerNet: string;
   experimentNet: string;
   flag: string;
-  ownTcp: string[];
-  joinedTcp: string[];
+  /** Parsed /proc/net/tcp tables; each socket keeps its raw line for evidence. */
+  ownTcp: Socket[];
+  joinedTcp: Socket[];
   joinedNs: string;
   joinResult: string;
   fds: { inodes: number[]; lines: string[] };
   tools: { unshare: string; nsenter: string };
   seedUnshare: string;
-  unshareFile?: { ns: string; tcp: string[]; result: string };
-  nsenterFile: { ns: string; tcp: string[]; result: string; cmd: string };
+  unshareFile?: { ns: string; tcp: Socket[]; result: string };
+  nsenterFile: { ns: string; tcp: Socket[]; result: string; cmd: string };
 }
 
 function pickTool(ctx: SandboxContext, name: string): string[] {
@@ -516,10 +512,12 @@ function pickTool(ctx: SandboxContext, name: string): string[] {
   return [`${ctx.rootfs}/bin/busybox`, name]; // busybox has both applets
 }
 
-function nsAndTcp(s: SpawnResult): { ns: string; tcp: string[]; result: string } {
+function nsAndTcp(ctx: SandboxContext, s: SpawnResult): { ns: string; tcp: Socket[]; result: string } {
   const [ns = [], tcp = []] = sections(s.stdout);
-  return { ns: ns[0] ?? '?', tcp: tcpLines(tcp.join('\n')), result: rel(s) };
+  return { ns: ns[0] ?? '?', tcp: ctx.proc.parseNetTcp(tcp.join('\n')), result: rel(s) };
 }
+
+const raws = (sockets: Socket[]): string[] => sockets.map((s) => s.raw);
 
 const netOnly: ExperimentSpec<NetObs, NetArgs> = {
   id: 'join-only-the-network',
@@ -550,10 +548,10 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
     const flag = args.joinFlag ?? '-n';
     const script = 'readlink /proc/self/ns/net; echo ---; cat /proc/net/tcp';
     ctx.note('the experiment reads its own /proc/net/tcp');
-    const ownTcp = tcpLines(readFileSync('/proc/net/tcp', 'utf8'));
+    const ownTcp = proc.parseNetTcp(readFileSync('/proc/net/tcp', 'utf8'));
     ctx.note(`nsenter -t ${c.pid} ${flag} cat /proc/net/tcp (busybox from the experiment's filesystem)`);
     const joined = await ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), flag, '--', bb, 'sh', '-c', script]);
-    const j = nsAndTcp(joined);
+    const j = nsAndTcp(ctx, joined);
     const fds = socketInodes(c.pid);
     const unshare = pickTool(ctx, 'unshare');
     const nsenter = pickTool(ctx, 'nsenter');
@@ -564,7 +562,7 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
     let unshareFile: NetObs['unshareFile'];
     if (existsSync('/mnt') && sys.mount('tmpfs', '/mnt', 'tmpfs', sys.MS_NOSUID | sys.MS_NODEV, 'mode=0700').ok) {
       await ctx.spawn(bb, ['touch', '/mnt/netns']);
-      unshareFile = nsAndTcp(await ctx.spawn(unshare[0]!, [...unshare.slice(1), '--net=/mnt/netns', bb, 'sh', '-c', script]));
+      unshareFile = nsAndTcp(ctx, await ctx.spawn(unshare[0]!, [...unshare.slice(1), '--net=/mnt/netns', bb, 'sh', '-c', script]));
     }
     const joiner = args.unshareToJoin ? unshare : nsenter;
     const cmd = `${joiner.join(' ')} --net=/proc/${c.pid}/ns/net`;
@@ -583,7 +581,7 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
       tools: { unshare: unshare.join(' '), nsenter: nsenter.join(' ') },
       seedUnshare: `${seed.stderr.trim() || seed.stdout.trim().split('\n')[0]} (${rel(seed)})`,
       unshareFile,
-      nsenterFile: { ...nsAndTcp(viaFile), cmd },
+      nsenterFile: { ...nsAndTcp(ctx, viaFile), cmd },
     };
   },
   checks: [
@@ -591,13 +589,13 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
       id: 'listen-seen-in-its-netns',
       expected: `joined to the container's network namespace only, /proc/net/tcp shows LISTEN ${ADDR}:${PORT} with the socket inode httpd holds`,
       check(obs) {
-        const l = obs.joinedTcp.find((t) => t.includes(`0100007F:${PORT_HEX} 00000000:0000 0A`));
-        const inode = l ? Number(l.trim().split(/\s+/)[9]) : NaN;
+        const l = httpdListen(obs.joinedTcp);
+        const inode = l ? l.inode : NaN;
         const pass = !!l && obs.fds.inodes.includes(inode) && obs.joinedNs === obs.containerNet;
         return {
           pass,
-          observed: l ? `LISTEN inode ${inode}; httpd holds ${obs.fds.inodes.map((i) => `socket:[${i}]`).join(' ') || 'no socket'}` : `no LISTEN on :${PORT_HEX} in ${obs.joinedNs}`,
-          evidence: [`join ${obs.flag}: readlink /proc/self/ns/net = ${obs.joinedNs} (container: ${obs.containerNet})`, ...(obs.joinedTcp.length ? obs.joinedTcp : ['(table empty)']), ...obs.fds.lines],
+          observed: l ? `LISTEN inode ${inode}; httpd holds ${obs.fds.inodes.map((i) => `socket:[${i}]`).join(' ') || 'no socket'}` : `no LISTEN on ${ADDR}:${PORT} in ${obs.joinedNs}`,
+          evidence: [`join ${obs.flag}: readlink /proc/self/ns/net = ${obs.joinedNs} (container: ${obs.containerNet})`, ...(obs.joinedTcp.length ? raws(obs.joinedTcp) : ['(table empty)']), ...obs.fds.lines],
           hint: pass
             ? undefined
             : obs.joinedNs !== obs.containerNet
@@ -610,17 +608,17 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
       id: 'not-in-the-outside-table',
       expected: `the experiment's own /proc/net/tcp has no socket on port ${PORT}: it reads a different network namespace`,
       check(obs) {
-        const l = obs.ownTcp.find((t) => t.includes(`:${PORT_HEX} `));
+        const l = obs.ownTcp.find((s) => s.local.port === PORT || s.remote.port === PORT);
         const pass = !l && obs.containerNet !== obs.experimentNet;
         return {
           pass,
-          observed: l ? `found: ${l.trim()}` : `${obs.ownTcp.length} sockets, none on :${PORT_HEX}`,
-          evidence: [`experiment: ${obs.experimentNet}; container: ${obs.containerNet}`, 'cat /proc/net/tcp (experiment):', ...(obs.ownTcp.length ? obs.ownTcp : ['(table empty)'])],
+          observed: l ? `found: ${l.raw.trim()} (${l.state} ${l.local.address}:${l.local.port})` : `${obs.ownTcp.length} sockets, none on port ${PORT}`,
+          evidence: [`experiment: ${obs.experimentNet}; container: ${obs.containerNet}`, 'cat /proc/net/tcp (experiment):', ...(obs.ownTcp.length ? raws(obs.ownTcp) : ['(table empty)'])],
           hint: pass
             ? undefined
             : obs.containerNet === obs.experimentNet
-              ? `the container is in the experiment's own ${obs.experimentNet}: it was started without -n, so its LISTEN (inode ${l?.trim().split(/\s+/)[9] ?? '?'}) is in everyone's table, like docker run --net=host`
-              : `a socket on :${PORT_HEX} is in the experiment's table: ${l}`,
+              ? `the container is in the experiment's own ${obs.experimentNet}: it was started without -n, so its LISTEN (inode ${l?.inode ?? '?'}) is in everyone's table, like docker run --net=host`
+              : `a socket on port ${PORT} is in the experiment's table: ${l?.raw}`,
         };
       },
     },
@@ -629,7 +627,7 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
       expected: 'nsenter --net=/proc/PID/ns/net reads the container\'s table; unshare --net=FILE makes a new, empty namespace instead',
       check(obs) {
         const n = obs.nsenterFile;
-        const sees = n.ns === obs.containerNet && n.tcp.some((t) => t.includes(`:${PORT_HEX} 00000000:0000 0A`));
+        const sees = n.ns === obs.containerNet && n.tcp.some((s) => s.state === 'LISTEN' && s.local.port === PORT);
         const u = obs.unshareFile;
         const fresh = !u || (u.ns !== obs.containerNet && u.ns !== obs.experimentNet && u.tcp.length === 0);
         const pass = sees && fresh;
@@ -639,7 +637,7 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
           evidence: [
             `container: ${obs.containerNet}`,
             `${n.cmd} readlink /proc/self/ns/net = ${n.ns} (${n.result})`,
-            ...n.tcp,
+            ...raws(n.tcp),
             `seed's line, ${obs.tools.unshare} --net=/proc/${obs.container}/ns/net: ${obs.seedUnshare}`,
             ...(u ? [`${obs.tools.unshare} --net=/mnt/netns: readlink /proc/self/ns/net = ${u.ns} (${u.result}), ${u.tcp.length} sockets`] : ['(no /mnt to try unshare --net=FILE on)']),
           ],
@@ -686,7 +684,9 @@ interface SidecarObs {
   report?: SidecarReport;
   result: string;
   ownPs: string[];
-  ownTcp: string[];
+  ownTcp: Socket[];
+  /** The raw lines of the sidecar's report, parsed here. */
+  sidecarTcp: Socket[];
   fds: { inodes: number[]; lines: string[] };
   tool: string;
   toolInContainer: boolean;
@@ -755,7 +755,8 @@ const sidecar: ExperimentSpec<SidecarObs, SidecarArgs> = {
       report,
       result: rel(r),
       ownPs,
-      ownTcp: tcpLines(ownTcp.join('\n')),
+      ownTcp: proc.parseNetTcp(ownTcp.join('\n')),
+      sidecarTcp: proc.parseNetTcp((report?.tcp ?? []).join('\n')),
       fds: socketInodes(c.pid),
       tool,
       toolInContainer: existsSync(`/proc/${c.pid}/root${tool}`),
@@ -794,19 +795,19 @@ const sidecar: ExperimentSpec<SidecarObs, SidecarArgs> = {
       expected: `the sidecar's /proc/net/tcp has the container's LISTEN ${ADDR}:${PORT}, the same socket inode httpd holds`,
       check(obs) {
         const r = obs.report;
-        const l = r?.tcp.find((t) => t.includes(`0100007F:${PORT_HEX} 00000000:0000 0A`));
-        const inode = l ? Number(l.trim().split(/\s+/)[9]) : NaN;
+        const l = r ? httpdListen(obs.sidecarTcp) : undefined;
+        const inode = l ? l.inode : NaN;
         const pass = !!l && obs.fds.inodes.includes(inode);
         return {
           pass,
-          observed: l ? `LISTEN inode ${inode}` : `no LISTEN on :${PORT_HEX} (${r ? `${r.tcp.length} sockets in ${r.ns.net}` : obs.result})`,
-          evidence: [`sidecar: ${r?.ns.net ?? '?'}; container: ${obs.containerNs.net}`, ...(r?.tcp ?? []), "the container's own /proc/net/tcp:", ...obs.ownTcp, ...obs.fds.lines],
+          observed: l ? `LISTEN inode ${inode}` : `no LISTEN on ${ADDR}:${PORT} (${r ? `${obs.sidecarTcp.length} sockets in ${r.ns.net}` : obs.result})`,
+          evidence: [`sidecar: ${r?.ns.net ?? '?'}; container: ${obs.containerNs.net}`, ...raws(obs.sidecarTcp), "the container's own /proc/net/tcp:", ...raws(obs.ownTcp), ...obs.fds.lines],
           hint: pass
             ? undefined
             : !r
               ? `the sidecar did not run: ${obs.result}`
               : r.ns.net !== obs.containerNs.net
-                ? `the sidecar's network namespace is ${r.ns.net}, not the container's ${obs.containerNs.net}: its table has ${r.tcp.length} sockets. --net=container: is the -n of the join`
+                ? `the sidecar's network namespace is ${r.ns.net}, not the container's ${obs.containerNs.net}: its table has ${obs.sidecarTcp.length} sockets. --net=container: is the -n of the join`
                 : `the LISTEN inode ${inode} is not among httpd's sockets (${obs.fds.inodes.join(', ')})`,
         };
       },

@@ -12,6 +12,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
+import type { NetDev, Socket } from '../../src/proc/index.js';
 
 const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
@@ -35,13 +36,6 @@ function iproute2(ctx: SandboxContext): string {
   for (const p of ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']) if (existsSync(p)) return p;
   return ctx.skip("iproute2's ip is not installed (apt install iproute2): busybox ip cannot create a veth pair with a named peer in another namespace");
 }
-
-const devNames = (text: string): string[] =>
-  text
-    .split('\n')
-    .slice(2)
-    .map((l) => l.split(':')[0]!.trim())
-    .filter(Boolean);
 
 const flagsText = (f: number): string =>
   `0x${f.toString(16)} (${[f & IFF_UP ? 'UP' : 'not UP', f & IFF_LOOPBACK ? 'LOOPBACK' : ''].filter(Boolean).join(', ')})`;
@@ -109,7 +103,7 @@ interface LoObs {
   flagsAfter: number;
   addrAfter: string;
   bindAfter: LoopTry;
-  tcpAfter: string[];
+  tcpAfter: Socket[];
   host: { devices: string[] };
 }
 
@@ -159,7 +153,7 @@ const loDown: ExperimentSpec<LoObs, LoArgs> = {
     const after = await loopbackTry();
     return ctx.outside('host').then(({ hook }) => ({
       netns,
-      procNetDev: devNames(procNetDevRaw),
+      procNetDev: proc.parseNetDev(procNetDevRaw).map((d) => d.name),
       procNetDevRaw,
       sysfs,
       sysClassNet,
@@ -172,13 +166,14 @@ const loDown: ExperimentSpec<LoObs, LoArgs> = {
       flagsAfter: flags(),
       addrAfter: addr.stdout.trim() || '(no IPv4 address on lo)',
       bindAfter: after,
-      tcpAfter: readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => /^\s*\d+:/.test(l)),
-      host: hook as LoObs['host'],
+      tcpAfter: proc.parseNetTcp(readFileSync('/proc/net/tcp', 'utf8')),
+      host: { devices: proc.parseNetDev((hook as { netDev: string }).netDev).map((d) => d.name) },
     }));
   },
-  // The host's own interface list, for contrast: nslab's own process, its own namespace.
+  // The host's own interface list, for contrast: nslab's own process, its own namespace. Parsed
+  // in run, where ctx.proc is (a lesson imports nothing of nslab at runtime).
   outside() {
-    return { devices: devNames(readFileSync('/proc/self/net/dev', 'utf8')) };
+    return { netDev: readFileSync('/proc/self/net/dev', 'utf8') };
   },
   checks: [
     {
@@ -260,13 +255,6 @@ interface VethArgs {
   serverInA?: boolean;
 }
 
-interface Dev {
-  name: string;
-  rxBytes: number;
-  txBytes: number;
-  raw: string;
-}
-
 interface ServerReport {
   bytes: number;
   local: string;
@@ -289,18 +277,21 @@ interface VethObs {
   ns: { a: string; b: string; experiment: string };
   ip: string;
   steps: string[];
-  devA0: Dev[];
-  devA1: Dev[];
-  devB1: Dev[];
-  devA2: Dev[];
-  devB2: Dev[];
+  devA0: NetDev[];
+  devA1: NetDev[];
+  devB1: NetDev[];
+  devA2: NetDev[];
+  devB2: NetDev[];
   linkA: string;
   linkB: string;
   experimentDev: string[];
-  experimentTcp: string[];
+  experimentTcp: Socket[];
   serverIn: 'A' | 'B';
   target: string;
   client?: ClientReport;
+  /** The raw lines the client and the server read from their /proc/net/tcp, parsed here. */
+  clientTcp: Socket[];
+  serverTcp: Socket[];
   clientResult: string;
 }
 
@@ -339,15 +330,7 @@ c.on('error', (e) => done({ ok: false, error: e.code || e.message }));
 c.on('end', () => { try { done({ ok: true, reply: JSON.parse(got), tcp }); } catch { done({ ok: false, error: 'bad reply ' + got, tcp }); } });
 `;
 
-const TCP_STATES: Record<string, string> = { '01': 'ESTABLISHED', '02': 'SYN_SENT', '06': 'TIME_WAIT', '07': 'CLOSE', '08': 'CLOSE_WAIT', '0A': 'LISTEN' };
-const tcpState = (line: string): string => TCP_STATES[line.trim().split(/\s+/)[3] ?? ''] ?? '?';
-
-const hexAddr = (addr: string, port: number): string =>
-  `${addr
-    .split('.')
-    .map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
-    .reverse()
-    .join('')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+const isListen = (s: Socket): boolean => s.state === 'LISTEN' && s.local.port === PORT;
 
 const veth: ExperimentSpec<VethObs, VethArgs> = {
   id: 'veth-pair',
@@ -405,10 +388,9 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
     const target = args.serverInA ? A_ADDR : B_ADDR;
     const server = await ctx.background(ctx.helper, ['join', '--target', String(args.serverInA ? a : b), '-n', '--', process.execPath, '-e', SERVER, target, String(PORT)]);
     // The join helper itself sits in the server's namespace: its /proc/PID/net/tcp is that table.
-    const listenHex = `${hexAddr(target, PORT)} 00000000:0000 0A`;
     for (let i = 0; i < 150; i++) {
       try {
-        if (readFileSync(`/proc/${server.pid}/net/tcp`, 'utf8').includes(listenHex)) break;
+        if (proc.readNetTcp(server.pid).some((s) => isListen(s) && s.local.address === target)) break;
       } catch {
         /* not yet */
       }
@@ -437,11 +419,13 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
       devB2: proc.readNetDev(b),
       linkA,
       linkB,
-      experimentDev: devNames(readFileSync('/proc/net/dev', 'utf8')),
-      experimentTcp: readFileSync('/proc/net/tcp', 'utf8').split('\n').filter((l) => /^\s*\d+:/.test(l)),
+      experimentDev: proc.readNetDev().map((d) => d.name),
+      experimentTcp: proc.parseNetTcp(readFileSync('/proc/net/tcp', 'utf8')),
       serverIn,
       target,
       client,
+      clientTcp: proc.parseNetTcp((client?.tcp ?? []).join('\n')),
+      serverTcp: proc.parseNetTcp((client?.reply?.tcp ?? []).join('\n')),
       clientResult: rel(c),
     };
   },
@@ -450,7 +434,7 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
       id: 'one-end-each',
       expected: "A lists lo and veth-a only, B lists lo and veth-b only, and the experiment's own namespace has no veth",
       check(obs) {
-        const names = (d: Dev[]) => d.map((x) => x.name).sort().join(' ');
+        const names = (d: NetDev[]) => d.map((x) => x.name).sort().join(' ');
         const pass =
           names(obs.devA0) === 'lo' && names(obs.devA1) === 'lo veth-a' && names(obs.devB1) === 'lo veth-b' && obs.experimentDev.every((n) => !n.startsWith('veth'));
         return {
@@ -479,11 +463,11 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
       check(obs) {
         const c = obs.client;
         const r = c?.reply;
-        const mine = hexAddr(B_ADDR, PORT);
-        // The server reads its table after the client's FIN: CLOSE_WAIT (08) there, ESTABLISHED
-        // (01) on the client, which read its table right after connecting.
-        const serverSide = r?.tcp.find((l) => new RegExp(`: ${mine} ${hexAddr(A_ADDR, 0).slice(0, 8)}:[0-9A-F]{4} (01|08) `).test(l));
-        const clientSide = c?.tcp?.find((l) => new RegExp(`: ${hexAddr(A_ADDR, 0).slice(0, 8)}:[0-9A-F]{4} ${mine} 01 `).test(l));
+        const isB = (e: Socket['local']) => e.address === B_ADDR && e.port === PORT;
+        // The server reads its table after the client's FIN: CLOSE_WAIT there, ESTABLISHED on
+        // the client, which read its table right after connecting.
+        const serverSide = obs.serverTcp.find((s) => isB(s.local) && s.remote.address === A_ADDR && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT'));
+        const clientSide = obs.clientTcp.find((s) => s.local.address === A_ADDR && isB(s.remote) && s.state === 'ESTABLISHED');
         const pass = !!c?.ok && !!r && r.remote.startsWith(`${A_ADDR}:`) && r.local === `${B_ADDR}:${PORT}` && r.ns === obs.ns.b && !!serverSide && !!clientSide && c.ns === obs.ns.a;
         const linkB = obs.linkB.split('\n').find((l) => l.includes('veth-b'));
         const downB = !!linkB && !/<[^>]*\bUP\b[^>]*>/.test(linkB);
@@ -493,8 +477,8 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
           evidence: [
             ...obs.steps,
             `client ${c?.ns ?? '?'} (A): ${c?.ok ? 'connected' : c?.error}`,
-            ...(c?.tcp ?? []).map((l) => `A /proc/net/tcp: ${l.trim()}  [${tcpState(l)}]`),
-            ...(r?.tcp ?? []).map((l) => `${obs.serverIn} /proc/net/tcp: ${l.trim()}  [${tcpState(l)}]`),
+            ...obs.clientTcp.map((s) => `A /proc/net/tcp: ${s.raw.trim()}  [${s.state}]`),
+            ...obs.serverTcp.map((s) => `${obs.serverIn} /proc/net/tcp: ${s.raw.trim()}  [${s.state}]`),
           ],
           hint: pass
             ? undefined
@@ -514,27 +498,26 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
       id: 'tables-and-counters-per-namespace',
       expected: `the LISTEN is only in B's /proc/net/tcp, and at least ${PAYLOAD} bytes left through veth-a and arrived on veth-b (/proc/net/dev of each)`,
       check(obs) {
-        const get = (d: Dev[], n: string) => d.find((x) => x.name === n);
+        const get = (d: NetDev[], n: string) => d.find((x) => x.name === n);
         const txA = (get(obs.devA2, 'veth-a')?.txBytes ?? 0) - (get(obs.devA1, 'veth-a')?.txBytes ?? 0);
         const rxB = (get(obs.devB2, 'veth-b')?.rxBytes ?? 0) - (get(obs.devB1, 'veth-b')?.rxBytes ?? 0);
-        const listen = (lines: string[] | undefined) => (lines ?? []).filter((l) => / 0A /.test(l) && l.includes(`:${PORT.toString(16).toUpperCase().padStart(4, '0')} `));
-        const inA = listen(obs.client?.tcp);
-        const inB = obs.serverIn === 'B' ? listen(obs.client?.reply?.tcp) : [];
-        const pass = inA.length === 0 && inB.length === 1 && txA >= PAYLOAD && rxB >= PAYLOAD && listen(obs.experimentTcp).length === 0;
+        const inA = obs.clientTcp.filter(isListen);
+        const inB = obs.serverIn === 'B' ? obs.serverTcp.filter(isListen) : [];
+        const pass = inA.length === 0 && inB.length === 1 && txA >= PAYLOAD && rxB >= PAYLOAD && obs.experimentTcp.filter(isListen).length === 0;
         return {
           pass,
           observed: `LISTEN in A: ${inA.length}, in B: ${inB.length}; veth-a sent ${txA} bytes, veth-b received ${rxB}`,
           evidence: [
             ...[...obs.devA1, ...obs.devA2].filter((d) => d.name === 'veth-a').map((d, i) => `A ${i ? 'after ' : 'before'}: ${d.raw}`),
             ...[...obs.devB1, ...obs.devB2].filter((d) => d.name === 'veth-b').map((d, i) => `B ${i ? 'after ' : 'before'}: ${d.raw}`),
-            ...inA.map((l) => `A LISTEN: ${l.trim()}`),
-            ...inB.map((l) => `B LISTEN: ${l.trim()}`),
+            ...inA.map((s) => `A LISTEN: ${s.raw.trim()}`),
+            ...inB.map((s) => `B LISTEN: ${s.raw.trim()}`),
             `experiment's /proc/net/tcp: ${obs.experimentTcp.length} sockets`,
           ],
           hint: pass
             ? undefined
             : inA.length
-              ? `the LISTEN is in A's own table (${inA[0]!.trim().split(/\s+/).slice(1, 3).join(' ')}): the server ran in A, beside the client, so the ${PAYLOAD} bytes went over A's local route and veth-a sent only ${txA} bytes, none of them ours (IPv6 housekeeping such as neighbour discovery)`
+              ? `the LISTEN is in A's own table (${inA[0]!.raw.trim().split(/\s+/).slice(1, 3).join(' ')} = ${inA[0]!.local.address}:${inA[0]!.local.port}): the server ran in A, beside the client, so the ${PAYLOAD} bytes went over A's local route and veth-a sent only ${txA} bytes, none of them ours (IPv6 housekeeping such as neighbour discovery)`
               : `veth-a sent ${txA} bytes and veth-b received ${rxB}: the data did not cross the pair (client: ${obs.client?.error ?? 'ok'})`,
         };
       },
