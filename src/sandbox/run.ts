@@ -58,19 +58,13 @@ export async function gone(pid: number): Promise<void> {
   }
 }
 
+/** A result before anything has been observed; the run fills it in as the child reports. */
+function emptyResult<O>(status: SandboxResult<O>['status']): SandboxResult<O> {
+  return { status, observations: undefined, trace: [], outside: {}, exitCode: null, signal: null, stderr: '', pid: -1, durationMs: 0 };
+}
+
 function skipped<O>(reason: string, started: number): SandboxResult<O> {
-  return {
-    status: 'skip',
-    reason,
-    observations: undefined,
-    trace: [],
-    outside: {},
-    exitCode: null,
-    signal: null,
-    stderr: '',
-    pid: -1,
-    durationMs: Date.now() - started,
-  };
+  return { ...emptyResult<O>('skip'), reason, durationMs: Date.now() - started };
 }
 
 export async function runExperiment<O = unknown>(
@@ -95,17 +89,7 @@ export async function runExperiment<O = unknown>(
     env: { ...process.env, ...opts.env },
   });
 
-  const result: SandboxResult<O> = {
-    status: 'error',
-    observations: undefined,
-    trace: [],
-    outside: {},
-    exitCode: null,
-    signal: null,
-    stderr: '',
-    pid: -1,
-    durationMs: 0,
-  };
+  const result = emptyResult<O>('error');
   let stdout = '';
   child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (result.stderr += d));

@@ -185,6 +185,8 @@ export const CAP_PERFMON = 38;
 export const CAP_BPF = 39;
 export const CAP_CHECKPOINT_RESTORE = 40;
 
+// The same list as proc/caps.ts CAP_NAMES, kept twice on purpose: sys/ and proc/ import nothing
+// of ours (ARCHITECTURE.md), and test/proc checks the two agree with each other and the kernel.
 const CAP_ORDER = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL',
   'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE',

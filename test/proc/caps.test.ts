@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CAP_NAMES, allCapsMask, capLastCap, capNumber, decodeCaps, hasCap, readStatus } from '../../src/proc/index.js';
+import { CAPS } from '../../src/sys/constants.js';
 import { asRoot, withSandbox } from './helpers.js';
 
 const test = suite('proc/caps');
@@ -19,6 +20,10 @@ test('CAP_NAMES follows linux/capability.h', () => {
     fromHeader[Number(num)] = name!;
   }
   assert.equal(CAP_NAMES, fromHeader.slice(0, 41));
+});
+
+test("sys/'s capability numbers (capset, PR_CAPBSET_DROP) name the same bits as proc/'s decoder", () => {
+  assert.equal(CAPS.map(([name, bit]) => [name, bit]), CAP_NAMES.map((name, bit) => [name, bit]));
 });
 
 test('fixture: a 41-bit mask and bits above cap_last_cap', () => {
