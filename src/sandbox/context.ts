@@ -1,11 +1,16 @@
 // The SandboxContext handed to an experiment inside the sandbox.
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { constants } from 'node:os';
 import type * as Sys from '../sys/index.js';
 import type * as Proc from '../proc/index.js';
 import type { BackgroundProcess, CgroupGrant, CgroupRemoval, SandboxContext, SpawnResult } from './types.js';
 import type { CgroupOp, HostReply, ToHost } from './protocol.js';
+
+// child_process brings net, dgram and the streams with it (a few ms of every sandbox's start):
+// loaded on the first spawn, so experiments that never spawn don't pay for it.
+let childProcessModule: typeof import('node:child_process') | undefined;
+const childProcess = () => (childProcessModule ??= createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process'));
 
 function signalName(n: number): string | undefined {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0];
@@ -110,7 +115,7 @@ export function makeContext(deps: ContextDeps): ManagedContext {
           // The trace shows syscalls this process made; a child's credentials are set in the child.
           sys.trace.note(`run ${file} as uid ${opts.uid ?? process.getuid?.()} gid ${opts.gid ?? process.getgid?.()} (setpriv --reuid --regid)`);
         }
-        const child = spawn(file, args, {
+        const child = childProcess().spawn(file, args, {
           env: { ...process.env, ...opts.env },
           stdio: ['pipe', 'pipe', 'pipe'],
           uid: opts.uid,
@@ -140,11 +145,11 @@ export function makeContext(deps: ContextDeps): ManagedContext {
       // with this sandbox even when there is no PID namespace to take it down.
       const useHelper = existsSync(helper);
       const child = useHelper
-        ? spawn(helper, ['run', '--pid-fd', '3', '--', file, ...args], {
+        ? childProcess().spawn(helper, ['run', '--pid-fd', '3', '--', file, ...args], {
             env: { ...process.env, ...opts.env },
             stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
           })
-        : spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: 'ignore' });
+        : childProcess().spawn(file, args, { env: { ...process.env, ...opts.env }, stdio: 'ignore' });
       const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
         child.on('close', (code, signal) => {
           // The helper exits 128+N when its program died of signal N: report the signal, as

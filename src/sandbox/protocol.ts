@@ -1,5 +1,4 @@
-// Messages between the host and the sandbox's entry, over Node's IPC channel ('advanced'
-// serialization, so BigInt capability masks cross intact).
+// Messages between the host and the sandbox's entry, framed on fd 3 by channel.ts.
 import type { CgroupFeature, ExperimentRef, OutsideView } from './types.js';
 
 /** What the sandbox may ask of the host about cgroups; the host owns every cgroup it makes. */

@@ -1,11 +1,14 @@
 // Running one experiment in a fresh sandbox and collecting what it observed.
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs, UidRangeError } from './helper.js';
 import { RunCgroups } from './cgroup-requests.js';
 import { hostPidsOf, outsideView } from './outside.js';
+import { CHANNEL_FD, encode, FrameDecoder } from './channel.js';
+import { ENTRY_STUB } from './code-cache.js';
 import type { ToHost, ToSandbox } from './protocol.js';
 import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxResult } from './types.js';
 
@@ -15,10 +18,10 @@ const DEFAULT_TIMEOUT_MS = 15_000;
 /** How to start Node inside: the compiled entry, or the TypeScript one through tsx in tests. */
 export function nodeCommand(script: 'entry'): string[] {
   if (!fromSource) {
-    // The build bundles the entry and everything it imports into one file: loading one module
-    // instead of thirty is most of what a sandbox costs above a bare Node start.
-    const bundled = join(packageRoot, 'dist', `sandbox-${script}.mjs`);
-    return [process.execPath, existsSync(bundled) ? bundled : join(here, `${script}.js`)];
+    // The build bundles the entry and everything it imports into one CommonJS file, loaded by
+    // a stub with V8's code cache: one file to read and no compiling is most of what a sandbox
+    // would otherwise cost above a bare Node start.
+    return [process.execPath, existsSync(ENTRY_STUB) ? ENTRY_STUB : join(here, `${script}.js`)];
   }
   // Resolved here, not by bare name: the sandbox's cwd may not see this package's node_modules.
   return [process.execPath, '--import', import.meta.resolve('tsx'), join(here, `${script}.ts`)];
@@ -84,8 +87,8 @@ export async function runExperiment<O = unknown>(
     return skipped(`needs a user namespace with many uids: ${err.message}`, started);
   }
   const child = spawn(helper, [...helperArgs, node!, ...nodeArgs], {
-    stdio: ['ignore', 'pipe', 'pipe', 'ipc', 'pipe'],
-    serialization: 'advanced',
+    // fd 3: the message channel (a socketpair), fd 4: the helper's PID report.
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { ...process.env, ...opts.env },
   });
 
@@ -104,13 +107,27 @@ export async function runExperiment<O = unknown>(
     child.kill('SIGKILL');
   }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
 
+  const channel = child.stdio[CHANNEL_FD] as Socket;
+  // A reply to a sandbox that has just died meets EPIPE; its exit is reported by 'close'.
+  channel.on('error', () => {});
   const toSandbox = (msg: ToSandbox): void => {
-    if (child.connected) child.send(msg);
+    if (channel.writable) channel.write(encode(msg));
   };
 
   const cgroups = new RunCgroups(() => result.pid);
 
-  child.on('message', (msg: ToHost) => {
+  const decoder = new FrameDecoder();
+  channel.on('data', (chunk: Buffer) => {
+    let msgs: ToHost[];
+    try {
+      msgs = decoder.push(chunk) as ToHost[];
+    } catch (err) {
+      reply = { type: 'error', message: `the sandbox sent a message nslab could not read: ${(err as Error).message}`, trace: [] };
+      return;
+    }
+    for (const msg of msgs) onMessage(msg);
+  });
+  function onMessage(msg: ToHost): void {
     if (msg.type === 'cgroup') {
       void (async () => {
         try {
@@ -138,7 +155,7 @@ export async function runExperiment<O = unknown>(
         toSandbox({ type: 'checkpoint-reply', id: msg.id, views: [], hook: undefined, error: (err as Error).message });
       }
     })();
-  });
+  }
 
   toSandbox({
     type: 'start',

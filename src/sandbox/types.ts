@@ -1,6 +1,6 @@
 // The sandbox contract: what the host asks for, what runs inside, what comes back.
-// Everything that crosses the host/sandbox boundary is structured-clone data (BigInt allowed),
-// sent over Node's IPC channel in 'advanced' serialization, never parsed from stdout.
+// Everything that crosses the host/sandbox boundary is plain data (BigInt, Map, Set allowed),
+// framed on fd 3 by channel.ts, never parsed from stdout.
 
 export type NsKind = 'user' | 'mnt' | 'pid' | 'uts' | 'ipc' | 'net' | 'cgroup';
 export const NS_KINDS: readonly NsKind[] = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];

@@ -55,6 +55,12 @@ life('a hung experiment is killed at its timeout and its PID namespace goes with
   assert.equal(await settledDiff(before), []);
 });
 
+life('an experiment stranded on a promise nothing can settle ends at once with that reason', async () => {
+  const r = await runExperiment(ref('stranded'), { namespaces: ['pid'], timeoutMs: 60_000 });
+  assert.is(r.status, 'error', 'not a timeout: nothing was left running to wait for');
+  assert.match(r.reason ?? '', /never finished: it awaits a promise that nothing/);
+});
+
 life('a decoy started by the experiment dies with it when it is SIGKILLed, even without a PID namespace', async () => {
   const before = snapshotHost();
   let decoy = -1;

@@ -1,0 +1,71 @@
+// The host-sandbox wire (fd 3, framed tagged JSON) and the built entry that reads it: what an
+// experiment observes must come home as it was, whatever its size and however the bytes split.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { encode, FrameDecoder } from '../../src/sandbox/channel.js';
+import { packageRoot } from '../../src/sandbox/helper.js';
+
+const wire = suite('sandbox/channel');
+
+const sample = () => ({
+  caps: 0x1ffffffffffn,
+  neg: -5n,
+  map: new Map<string, unknown>([['k', new Set(['v', 1n])]]),
+  odd: [NaN, Infinity, -Infinity, undefined, null, 0],
+  nested: { deep: [{ s: 'tab\tnul\u0000 "q"' }] },
+});
+
+wire('values survive encode/decode, split at every byte boundary', () => {
+  const frames = Buffer.concat([encode(sample()), encode({ type: 'done' })]);
+  for (let cut = 0; cut <= frames.length; cut++) {
+    const d = new FrameDecoder();
+    const got = [...d.push(frames.subarray(0, cut)), ...d.push(frames.subarray(cut))];
+    assert.is(got.length, 2, `cut at ${cut}`);
+    const v = got[0] as ReturnType<typeof sample>;
+    assert.is(v.caps, 0x1ffffffffffn);
+    assert.is(v.neg, -5n);
+    assert.ok(v.map instanceof Map && v.map.get('k') instanceof Set);
+    assert.equal([...(v.map.get('k') as Set<unknown>)], ['v', 1n]);
+    assert.ok(Number.isNaN(v.odd[0]) && v.odd[1] === Infinity && v.odd[2] === -Infinity);
+    assert.is(v.odd.length, 6);
+    assert.is(v.odd[3], undefined);
+    assert.is(v.odd[4], null);
+    assert.is(v.nested.deep[0]!.s, 'tab\tnul\u0000 "q"');
+    assert.equal(got[1], { type: 'done' });
+  }
+});
+
+wire('a function cannot be sent, and says which property it was', () => {
+  assert.throws(() => encode({ observations: { fn: () => 1 } }), /fn is a function/);
+});
+
+// The built entry (what `nslab` runs): stub, V8 code cache, require() of ES modules, import()
+// lent by the stub for a module with top-level await, the reply socket made on first request.
+const built = join(packageRoot, 'dist', 'src', 'sandbox', 'index.js');
+wire('the built entry brings a 300 KB, BigInt-laden observation home from a TLA module', async () => {
+  assert.ok(existsSync(built), 'dist/ is not built: run `npm run build` (`npm test` does)');
+  const { runExperiment } = (await import(built)) as typeof import('../../src/sandbox/index.js');
+  const r = await runExperiment<Record<string, any>>(
+    { module: join(import.meta.dirname, 'fixtures', 'wire.mjs'), path: ['tricky'] },
+    { namespaces: ['user', 'mnt', 'pid'] },
+  );
+  assert.is(r.status, 'ok', `${r.reason} ${r.stderr}`);
+  const o = r.observations!;
+  assert.is(o.caps, (1n << 40n) | 1n);
+  assert.equal([...o.map.get('a')], [1, 2]);
+  assert.ok(Number.isNaN(o.odd[0]) && o.odd[1] === -Infinity && o.odd[2] === undefined && o.odd[3] === null);
+  assert.is(o.text, 'quotes " and \u0000 and ünïcode');
+  assert.is(o.outsidePid, r.pid, "the checkpoint's outside view is of the sandbox's own PID");
+  assert.is(o.big.length, 300_000);
+});
+
+wire('V8 accepts the code cache the build made for the entry', async () => {
+  const cc = join(packageRoot, 'dist', 'src', 'sandbox', 'code-cache.js');
+  assert.ok(existsSync(cc), 'dist/ is not built: run `npm run build` (`npm test` does)');
+  const { codeCacheState } = (await import(cc)) as typeof import('../../src/sandbox/code-cache.js');
+  assert.is(await codeCacheState(), 'accepted');
+});
+
+wire.run();
