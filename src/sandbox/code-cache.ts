@@ -1,19 +1,14 @@
-// Build step (`node dist/src/sandbox/code-cache.js`, run by `npm run build`): start the bundled
-// entry once on a no-op experiment, outside any namespace, and keep V8's code cache of it for
-// entry-stub.ts. A failure costs only speed, so it warns and the build goes on.
-import { spawn } from 'node:child_process';
+// Build step (`node dist/src/sandbox/code-cache.js`, run by `npm run build`): run the built
+// entry once on a no-op experiment and keep V8's code cache of it for entry-stub.ts. It runs as
+// any sandbox does (runExperiment, no namespaces asked for), so the cache is made by a process
+// started exactly like the ones that will use it. A failure costs only speed, so it warns and
+// the build goes on.
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CHANNEL_FD, encode } from './channel.js';
-import { packageRoot } from './helper.js';
-import type { ToSandbox } from './protocol.js';
-
-const ENTRY_DIR = join(packageRoot, 'dist', 'sandbox-entry');
-export const ENTRY_STUB = join(ENTRY_DIR, 'entry-stub.cjs');
-export const ENTRY_CACHE = join(ENTRY_DIR, 'entry.cjs.cache');
+import { ENTRY_CACHE } from './helper.js';
+import { runExperiment } from './run.js';
 
 export type CodeCacheState = 'accepted' | 'rejected' | 'missing';
 
@@ -23,20 +18,9 @@ async function runNoop(mode: 'write' | 'report'): Promise<string> {
   try {
     const module = join(dir, 'noop.mjs');
     writeFileSync(module, 'export const noop = () => ({});\n');
-    const child = spawn(process.execPath, [ENTRY_STUB], {
-      stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NSLAB_CODE_CACHE: mode },
-    });
-    let stderr = '';
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    const channel = child.stdio[CHANNEL_FD] as Socket;
-    channel.on('error', () => {});
-    channel.on('data', () => {});
-    const start: ToSandbox = { type: 'start', ref: { module, path: ['noop'] }, pivot: false, newPidNs: false, helper: '' };
-    channel.write(encode(start));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    if (code !== 0) throw new Error(`the entry exited ${code}: ${stderr.trim().split('\n').pop() ?? ''}`);
-    return stderr;
+    const r = await runExperiment({ module, path: ['noop'] }, { namespaces: [], env: { NSLAB_CODE_CACHE: mode } });
+    if (r.status !== 'ok') throw new Error(`the entry did not run: ${r.reason}`);
+    return r.stderr;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

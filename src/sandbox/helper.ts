@@ -1,10 +1,11 @@
 // Locating and invoking native/nslab-helper, the single-threaded process that creates
 // namespaces before Node starts (see the comment at the top of native/nslab-helper.c).
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import { userInfo } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readTextOr } from '../proc/index.js';
 import type { NsKind, SandboxOptions } from './types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -12,6 +13,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const fromSource = import.meta.url.endsWith('.ts');
 /** The package root: src/sandbox -> root, or dist/src/sandbox -> root. */
 export const packageRoot = fromSource ? join(here, '..', '..') : join(here, '..', '..', '..');
+
+/** The built sandbox entry (entry-stub.ts, bundled by `npm run build`) and the V8 code cache
+ * of the bundle it loads (code-cache.ts). The stub spells the same paths from its own
+ * __dirname: importing this module would load child_process into every sandbox. */
+export const ENTRY_STUB = join(packageRoot, 'dist', 'sandbox-entry', 'entry-stub.cjs');
+export const ENTRY_CACHE = join(packageRoot, 'dist', 'sandbox-entry', 'entry.cjs.cache');
 
 export class HelperMissingError extends Error {
   override name = 'HelperMissingError';
@@ -59,13 +66,7 @@ function onPath(tool: string): boolean {
 
 /** This user's subordinate id range from /etc/subuid or /etc/subgid (by name or by number). */
 function subordinate(file: string, name: string, id: number): { start: number; count: number } | undefined {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  for (const line of text.split('\n')) {
+  for (const line of readTextOr(file).split('\n')) {
     const [who, start, count] = line.trim().split(':');
     if ((who === name || who === String(id)) && Number(count) > 0) return { start: Number(start), count: Number(count) };
   }

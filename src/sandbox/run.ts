@@ -4,11 +4,10 @@ import type { Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { effectiveNamespaces, fromSource, helperPath, packageRoot, runArgs, UidRangeError } from './helper.js';
+import { effectiveNamespaces, ENTRY_STUB, fromSource, helperPath, runArgs, UidRangeError } from './helper.js';
 import { RunCgroups } from './cgroup-requests.js';
 import { hostPidsOf, outsideView } from './outside.js';
 import { CHANNEL_FD, encode, FrameDecoder } from './channel.js';
-import { ENTRY_STUB } from './code-cache.js';
 import type { ToHost, ToSandbox } from './protocol.js';
 import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxResult } from './types.js';
 
