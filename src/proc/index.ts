@@ -1,4 +1,4 @@
-export { ProcReadError, procPath, type Pid } from './read.js';
+export { ProcReadError, procPath, readTextOr, type Pid } from './read.js';
 export * from './mountinfo.js';
 export * from './status.js';
 export * from './caps.js';

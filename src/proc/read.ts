@@ -37,6 +37,16 @@ export function readText(path: string): string {
   }
 }
 
+/** For files whose absence is itself the answer (a missing controller file, no subuid entry):
+ * the text, or `fallback` when it cannot be read. */
+export function readTextOr(path: string, fallback = ''): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
 export function readLink(path: string): string {
   try {
     return readlinkSync(path);

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { arch, release, userInfo } from 'node:os';
 import type { LoadedLesson } from '../lessons/loader.js';
+import { readTextOr } from '../proc/index.js';
 import type { DoctorReport } from './doctor.js';
 import type { ProgressStore } from './progress.js';
 import type { VerifyReport } from './verify.js';
@@ -30,13 +31,7 @@ export interface InstructorReport {
 
 export function osRelease(path = '/etc/os-release'): Record<string, string> {
   const out: Record<string, string> = {};
-  let text = '';
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch {
-    return out;
-  }
-  for (const line of text.split('\n')) {
+  for (const line of readTextOr(path).split('\n')) {
     const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) out[m[1]!] = m[2]!.replace(/^(["'])(.*)\1$/, '$2');
   }

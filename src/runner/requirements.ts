@@ -6,7 +6,7 @@
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { join } from 'node:path';
-import { cgroupLayout, parseCgroup, parseMountinfo, type CgroupLayout, type MountEntry } from '../proc/index.js';
+import { cgroupLayout, parseCgroup, parseMountinfo, readTextOr as readOr, type CgroupLayout, type MountEntry } from '../proc/index.js';
 import type { Requirement } from '../lessons/types.js';
 
 export type Verdict = { ok: true; reason?: undefined } | { ok: false; reason: string };
@@ -22,13 +22,6 @@ function readSysctl(name: string): string | null {
   }
 }
 
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
 
 export function kernelVersion(text = release()): { major: number; minor: number; text: string } {
   const m = /^(\d+)\.(\d+)/.exec(text);

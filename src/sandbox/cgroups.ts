@@ -10,9 +10,9 @@
 //   controllers are used only where a parent already enables them (cgroup.subtree_control);
 // - removal kills only the members of our own cgroup (cgroup.kill on v2, else SIGKILL to each
 //   PID in its cgroup.procs), which are processes nslab moved in or their children.
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { cgroupLayout, parseCgroup, type CgroupLayout } from '../proc/index.js';
+import { cgroupLayout, parseCgroup, readTextOr as readOr, type CgroupLayout } from '../proc/index.js';
 import type { CgroupFeature } from './types.js';
 
 export const OWNED_PREFIX = 'nslab-';
@@ -58,14 +58,6 @@ const canWrite = (path: string): boolean => {
     return false;
   }
 };
-
-function readOr(path: string, fallback = ''): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
-  }
-}
 
 const words = (text: string): string[] => text.split(/\s+/).filter(Boolean);
 
