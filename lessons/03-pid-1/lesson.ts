@@ -5,6 +5,7 @@
 // started by the experiment; all of them die with the sandbox's PID namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { CheckOutcome, ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { BackgroundProcess, SandboxContext } from '../../src/sandbox/types.js';
 
@@ -21,7 +22,6 @@ const lines = (text: string | null, keys: string[]): string[] =>
   text ? text.split('\n').filter((l) => keys.some((k) => l.startsWith(`${k}:`))) : [];
 const field = (text: string | null, key: string): string => (lines(text, [key])[0] ?? '').slice(key.length + 1).trim();
 const numbers = (s: string): number[] => s.split(/\s+/).filter(Boolean).map(Number);
-const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Signal names the kernel has a handler for, decoded from a SigCgt hex mask (bit n-1 = signal n). */
 const NAMES: Record<number, string> = { 1: 'SIGHUP', 2: 'SIGINT', 3: 'SIGQUIT', 10: 'SIGUSR1', 11: 'SIGSEGV', 12: 'SIGUSR2', 13: 'SIGPIPE', 14: 'SIGALRM', 15: 'SIGTERM', 17: 'SIGCHLD', 28: 'SIGWINCH' };

@@ -9,6 +9,7 @@
 // pivot: the helper and the host's tools stay reachable, and a fresh /proc mounted over /proc
 // means that walking /proc only ever meets processes this lesson started.
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { BackgroundProcess, SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
 import type { Socket } from '../../src/proc/index.js';
@@ -31,7 +32,6 @@ interface StartOpts {
   shareNet?: boolean;
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A fresh proc for the experiment's own PID namespace: only this lesson's processes. */
 function freshProc(ctx: SandboxContext): string {

@@ -10,6 +10,7 @@
 // lesson text for why not netlink from TypeScript).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
 import type { NetDev, Socket } from '../../src/proc/index.js';
@@ -21,7 +22,6 @@ const B_ADDR = '10.99.0.2';
 const PORT = 7000;
 const PAYLOAD = 8000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function freshProc(ctx: SandboxContext): string {
   const { sys } = ctx;

@@ -8,13 +8,13 @@
 // its reason, or why no cgroup can be made here. The experiment (inside the sandbox) writes the
 // limits and reads the counters, as a learner would with echo and cat.
 import { closeSync, constants, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CheckOutcome, ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { CgroupFeature, SandboxCgroup, SandboxContext } from '../../src/sandbox/types.js';
 
 type Ctx = SandboxContext;
 type Version = SandboxCgroup['version'];
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const readOr = (path: string, fallback = ''): string => {
   try {
     return readFileSync(path, 'utf8');
