@@ -1,7 +1,8 @@
 #!/bin/sh
-# The fallback rootfs when no static busybox is available: copy the host's own binaries and
-# every shared library they load (as ldd lists them) plus the dynamic loader, so nslab works on
-# any Linux with nothing extra installed. Bigger than busybox (~10-20 MB) but the same layout.
+# nslab's default rootfs: copy the host's own programs and every shared library they load (as
+# ldd lists them) plus the dynamic loader, so nslab works on any Linux with nothing extra
+# installed, and a lesson runs the same unshare, setpriv, ps and ip the learner types on the
+# host. Bigger than busybox (~10-20 MB) but the same layout.
 #   rootfs-scripts/host-binaries.sh DIR   (NSLAB_EXTRA_BINARIES="strace tree" adds more)
 set -eu
 
@@ -19,7 +20,7 @@ wanted="bash dash sleep id ps umount grep hostname kill ping env true false test
 cp mv ln touch chmod chown stat readlink pwd head tail wc sort uniq tr cut sed awk find
 uname whoami date dd df du tee printf basename dirname sync which more less nproc
 unshare nsenter setpriv capsh getpcaps setcap getcap pivot_root chroot mountpoint findmnt lsns
-ip ss su ${NSLAB_EXTRA_BINARIES:-}"
+ip ss su pgrep pkill xargs seq timeout yes ${NSLAB_EXTRA_BINARIES:-}"
 
 # A real file on disk, not a shell builtin: search the usual directories, not $PATH, so that
 # the result does not depend on the caller's environment.

@@ -13,7 +13,9 @@ export type Requirement =
   | 'cgroup' // any writable cgroup hierarchy (v1 or v2)
   | 'seccomp'
   | 'rootfs'
-  | `kernel>=${number}.${number}`;
+  | `kernel>=${number}.${number}`
+  | `tool:${string}` // a program the lesson runs from nslab's rootfs (busybox applet or host copy)
+  | `host:${string}`; // a program the lesson runs from the host itself (iproute2's ip)
 
 export interface LessonMeta {
   /** '04-pivot-root': the folder name. */

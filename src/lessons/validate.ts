@@ -17,11 +17,11 @@ const DIAGRAM_KINDS = ['ns-tree', 'mount-peers', 'process-tree'];
 const FRONTMATTER_KEYS = ['id', 'title', 'summary', 'minutes', 'requires'];
 
 export function isRequirement(value: unknown): value is Requirement {
-  return typeof value === 'string' && ((FIXED_REQUIREMENTS as readonly string[]).includes(value) || /^kernel>=\d+\.\d+$/.test(value));
+  return typeof value === 'string' && ((FIXED_REQUIREMENTS as readonly string[]).includes(value) || /^kernel>=\d+\.\d+$/.test(value) || /^(tool|host):[\w.+-]+$/.test(value));
 }
 
 function requirementProblem(value: unknown): string {
-  const known = `${FIXED_REQUIREMENTS.join(', ')} or kernel>=X.Y`;
+  const known = `${FIXED_REQUIREMENTS.join(', ')}, kernel>=X.Y, tool:PROGRAM or host:PROGRAM`;
   if (typeof value !== 'string') return `requires: ${JSON.stringify(value)} is not a string; known: ${known}`;
   const close = FIXED_REQUIREMENTS.find((r) => distance(value, r) <= 2);
   return `unknown requirement '${value}'${close ? ` (did you mean '${close}'?)` : ''}; known: ${known}`;

@@ -8,6 +8,7 @@ import { findStaticBusybox } from './busybox.js';
 import { RootfsError } from './errors.js';
 import { BUILDING, MARKER, lockPath, rootfsDir, scriptsDir } from './paths.js';
 import { alive, buildingDirs, rootfsStatus, type RootfsManifest } from './status.js';
+import { TOOLS_IN_ROOTFS } from './tools.js';
 
 export type BuildMethod = 'busybox' | 'host';
 
@@ -87,14 +88,37 @@ export async function acquireLock(dir: string, onProgress: (line: string) => voi
   }
 }
 
-/** Which builder, and why, in words the learner sees. */
+/** Which builder, and why, in words the learner sees. Host programs by default: the rootfs then
+ * holds the very unshare, setpriv, ps and ip the learner types on this machine, with their
+ * libraries, and needs nothing the README does not require. busybox only when asked for. */
 export function chooseMethod(requested?: BuildMethod): { method: BuildMethod; why: string; busybox: string | null } {
+  if (requested !== 'busybox')
+    return { method: 'host', why: "copying this machine's own programs and their libraries, so the rootfs runs the tools you type on the host", busybox: null };
   const bb = findStaticBusybox();
-  if (requested === 'host') return { method: 'host', why: 'copying host binaries, as asked', busybox: null };
-  if (bb.path) return { method: 'busybox', why: `using busybox: ${bb.why}`, busybox: bb.path };
-  if (requested === 'busybox')
-    throw new RootfsError(`No static busybox to build the rootfs from: ${bb.why}; install it (sudo apt-get install busybox-static) or build from host binaries instead.`);
-  return { method: 'host', why: `copying host binaries with their libraries: ${bb.why}`, busybox: null };
+  if (bb.path) return { method: 'busybox', why: `using busybox, as asked: ${bb.why}`, busybox: bb.path };
+  throw new RootfsError(`No static busybox to build the rootfs from: ${bb.why}; install it (sudo apt-get install busybox-static) or build from host programs instead (npx nslab rootfs build).`);
+}
+
+/** Put nslab's own tools (native/nslab-tools) at TOOLS_IN_ROOTFS in the rootfs dir, replacing an
+ * older copy; a rootfs from any builder, or one the user brought (NSLAB_ROOTFS), gets them. */
+export function installTools(dir: string): 'installed' | 'current' {
+  const source = join(dirname(scriptsDir()), 'native', 'nslab-tools');
+  const target = join(dir, TOOLS_IN_ROOTFS);
+  let want: Buffer;
+  try {
+    want = readFileSync(source);
+  } catch {
+    throw new RootfsError(`${source} is not built; run \`npm install\` (or \`npm run build\`) in ${dirname(scriptsDir())}, which compiles it with the system C compiler.`);
+  }
+  try {
+    if (readFileSync(target).equals(want)) return 'current';
+  } catch {
+    /* absent */
+  }
+  mkdirSync(dirname(target), { recursive: true });
+  writeFileSync(`${target}.tmp`, want, { mode: 0o755 });
+  renameSync(`${target}.tmp`, target);
+  return 'installed';
 }
 
 /** Remove what interrupted builds left next to dir (their builders are dead). */
@@ -134,7 +158,7 @@ export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise
     rmSync(building, { recursive: true, force: true });
     const last = tail.at(-1) ?? `exit status ${result.exitCode ?? result.signal}`;
     throw new RootfsError(
-      `Building the rootfs with ${script} failed (${last}); install busybox-static (sudo apt-get install busybox-static) or point NSLAB_ROOTFS at a ready rootfs.`,
+      `Building the rootfs with ${script} failed (${last}); install what it names, or point NSLAB_ROOTFS at a ready rootfs.`,
     );
   }
 
@@ -148,6 +172,7 @@ export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise
     throw new RootfsError(`${script} finished without writing ${MARKER} (${explain(err)}); the script is broken, please report it.`);
   }
   manifest.reason = choice.why;
+  installTools(building);
   writeFileSync(join(building, `${MARKER}.tmp`), JSON.stringify(manifest, null, 2) + '\n');
   renameSync(join(building, `${MARKER}.tmp`), join(building, MARKER));
 

@@ -1,6 +1,6 @@
 // The first-run path: a lesson needs the rootfs, so make sure there is a good one.
 import { existsSync, rmSync } from 'node:fs';
-import { acquireLock, buildLocked, removeLeftovers, type BuildMethod } from './build.js';
+import { acquireLock, buildLocked, installTools, removeLeftovers, type BuildMethod } from './build.js';
 import { rootfsDir } from './paths.js';
 import { rootfsStatus } from './status.js';
 
@@ -16,7 +16,10 @@ const toStderr = (line: string): void => void process.stderr.write(`nslab rootfs
 /** The rootfs directory, built or rebuilt first when it is missing, half-built or damaged. */
 export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
   const dir = opts.dir ?? rootfsDir();
-  if (rootfsStatus(dir).state === 'ready') return dir;
+  if (rootfsStatus(dir).state === 'ready') {
+    refreshTools(dir, opts.onProgress ?? toStderr);
+    return dir;
+  }
   const progress = opts.onProgress ?? toStderr;
   const release = await acquireLock(dir, progress);
   try {
@@ -33,6 +36,15 @@ export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
   } finally {
     release();
   }
+}
+
+const refreshed = new Set<string>();
+/** A rootfs built before nslab-tools changed (or brought by the user) gets the current copy;
+ * compared once per process, since every experiment asks. */
+function refreshTools(dir: string, progress: (line: string) => void): void {
+  if (refreshed.has(dir)) return;
+  if (installTools(dir) === 'installed') progress(`installed nslab's own tools in ${dir}/bin/nslab-tools`);
+  refreshed.add(dir);
 }
 
 /** Remove the rootfs and whatever interrupted builds left; returns the paths removed. */

@@ -166,6 +166,8 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
 /** Every requirement a lesson or experiment may name (plus its own kernel minimums). */
 export function lessonRequirements(lesson: LoadedLesson, root: boolean): Requirement[] {
   const reqs = new Set<Requirement>(lesson.meta.requires);
+  // An optional experiment may skip without failing the lesson; every other one must run.
+  for (const e of lesson.module.experiments) if (!e.optional) for (const r of e.requires ?? []) reqs.add(r);
   // Unprivileged, every sandbox is a user namespace first.
   if (!root) reqs.add('userns');
   return [...reqs];

@@ -204,6 +204,8 @@ export class Requirements {
         ? OK
         : no(`needs Linux ${maj}.${min} or newer; this kernel is ${k.text}`);
     }
+    const program = /^(tool|host):(.+)$/.exec(req);
+    if (program) return this.program(program[1] as 'tool' | 'host', program[2]!);
     switch (req) {
       case 'root':
         return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`);
@@ -253,5 +255,16 @@ export class Requirements {
       default:
         return no(`unknown requirement ${JSON.stringify(req)}`);
     }
+  }
+
+  /** A program the lesson runs: from the rootfs as it is, or as it will be built (the host
+   * builder copies the host's programs), or from the host itself. */
+  private async program(where: 'tool' | 'host', name: string): Promise<Verdict> {
+    const { findIn, missingTool } = await import('../rootfs/tools.js');
+    if (where === 'tool') {
+      const r = await this.probes.rootfs();
+      if (r.state === 'ready') return findIn(r.dir, name) ? OK : no(missingTool(name, r.dir));
+    }
+    return findIn('', name) ? OK : no(missingTool(name));
   }
 }

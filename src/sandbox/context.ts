@@ -6,6 +6,7 @@ import type * as Sys from '../sys/index.js';
 import type * as Proc from '../proc/index.js';
 import type { BackgroundProcess, CgroupGrant, CgroupRemoval, SandboxContext, SpawnResult } from './types.js';
 import type { CgroupOp, HostReply, ToHost } from './protocol.js';
+import { findIn, missingTool, TOOLS_IN_ROOTFS } from '../rootfs/tools.js';
 
 // child_process brings net, dgram and the streams with it (a few ms of every sandbox's start):
 // loaded on the first spawn, so experiments that never spawn don't pay for it.
@@ -64,6 +65,21 @@ export function makeContext(deps: ContextDeps): ManagedContext {
     pivoted: false,
     get helper() {
       return helper;
+    },
+    get tools() {
+      return ctx.pivoted ? TOOLS_IN_ROOTFS : `${deps.helper.slice(0, deps.helper.lastIndexOf('/'))}/nslab-tools`;
+    },
+
+    bin(name) {
+      const found = findIn(ctx.pivoted ? '' : (deps.rootfs ?? ''), name);
+      if (found) return found;
+      sys.trace.note(`${name}: not found in ${ctx.pivoted ? 'the rootfs' : (deps.rootfs ?? 'the host')}`);
+      return ctx.skip(missingTool(name, deps.rootfs));
+    },
+
+    hostBin(name) {
+      if (ctx.pivoted) throw new Error(`hostBin(${JSON.stringify(name)}): the host's programs are out of reach after the pivot; declare pivot: false`);
+      return findIn('', name) ?? ctx.skip(missingTool(name));
     },
 
     outside(label, pids = [], data) {

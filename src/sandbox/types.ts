@@ -109,6 +109,18 @@ export interface SandboxContext {
   pivoted: boolean;
   /** Path of the native helper, for nested sandboxes made from inside (before a pivot). */
   helper: string;
+  /** nslab's own static multi-call program (native/nslab-tools.c: `ping`, `httpd`,
+   * `userns-probe`), as reachable from here: the package's copy before a pivot, the rootfs's
+   * /bin/nslab-tools after one. Run it with the applet as first argument, or copy it to a file
+   * named after the applet. */
+  tools: string;
+  /** Where program `name` is in the rootfs as this experiment sees it: /bin/NAME (or usr/, sbin/)
+   * after the pivot, ROOTFS/bin/NAME before it, the host's own without a rootfs. Skips the
+   * experiment, naming the package that brings it, when it is not there. */
+  bin(name: string): string;
+  /** The host's own program `name` (an experiment that did not pivot): for a tool whose host
+   * version matters, like iproute2's ip. Skips, naming the package, when it is not installed. */
+  hostBin(name: string): string;
   /** Ask the host to look at us (and the given inside PIDs) from outside; waits for it. */
   outside(label: string, pids?: number[], data?: unknown): Promise<{ views: OutsideView[]; hook: unknown }>;
   /** Run a program to completion inside the sandbox. */
