@@ -14,6 +14,10 @@
  *   httpd ADDRESS PORT DIR
  *       A one-connection-at-a-time HTTP/1.0 server for DIR, in the foreground, no handlers
  *       installed: a container's PID 1 that only listens.
+ *   forks COUNT SECONDS
+ *       fork() COUNT children that each sleep SECONDS, printing every fork's result with the
+ *       errno's name (dash only says "Cannot fork"): the pids controller's EAGAIN, visible.
+ *       Exits 1 at the first failed fork, after printing it.
  *   userns-probe [thread]
  *       unshare(CLONE_NEWUSER) from this process, single-threaded, or after starting one
  *       more thread. Prints "TASKS RET ERROR USERNS" on one line (ERROR is "ok" on success,
@@ -170,6 +174,41 @@ static int httpd_main(int argc, char **argv) {
   }
 }
 
+static const char *errno_name(int e) {
+  switch (e) {
+  case EAGAIN: return "EAGAIN";
+  case ENOMEM: return "ENOMEM";
+  case EPERM: return "EPERM";
+  case EINVAL: return "EINVAL";
+  default: return "errno";
+  }
+}
+
+static int forks_main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: forks COUNT SECONDS\n");
+    return 2;
+  }
+  int count = atoi(argv[1]);
+  unsigned seconds = (unsigned)atoi(argv[2]);
+  setvbuf(stdout, NULL, _IONBF, 0);
+  for (int i = 1; i <= count; i++) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      sleep(seconds);
+      _exit(0);
+    }
+    if (pid < 0) {
+      int e = errno;
+      printf("fork %d: fork() = -1 %s (%s)\n", i, errno_name(e), strerror(e));
+      return 1;
+    }
+    printf("fork %d: child %d\n", i, (int)pid);
+  }
+  printf("all forks worked\n");
+  return 0;
+}
+
 static void *idle(void *arg) {
   (void)arg;
   pause();
@@ -218,6 +257,7 @@ struct applet {
 static const struct applet applets[] = {
     {"ping", ping_main},
     {"httpd", httpd_main},
+    {"forks", forks_main},
     {"userns-probe", userns_probe_main},
 };
 
@@ -229,6 +269,6 @@ int main(int argc, char **argv) {
   if (argc > 1)
     for (size_t i = 0; i < sizeof applets / sizeof applets[0]; i++)
       if (!strcmp(argv[1], applets[i].name)) return applets[i].main(argc - 1, argv + 1);
-  fprintf(stderr, "usage: nslab-tools {ping|httpd|userns-probe} ARGS...\n");
+  fprintf(stderr, "usage: nslab-tools {ping|httpd|forks|userns-probe} ARGS...\n");
   return 2;
 }

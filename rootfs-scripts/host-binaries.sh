@@ -20,7 +20,7 @@ wanted="bash dash sleep id ps umount grep hostname kill ping env true false test
 cp mv ln touch chmod chown stat readlink pwd head tail wc sort uniq tr cut sed awk find
 uname whoami date dd df du tee printf basename dirname sync which more less nproc
 unshare nsenter setpriv capsh getpcaps setcap getcap pivot_root chroot mountpoint findmnt lsns
-ip ss su pgrep pkill xargs seq timeout yes ${NSLAB_EXTRA_BINARIES:-}"
+ip ss su pgrep pkill xargs seq timeout yes mkfifo ${NSLAB_EXTRA_BINARIES:-}"
 
 # A real file on disk, not a shell builtin: search the usual directories, not $PATH, so that
 # the result does not depend on the caller's environment.
@@ -59,6 +59,7 @@ mkdir -p "$dir"
 skeleton "$dir"
 
 copied=""
+programs=0
 missing=""
 for name in $required $wanted; do
 	if ! src=$(find_binary "$name"); then
@@ -74,7 +75,7 @@ for name in $required $wanted; do
 	cp -L "$src" "$dir/bin/$name"
 	chmod 0755 "$dir/bin/$name"
 	copy_libraries "$src"
-	echo "copy $src"
+	programs=$((programs + 1))
 	copied="$copied,$(json_str "$src")"
 done
 if [ -n "$missing" ]; then echo "not on this host (skipped):$missing"; fi
@@ -86,6 +87,12 @@ for loader in /lib64/ld-linux-x86-64.so.2 /lib/ld-linux-aarch64.so.1 /lib/ld-lin
 done
 # Scripts start with #!/usr/bin/env or #!/bin/bash; keep both working.
 ln -sfn ../../bin/env "$dir/usr/bin/env"
+
+# One line for the learner, not one per file (the marker lists the programs).
+libraries=$(find "$dir" -type f -name '*.so*' 2>/dev/null | wc -l)
+kb=$(du -sk "$dir" 2>/dev/null | cut -f1)
+mib=$(((${kb:-0} + 512) / 1024))
+echo "copied $programs programs and $((${libraries:-0})) libraries from this machine ($mib MiB)"
 
 write_marker "$dir" host ",\"binaries\":[${copied#,}]"
 echo "built $dir"

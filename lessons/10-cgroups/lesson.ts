@@ -53,9 +53,9 @@ function put(ctx: Ctx, path: string, value: string): void {
 
 /** Private mounts for this run: a /proc of this PID namespace (the host's /proc would show host
  * PIDs) and a tmpfs for the fifos and output files, gone with the mount namespace. */
-function prepare(ctx: Ctx): { bb: string; work: string } {
+function prepare(ctx: Ctx): { sh: string; work: string } {
   const { sys } = ctx;
-  if (!ctx.rootfs) ctx.skip('this lesson needs the busybox rootfs');
+  if (!ctx.rootfs) ctx.skip("this lesson needs nslab's rootfs");
   const must = (r: { ok: boolean; trace: string }) => {
     if (!r.ok) throw new Error(r.trace);
   };
@@ -63,7 +63,7 @@ function prepare(ctx: Ctx): { bb: string; work: string } {
   must(sys.mount('proc', '/proc', 'proc', sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC, null));
   const work = `${ctx.rootfs}/tmp`;
   must(sys.mount('tmpfs', work, 'tmpfs', sys.MS_NOSUID | sys.MS_NODEV, 'size=1m,mode=0755'));
-  return { bb: `${ctx.rootfs}/bin/busybox`, work };
+  return { sh: ctx.bin('sh'), work };
 }
 
 /** A process started blocked on a fifo, so it can be moved into the cgroup before it does the
@@ -89,8 +89,8 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | null> {
   return Promise.race([p, sleep(ms).then(() => null)]);
 }
 
-async function mkfifo(ctx: Ctx, bb: string, path: string): Promise<void> {
-  const r = await ctx.spawn(bb, ['mkfifo', path]);
+async function mkfifo(ctx: Ctx, path: string): Promise<void> {
+  const r = await ctx.spawn(ctx.bin('mkfifo'), [path]);
   if (r.code !== 0) throw new Error(`mkfifo ${path}: ${r.stderr}`);
 }
 
@@ -150,8 +150,8 @@ const pidsLimit: ExperimentSpec<PidsObs, PidsArgs> = {
     why: 'The pids controller counts tasks, and each thread is a task. Node starts its main thread plus V8 and libuv worker threads, so pids.current equals the Threads: line of /proc/PID/status. A pids.max that looks generous for "a process" can leave no room at all for the next fork.',
   },
   async run(ctx, args = {}) {
-    const { bb, work } = prepare(ctx);
-    await mkfifo(ctx, bb, `${work}/go`);
+    const { sh, work } = prepare(ctx);
+    await mkfifo(ctx, `${work}/go`);
     const node = await ctx.background(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)']);
     // Node starts its threads during startup: wait until the count stops changing.
     let threads = 0;
@@ -161,10 +161,10 @@ const pidsLimit: ExperimentSpec<PidsObs, PidsArgs> = {
       same = t === threads && t > 1 ? same + 1 : 0;
       threads = t;
     }
-    const shell = await ctx.background(bb, [
-      'sh',
+    const shell = await ctx.background(sh, [
       '-c',
-      `exec >${work}/out 2>&1; read go < ${work}/go; for i in 1 2 3; do ${bb} sleep 30 & echo "fork $i: child $!"; done; echo "all forks worked"`,
+      // dash reports a failed fork as "Cannot fork", without the errno: nslab-tools forks prints it.
+      `exec >${work}/out 2>&1; read go < ${work}/go; exec ${ctx.tools} forks 3 30`,
     ]);
     const cg = await makeCgroup(ctx, ['pids'], args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid]);
     const dir = cg.paths.pids!;
@@ -217,7 +217,7 @@ const pidsLimit: ExperimentSpec<PidsObs, PidsArgs> = {
     },
     {
       id: 'fork-eagain',
-      expected: 'at pids.max the shell\'s fork fails with EAGAIN ("Resource temporarily unavailable"), and pids.events counts it',
+      expected: 'at pids.max the next fork() fails with EAGAIN ("Resource temporarily unavailable"), and pids.events counts it',
       check(o): CheckOutcome {
         const eagain = /Resource temporarily unavailable/.test(o.shellOutput);
         const pass = eagain && o.maxEvents > 0 && o.shellFailed;
@@ -286,9 +286,9 @@ const memoryLimit: ExperimentSpec<MemObs, MemArgs> = {
     why: 'malloc only reserves address space; memory is charged to the cgroup page by page as dd touches its buffer. When the charge hits the limit and nothing can be reclaimed, the OOM killer picks a victim inside that cgroup only and sends SIGKILL. memory.events (v2) or memory.oom_control (v1) counts the oom_kill.',
   },
   async run(ctx, args = {}) {
-    const { bb, work } = prepare(ctx);
-    await mkfifo(ctx, bb, `${work}/go`);
-    const shell = await ctx.background(bb, ['sh', '-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${bb} dd if=/dev/zero of=/dev/null bs=64M count=1`]);
+    const { sh, work } = prepare(ctx);
+    await mkfifo(ctx, `${work}/go`);
+    const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${ctx.bin('dd')} if=/dev/zero of=/dev/null bs=64M count=1`]);
     const cg = await makeCgroup(ctx, ['memory'], [shell.pid]);
     const dir = cg.paths.memory!;
     const v2 = cg.version === 'v2';
@@ -418,8 +418,8 @@ const freeze: ExperimentSpec<FreezeObs, FreezeArgs> = {
     why: 'Freezing is not a signal the process can see. The v2 freezer parks each task in the kernel (wchan do_freezer_trap/get_signal, State S); the v1 freezer puts it in the refrigerator (wchan __refrigerator, State D). Either way its CPU time stops growing until the cgroup is thawed.',
   },
   async run(ctx, args = {}) {
-    const { bb } = prepare(ctx);
-    const spin = await ctx.background(bb, ['sh', '-c', 'while :; do :; done']);
+    const { sh } = prepare(ctx);
+    const spin = await ctx.background(sh, ['-c', 'while :; do :; done']);
     const cg = await makeCgroup(ctx, ['freeze'], [spin.pid], args.preferV1);
     const dir = cg.paths.freeze!;
     const v2 = cg.version === 'v2';
@@ -537,9 +537,9 @@ const cgroupKill: ExperimentSpec<KillObs, KillArgs> = {
     why: 'cgroup.kill (Linux 5.14, v2 only) sends SIGKILL to every process in the cgroup and its descendants, including ones forked while the kill is in progress. No PID list, no race with fork. Before it existed, runtimes froze the cgroup, read cgroup.procs and killed each PID.',
   },
   async run(ctx, args = {}) {
-    const { bb, work } = prepare(ctx);
-    await mkfifo(ctx, bb, `${work}/go`);
-    const shell = await ctx.background(bb, ['sh', '-c', `exec >${work}/out 2>&1; read go < ${work}/go; ${bb} sleep 300 & ${bb} sleep 300 & wait`]);
+    const { sh, work } = prepare(ctx);
+    await mkfifo(ctx, `${work}/go`);
+    const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; ${ctx.bin('sleep')} 300 & ${ctx.bin('sleep')} 300 & wait`]);
     const cg = await makeCgroup(ctx, ['kill'], [shell.pid]);
     const dir = cg.paths.kill!;
     await release(ctx, `${work}/go`);
@@ -647,15 +647,14 @@ const cgroupNs: ExperimentSpec<NsObs, NsArgs> = {
     why: 'A cgroup namespace virtualizes the paths in /proc/PID/cgroup (and in a cgroupfs mounted inside it): the cgroup the process was in when the namespace was created becomes its /. Read from outside, the same process still shows its full path. Docker and Podman give each container one, which is why a container sees 0::/.',
   },
   async run(ctx, args = {}) {
-    const { bb, work } = prepare(ctx);
-    await mkfifo(ctx, bb, `${work}/go`);
-    await mkfifo(ctx, bb, `${work}/go2`);
+    const { sh, work } = prepare(ctx);
+    await mkfifo(ctx, `${work}/go`);
+    await mkfifo(ctx, `${work}/go2`);
     const inner = `cat /proc/self/cgroup > ${work}/inside; echo $$ > ${work}/pid; read go < ${work}/go2`;
     const nsFlag = args.noCgroupNs ? [] : ['-C'];
-    const shell = await ctx.background(bb, [
-      'sh',
+    const shell = await ctx.background(sh, [
       '-c',
-      `exec 2>${work}/err; read go < ${work}/go; cat /proc/self/cgroup > ${work}/before; exec ${ctx.helper} run ${nsFlag.join(' ')} -- ${bb} sh -c '${inner}'`,
+      `exec 2>${work}/err; read go < ${work}/go; cat /proc/self/cgroup > ${work}/before; exec ${ctx.helper} run ${nsFlag.join(' ')} -- ${sh} -c '${inner}'`,
     ]);
     const cg = await makeCgroup(ctx, [], args.skipMove ? [] : [shell.pid], args.preferV1);
     ctx.note(`${ctx.helper} run ${nsFlag.join(' ')} -- cat /proc/self/cgroup   # clone(CLONE_NEWCGROUP) when -C`);

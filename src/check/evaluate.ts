@@ -3,7 +3,7 @@
 // and the others are still judged.
 import type { ExperimentSpec, CheckOutcome } from '../lessons/types.js';
 import type { SandboxResult } from '../sandbox/types.js';
-import { normalizeEvidence, tailLines, textOf, truncateLine } from './evidence.js';
+import { normalizeEvidence, showStacks, tailLines, textOf, truncateLine } from './evidence.js';
 
 export interface CheckResult {
   id: string;
@@ -63,6 +63,7 @@ function isOutcome(v: unknown): v is CheckOutcome {
 }
 
 function firstFrame(e: Error | undefined): string[] {
+  if (!showStacks()) return [];
   const frame = e?.stack?.split('\n').find((l) => /^\s+at /.test(l));
   return frame ? [frame.trim()] : [];
 }

@@ -39,8 +39,15 @@ export function normalizeEvidence(value: unknown, maxLines = MAX_EVIDENCE_LINES,
   return kept;
 }
 
-/** The last few non-empty lines of a text (stderr, a trace) for evidence of a failed run. */
+/** A JavaScript stack frame ("    at f (file:///x.js:53:15)"): the learner sees the sentence
+ * and the trace, the frames only with NSLAB_DEBUG=1. */
+const STACK_FRAME = /^\s+at \S.*(:\d+:\d+\)?|\(native\)|\(<anonymous>\))$/;
+export const showStacks = (): boolean => process.env.NSLAB_DEBUG === '1';
+
+/** The last few non-empty lines of a text (stderr, a trace) for evidence of a failed run,
+ * without stack frames unless NSLAB_DEBUG=1. */
 export function tailLines(text: string | string[], n: number): string[] {
-  const lines = (Array.isArray(text) ? text : text.split(/\r?\n/)).filter((l) => l.trim() !== '');
+  const debug = showStacks();
+  const lines = (Array.isArray(text) ? text : text.split(/\r?\n/)).filter((l) => l.trim() !== '' && (debug || !STACK_FRAME.test(l)));
   return lines.slice(-n);
 }

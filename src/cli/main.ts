@@ -8,6 +8,8 @@ import { version } from './version.js';
 import { NslabError, UsageError, closest } from '../runner/errors.js';
 
 const SHOW_CURSOR = '\x1b[?25h';
+/** Commands that run experiments, so may need a cgroup delegated by systemd (runner/delegation). */
+const RUNS_LESSONS = new Set(['start', 'demo', 'verify', 'selftest', 'report']);
 
 function toParseOptions(opts: Record<string, OptionSpec>) {
   const out: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {};
@@ -97,6 +99,15 @@ async function main(argv: string[]): Promise<number> {
   if (spec && (positionals.length < spec.args[0] || positionals.length > spec.args[1])) {
     const many = positionals.length > spec.args[1];
     throw new UsageError(`${many ? `Too many arguments for nslab ${spec.name}` : `nslab ${spec.name} needs ${spec.args[0] === 1 ? 'a lesson' : 'more arguments'}`}: usage is \`${spec.usage}\`.${spec.args[0] === 1 && !many ? ' `nslab list` shows the lessons.' : ''}`);
+  }
+
+  if (spec === undefined || RUNS_LESSONS.has(spec.name)) {
+    const { rerunInScope, SCOPE_MARK } = await import('../runner/delegation.js');
+    if (process.env[SCOPE_MARK] && process.geteuid?.() !== 0) (await import('../sandbox/index.js')).enterDelegatedLeaf();
+    else {
+      const code = rerunInScope(argv);
+      if (code !== null) return code;
+    }
   }
 
   const { makeCtx } = await import('./context.js');

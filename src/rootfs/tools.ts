@@ -58,7 +58,9 @@ export function findIn(root: string, name: string): string | undefined {
  * rootfs there, which copies host programs or busybox applets when it is built. */
 export function missingTool(name: string, rootfs?: string): string {
   const pkg = packageOf(name);
-  return rootfs
-    ? `${name} is not in nslab's rootfs (${rootfs}); fix: sudo apt-get install ${pkg} && npx nslab rootfs build`
-    : `${name} is not installed on this machine; fix: sudo apt-get install ${pkg}`;
+  if (!rootfs) return `${name} is not installed on this machine; fix: sudo apt-get install ${pkg}`;
+  // Built before the host had it, or by an older nslab: a rebuild copies it over.
+  return findIn('', name)
+    ? `${name} is not in nslab's rootfs (${rootfs}), which was built without it; fix: npx nslab rootfs build`
+    : `${name} is not in nslab's rootfs (${rootfs}); fix: sudo apt-get install ${pkg} && npx nslab rootfs build`;
 }

@@ -98,8 +98,10 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
   lines.push(
     c.kind === 'none'
       ? { id: 'cgroup', label: 'cgroups', status: 'fail', detail: cgDetail, fix: 'mount cgroup2 on /sys/fs/cgroup (systemd does this on boot)' }
+      : !writable && !p.root && p.delegation().needsScope
+        ? { id: 'cgroup', label: 'cgroups', status: 'ok', detail: `${cgDetail}; your own cgroup is not yours to write, so cgroup lessons run in a scope your systemd user manager delegates (systemd-run --user --scope -p Delegate=yes)` }
       : !writable
-        ? { id: 'cgroup', label: 'cgroups', status: 'warn', detail: `${cgDetail}; none writable by uid ${p.uid}`, fix: 'run cgroup lessons with sudo, or under systemd-run --user --scope -p Delegate=yes' }
+        ? { id: 'cgroup', label: 'cgroups', status: 'warn', detail: `${cgDetail}; none writable by uid ${p.uid}`, fix: (!p.root && p.delegation().reason) || 'run cgroup lessons with sudo, or under systemd-run --user --scope -p Delegate=yes' }
         : c.kind === 'v2' && !(c.v2Controllers.includes('memory') && c.v2Controllers.includes('pids'))
           ? { id: 'cgroup', label: 'cgroups', status: 'warn', detail: `${cgDetail}; memory or pids missing`, fix: 'enable them in the parent cgroup.subtree_control' }
           : { id: 'cgroup', label: 'cgroups', status: 'ok', detail: cgDetail },

@@ -8,6 +8,7 @@ import { release } from 'node:os';
 import { join } from 'node:path';
 import { cgroupLayout, parseCgroup, parseMountinfo, readTextOr as readOr, type CgroupLayout, type MountEntry } from '../proc/index.js';
 import type { Requirement } from '../lessons/types.js';
+import { cgroupDelegation, type Delegation } from './delegation.js';
 
 export type Verdict = { ok: true; reason?: undefined } | { ok: false; reason: string };
 
@@ -67,6 +68,8 @@ export interface Probes {
   helper(): Promise<Verdict & { path?: string }>;
   koffi(): Promise<Verdict>;
   rootfs(): Promise<{ state: string; dir: string; reason?: string }>;
+  /** Unprivileged on systemd: whether a delegated scope gives the cgroup lessons a place. */
+  delegation(): Delegation;
 }
 
 const once = <T>(f: () => T): (() => T) => {
@@ -123,6 +126,7 @@ export function makeProbes(): Probes {
       const mode = line ? Number(line.split(/\s+/)[1]) : null;
       return { available: line !== '', mode, line: line.replace(/\t/g, ' ') };
     }),
+    delegation: once(() => cgroupDelegation()),
     container: once(() => guessContainer(existsSync('/.dockerenv'), readOr('/proc/self/cgroup'), mounts())),
     helper: once(async () => {
       try {
@@ -230,19 +234,25 @@ export class Requirements {
       case 'cgroup2': {
         const c = p.cgroup();
         if (!c.v2Mount) return no(`needs a cgroup v2 hierarchy; this machine has cgroup ${c.kind} only`);
-        if (!c.v2Writable)
+        if (!c.v2Writable) {
+          const d = p.root ? null : p.delegation();
+          if (d?.needsScope) return OK;
           return no(
             p.root
               ? `the cgroup v2 hierarchy at ${c.v2Mount} is not writable`
-              : `needs a writable cgroup v2 subtree; ${c.ownV2 ?? c.v2Mount} is not delegated to uid ${p.uid} (run it with sudo, or under systemd-run --user --scope -p Delegate=yes)`,
+              : (d?.reason ?? `needs a writable cgroup v2 subtree; ${c.ownV2 ?? c.v2Mount} is not delegated to uid ${p.uid} (run it with sudo, or under systemd-run --user --scope -p Delegate=yes)`),
           );
+        }
         return OK;
       }
       case 'cgroup': {
         const c = p.cgroup();
         if (c.kind === 'none') return no('no cgroup hierarchy is mounted on this machine');
-        if (!c.v2Writable && !c.v1Writable)
-          return no(`no cgroup hierarchy here is writable by uid ${p.uid} (run it with sudo)`);
+        if (!c.v2Writable && !c.v1Writable) {
+          const d = p.root ? null : p.delegation();
+          if (d?.needsScope) return OK;
+          return no(d?.reason ?? `no cgroup hierarchy here is writable by uid ${p.uid} (run it with sudo)`);
+        }
         return OK;
       }
       case 'seccomp':

@@ -391,3 +391,26 @@ export async function cleanStaleCgroups(opts: { alive?: (pid: number) => boolean
   const r = await removeOwnedCgroup({ dirs: stale.map((c) => c.dir) }, 2000);
   return { removed: r.removed, killed: r.killed, failed: r.failed };
 }
+
+/** In a cgroup v2 scope that systemd delegated to us (we are its only process, as right after
+ * `systemd-run --user --scope -p Delegate=yes`): move this process into a leaf of its own,
+ * nslab-<pid>-0, and enable the scope's controllers for its children. A cgroup with member
+ * processes cannot hand controllers to children (the "no internal processes" rule), so this
+ * is what rootless podman and crun do in their scope too. The scope and everything under it
+ * belong to this run: systemd removes them when its last process exits, even after a SIGKILL.
+ * Returns what was done, for NSLAB_DEBUG; throws nothing (a lesson then skips with the reason). */
+export function enterDelegatedLeaf(layout: CgroupLayout = cgroupLayout()): string {
+  const own = parseCgroup(readOr('/proc/self/cgroup')).find((l) => l.hierarchy === 0)?.path;
+  if (!layout.v2Mount || own === undefined) return 'no cgroup v2 here';
+  const scope = resolve(layout.v2Mount, `.${own}`);
+  try {
+    const leaf = join(scope, ownedName(process.pid, 0));
+    mkdirSync(leaf);
+    writeFileSync(join(leaf, 'cgroup.procs'), `${process.pid}\n`);
+    const available = words(readOr(join(scope, 'cgroup.controllers'))).filter((c) => c === 'pids' || c === 'memory');
+    if (available.length) writeFileSync(join(scope, 'cgroup.subtree_control'), available.map((c) => `+${c}`).join(' '));
+    return `moved into ${leaf}; ${scope} hands ${available.join(' ') || 'no controllers'} to its children`;
+  } catch (err) {
+    return `could not prepare ${scope}: ${(err as Error).message}`;
+  }
+}

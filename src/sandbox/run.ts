@@ -198,11 +198,19 @@ export async function runExperiment<O = unknown>(
     result.reason = rep.reason;
   } else if (rep?.type === 'error') {
     result.reason = rep.message;
-    if (rep.stack) result.stderr += `\n${rep.stack}`;
+    // The frames are for whoever debugs nslab or a lesson, not for the learner.
+    if (rep.stack && process.env.NSLAB_DEBUG === '1') result.stderr += `\n${rep.stack}`;
   } else {
     result.reason =
       helperComplaint(result.stderr) ??
-      `the sandbox exited (${code ?? signal}) without reporting: ${result.stderr.trim().split('\n').slice(-3).join(' / ') || 'no output'}`;
+      `the sandbox exited (${code ?? signal}) without reporting: ${
+        result.stderr
+          .trim()
+          .split('\n')
+          .filter((l) => process.env.NSLAB_DEBUG === '1' || !/^\s+at \S/.test(l))
+          .slice(-3)
+          .join(' / ') || 'no output'
+      }`;
   }
   if (rep && rep.type !== 'checkpoint' && rep.type !== 'cgroup') result.trace = rep.trace;
   for (const dir of cleanup.removed) result.trace.push(`# the host removed ${dir}`);

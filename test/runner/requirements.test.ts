@@ -42,6 +42,7 @@ function fake(over: Partial<Probes> = {}): Probes {
     helper: async () => ({ ok: true, path: '/x' }),
     koffi: async () => ({ ok: true }),
     rootfs: async () => ({ state: 'missing', dir: '/c/rootfs' }),
+    delegation: () => ({ ok: false, needsScope: false, reason: 'your cgroup (/user.slice) is not delegated to you and no systemd user manager is reachable (systemd-run --user: Failed to connect to bus); fix: log in through a real session' }),
     ...over,
   };
 }
@@ -53,12 +54,35 @@ test('verdicts carry the reason and the fix', async () => {
   assert.match(userns.reason!, 'apparmor_restrict_unprivileged_userns');
   assert.match(userns.reason!, 'sudo sysctl -w');
   assert.match((await r.check('root')).reason!, 'uid 1001');
-  assert.match((await r.check('cgroup2')).reason!, 'not delegated to uid 1001');
+  assert.match((await r.check('cgroup2')).reason!, 'not delegated to you');
   assert.is((await r.check('seccomp')).ok, true);
   assert.is((await r.check('rootfs')).ok, true, 'a missing rootfs is built on first need');
   assert.is((await r.check('kernel>=6.1')).ok, true);
   assert.match((await r.check('kernel>=6.2')).reason!, 'needs Linux 6.2 or newer; this kernel is 6.1.0-13-amd64');
   assert.is((await r.all(['seccomp', 'root', 'userns'])).reason, (await r.check('root')).reason, 'the first unmet one');
+});
+
+test('an unwritable cgroup is fine where systemd delegates a scope; otherwise the reason names the user manager', async () => {
+  const scoped = new Requirements(fake({ delegation: () => ({ ok: true, needsScope: true }) }));
+  assert.is((await scoped.check('cgroup2')).ok, true);
+  assert.is((await scoped.check('cgroup')).ok, true);
+  const none = new Requirements(fake());
+  assert.match((await none.check('cgroup')).reason!, 'no systemd user manager is reachable');
+  assert.match((await none.check('cgroup')).reason!, 'fix: ');
+  const rootUser = new Requirements(fake({ root: true, cgroup: () => ({ kind: 'v2', v2Mount: '/sys/fs/cgroup', v1: {}, v2Controllers: [], ownV2: '/sys/fs/cgroup', v2Writable: true, v1Writable: false }) }));
+  assert.is((await rootUser.check('cgroup')).ok, true);
+});
+
+test('tool: looks in a ready rootfs, else on the host the builder copies from; host: on the host', async () => {
+  const ready = new Requirements(fake({ rootfs: async () => ({ state: 'ready', dir: '/nonexistent-rootfs' }) }));
+  const sh = await ready.check('tool:sh');
+  assert.is(sh.ok, false, 'a ready rootfs without bin/sh lacks it, whatever the host has');
+  assert.match(sh.reason!, "sh is not in nslab's rootfs (/nonexistent-rootfs), which was built without it; fix: npx nslab rootfs build");
+  const unbuilt = new Requirements(fake());
+  assert.is((await unbuilt.check('tool:sh')).ok, true, 'this host has sh, so a host build will too');
+  const absent = await unbuilt.check('tool:no-such-program-nslab');
+  assert.match(absent.reason!, 'no-such-program-nslab is not installed on this machine; fix: sudo apt-get install');
+  assert.is((await unbuilt.check('host:sh')).ok, true);
 });
 
 test('inside a container without userns, the fix is the docker flags', async () => {
