@@ -1,7 +1,8 @@
 #!/bin/sh
 # Make a Debian 12 machine ready for nslab: Node (current LTS when the system has none or an
-# old one), a C compiler for the namespace helper, busybox-static for the rootfs, the tools the
-# lessons compare against; then install nslab, build the rootfs and run `nslab doctor`.
+# old one), a C compiler and libc headers for nslab's native programs, the standard tools the
+# lessons run (a minimal image may lack them); then install nslab, build the rootfs and run
+# `nslab doctor`.
 # Idempotent: on a machine that already has everything it installs nothing. Run as root.
 #   rootfs-scripts/provision.sh [--user USER] [--repo DIR]
 # USER (default: $SUDO_USER, else root) owns the install and the rootfs cache; DIR defaults to
@@ -45,7 +46,7 @@ apt_install() {
 # Only the packages that are missing, so a second run (and CI, which installed them already)
 # never touches apt.
 missing=""
-for pkg in gcc libc6-dev busybox-static libcap2-bin iproute2 util-linux procps git ca-certificates; do
+for pkg in gcc libc6-dev libcap2-bin iproute2 util-linux procps git ca-certificates; do
 	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
 		missing="$missing $pkg"
 	fi
