@@ -39,6 +39,16 @@ export function readPidPipe(child: ChildProcess, fd: number): Promise<number> {
   });
 }
 
+/** What a crashed Node printed, in one line: its "TypeError: ..." line where there is one (Node
+ * prints the source line, a caret, the error, the frames and its version), else the last lines
+ * without frames. The frames themselves only with NSLAB_DEBUG=1. */
+export function crashSummary(stderr: string): string {
+  const lines = stderr.split('\n').filter((l) => l.trim() !== '');
+  if (process.env.NSLAB_DEBUG === '1') return lines.slice(-3).join(' / ');
+  const error = lines.find((l) => /^(Uncaught )?([A-Z]\w*)?Error( \[\w+\])?: /.test(l));
+  return error ?? lines.filter((l) => !/^\s+at \S/.test(l) && !/^Node\.js v\d/.test(l)).slice(-3).join(' / ');
+}
+
 /** The helper's own complaint (one line, "nslab-helper: ...") if it failed before exec. */
 export function helperComplaint(stderr: string): string | undefined {
   const line = stderr.split('\n').find((l) => l.startsWith('nslab-helper: '));
@@ -203,14 +213,7 @@ export async function runExperiment<O = unknown>(
   } else {
     result.reason =
       helperComplaint(result.stderr) ??
-      `the sandbox exited (${code ?? signal}) without reporting: ${
-        result.stderr
-          .trim()
-          .split('\n')
-          .filter((l) => process.env.NSLAB_DEBUG === '1' || !/^\s+at \S/.test(l))
-          .slice(-3)
-          .join(' / ') || 'no output'
-      }`;
+      `the sandbox exited (${code ?? signal}) without reporting: ${crashSummary(result.stderr) || 'no output'}`;
   }
   if (rep && rep.type !== 'checkpoint' && rep.type !== 'cgroup') result.trace = rep.trace;
   for (const dir of cleanup.removed) result.trace.push(`# the host removed ${dir}`);
