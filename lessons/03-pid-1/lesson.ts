@@ -5,8 +5,10 @@
 // started by the experiment; all of them die with the sandbox's PID namespace.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { basename } from 'node:path';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { CheckOutcome, ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
+import { findIn } from '../../src/rootfs/tools.js';
 import type { BackgroundProcess, SandboxContext } from '../../src/sandbox/types.js';
 
 type Sys = SandboxContext['sys'];
@@ -45,10 +47,10 @@ function mountProc(sys: Sys): string {
   return must(sys.mount('proc', '/proc', 'proc', sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC, null), 'mount proc');
 }
 
-function busybox(ctx: SandboxContext): string {
-  const bb = ctx.rootfs ? `${ctx.rootfs}/bin/busybox` : undefined;
-  if (!bb || !existsSync(bb)) ctx.skip("this experiment runs busybox from nslab's rootfs, which is not there");
-  return bb;
+/** The rootfs's programs an experiment runs, looked up before it starts anything: one that is
+ * missing skips the experiment with the package that brings it (ctx.bin), sabotaged run or not. */
+function programs<N extends string>(ctx: SandboxContext, ...names: N[]): Record<N, string> {
+  return Object.fromEntries(names.map((n) => [n, ctx.bin(n)])) as Record<N, string>;
 }
 
 /** Wait until a condition holds, polling; false if it never did. */
@@ -78,8 +80,9 @@ async function asPid1(ctx: SandboxContext, prog: string[], ready: (cmdline: stri
 }
 
 const cmdline = (pid: number): string[] => (tryRead(`/proc/${pid}/cmdline`) ?? '').split('\0').filter(Boolean);
-/** A busybox applet is running (comm stays "busybox" for every applet, so look at argv). */
-const applet = (name: string) => (argv: string[]) => argv[1] === name;
+/** Program `name` is running: its argv[0] ends in /name (a coreutils file, or a busybox applet's
+ * symlink), so the helper or shell that started it has exec'd it. */
+const runs = (name: string) => (argv: string[]) => basename(argv[0] ?? '') === name;
 /** process.title rewrites Node's argv once its handlers are in place. */
 const nodeReady = (argv: string[]) => argv[0] === 'pid1-ready';
 
@@ -128,20 +131,20 @@ const firstProcess: ExperimentSpec<FirstObs, FirstArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys } = ctx;
-    const bb = busybox(ctx);
+    const bin = programs(ctx, 'unshare', 'sleep', 'grep');
     const mountTrace = mountProc(sys);
     let pid = 1;
     let who = 'the sandbox\'s first process (this Node)';
     if (args.unshareWithoutFork) {
       // `unshare -p prog` without --fork: unshare(CLONE_NEWPID) then exec, so prog is still in
       // the old namespace. Its children would be the new namespace's, not prog.
-      const bg = await ctx.background(bb, ['unshare', '-p', bb, 'sleep', '1000']);
-      await until(() => applet('sleep')(cmdline(bg.pid)));
+      const bg = await ctx.background(bin.unshare, ['-p', bin.sleep, '1000']);
+      await until(() => runs('sleep')(cmdline(bg.pid)));
       pid = bg.pid;
-      who = `the caller of unshare -p without --fork (busybox, PID ${pid})`;
+      who = `the program unshare -p execs without --fork (sleep, PID ${pid})`;
     }
     const inside = lines(tryRead(`/proc/${pid}/status`), ['Name', 'Pid', 'PPid', 'NSpid']);
-    const c = await ctx.spawn(bb, ['sh', '-c', "exec grep -E '^(Pid|PPid)' /proc/self/status"]);
+    const c = await ctx.spawn(bin.grep, ['-E', '^(Pid|PPid):', '/proc/self/status']);
     const { views } = await ctx.outside(OUTSIDE_FIRST, pid === 1 ? [] : [pid]);
     void views;
     return { who, inside, insidePid: pid, child: c.stdout.trim().replace(/\s+/g, ' '), mountTrace };
@@ -190,6 +193,8 @@ interface Pid1Report {
   pid: number;
   statusBefore: string[];
   sigCgt: string;
+  /** SIG_IGN'd signals: a PID 1 that ignores SIGTERM would survive it for another reason. */
+  sigIgn: string;
   events: string[];
   statusAfter: string[];
   survived: boolean;
@@ -211,22 +216,22 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
   title: 'PID 1 gets only the signals it has a handler for; SIGKILL from the parent always lands',
   sandbox: { namespaces: ['pid', 'mnt'], rootfs: true, pivot: false, timeoutMs: 30_000 },
   commands: [
-    'sudo unshare --pid --fork --mount-proc busybox sleep 1000 &',
+    'sudo unshare --pid --fork --mount-proc sleep 1000 &',
     'grep SigCgt /proc/<PID>/status          # 0000000000000000: no handlers',
     'sudo kill -TERM <PID>                   # nothing happens',
-    'sudo nsenter -t <PID> -p busybox kill -KILL 1   # from inside its namespace: nothing either',
+    'sudo nsenter -t <PID> -p kill -KILL 1   # from inside its namespace: nothing either',
     'sudo kill -KILL <PID>                   # from the parent namespace: gone',
     "sudo unshare --pid --fork node -e 'setInterval(()=>{},1000)' &   # SigCgt has SIGTERM",
   ],
   predict: {
-    question: 'busybox `sleep 1000` runs as PID 1 of its own PID namespace. You send it SIGTERM, whose default action is to terminate. What happens?',
+    question: '`sleep 1000` (coreutils) runs as PID 1 of its own PID namespace. You send it SIGTERM, whose default action is to terminate. What happens?',
     choices: ['It terminates, like any process would', 'Nothing: the kernel drops the signal, since PID 1 has no handler for it', 'It terminates, and takes the namespace with it'],
     answer: 1,
     why: "The kernel protects a namespace's init: a signal whose action would be the default one is discarded, because the default for PID 1 would take the whole namespace down. Only signals it installed a handler for (the SigCgt: mask) get through, plus SIGKILL and SIGSTOP when they come from an ancestor namespace.",
   },
   async run(ctx, args = {}) {
     const { sys } = ctx;
-    const bb = busybox(ctx);
+    const bin = programs(ctx, 'sleep', 'kill', 'sh');
     mountProc(sys);
     const report = async (what: string, p: { bg: BackgroundProcess; pid: number }, send: () => Promise<string[]>): Promise<Pid1Report> => {
       const before = tryRead(`/proc/${p.pid}/status`);
@@ -240,8 +245,9 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
       return {
         what,
         pid: p.pid,
-        statusBefore: lines(before, ['Name', 'State', 'NSpid', 'SigCgt']),
+        statusBefore: lines(before, ['Name', 'State', 'NSpid', 'SigIgn', 'SigCgt']),
         sigCgt: field(before, 'SigCgt'),
+        sigIgn: field(before, 'SigIgn'),
         events,
         statusAfter: after ? lines(after, ['State', 'SigCgt']) : [`/proc/${p.pid}: gone`],
         survived: ended === null && alive(p.pid),
@@ -250,24 +256,24 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
     };
     const fromParent = (pid: number, sig: number) => async () => [sys.kill(pid, sig).trace];
     const fromInside = (pid: number, sig: string) => async () => {
-      const r = await ctx.spawn(ctx.helper, ['join', '--target', String(pid), '-p', '--', bb, 'kill', `-${sig}`, '1']);
-      const line = `nsenter -t ${pid} -p busybox kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`;
+      const r = await ctx.spawn(ctx.helper, ['join', '--target', String(pid), '-p', '--', bin.kill, `-${sig}`, '1']);
+      const line = `nsenter -t ${pid} -p kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`;
       ctx.note(line);
       return [line];
     };
 
-    ctx.note(args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'busybox sleep as PID 1 of a new PID namespace');
+    ctx.note(args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'sleep as PID 1 of a new PID namespace');
     const sleeper = args.trapTerm
-      ? await asPid1(ctx, [bb, 'sh', '-c', `trap 'exit 0' TERM; while :; do ${bb} sleep 0.05; done`], applet('sh'))
-      : await asPid1(ctx, [bb, 'sleep', '1000'], applet('sleep'));
-    const sleep = await report('busybox sleep as PID 1: SIGTERM from inside its namespace, then from the parent', sleeper, async () => [
+      ? await asPid1(ctx, [bin.sh, '-c', `trap 'exit 0' TERM; while :; do ${bin.sleep} 0.05; done`], runs('sh'))
+      : await asPid1(ctx, [bin.sleep, '1000'], runs('sleep'));
+    const sleep = await report('sleep as PID 1: SIGTERM from inside its namespace, then from the parent', sleeper, async () => [
       ...(await fromInside(sleeper.pid, 'TERM')()),
       ...(await fromParent(sleeper.pid, sys.SIGTERM)()),
     ]);
     sleeper.bg.kill('SIGKILL');
 
     ctx.note(args.killFromInside ? 'sabotage: SIGKILL sent from inside the namespace' : 'SIGKILL from the parent namespace');
-    const victim = await asPid1(ctx, [bb, 'sleep', '1000'], applet('sleep'));
+    const victim = await asPid1(ctx, [bin.sleep, '1000'], runs('sleep'));
     const kill = await report('SIGKILL to a PID 1', victim, args.killFromInside ? fromInside(victim.pid, 'KILL') : fromParent(victim.pid, sys.SIGKILL));
     victim.bg.kill('SIGKILL');
 
@@ -287,17 +293,20 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
   checks: [
     {
       id: 'sleep-pid1-ignores-term',
-      expected: 'busybox sleep as PID 1 has an empty SigCgt and survives SIGTERM, from inside its namespace and from the parent',
+      expected: 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent',
       check(obs): CheckOutcome {
         const s = obs.sleep;
-        const pass = s.sigCgt !== '' && caught(s.sigCgt).length === 0 && s.survived;
+        const ignoresTerm = caught(s.sigIgn).includes('SIGTERM'); // SigIgn is a mask like SigCgt
+        const pass = s.sigCgt !== '' && caught(s.sigCgt).length === 0 && s.sigIgn !== '' && !ignoresTerm && s.survived;
         return {
           pass,
-          observed: `SigCgt ${s.sigCgt} (${caught(s.sigCgt).join(', ') || 'nothing caught'}); after SIGTERM: ${s.survived ? 'still running' : s.exit}`,
+          observed: `SigCgt ${s.sigCgt} (${caught(s.sigCgt).join(', ') || 'nothing caught'}), SIGTERM ${ignoresTerm ? 'ignored' : 'not ignored'}; after SIGTERM: ${s.survived ? 'still running' : s.exit}`,
           evidence: [...s.statusBefore, ...s.events, ...s.statusAfter],
           hint: pass
             ? undefined
-            : `PID 1 ${s.statusBefore[0] ?? ''} catches ${caught(s.sigCgt).join(', ') || 'nothing'} (SigCgt ${s.sigCgt}) and ${s.exit}: a PID 1 that installed a SIGTERM handler gets the signal and runs it. The kernel only drops signals PID 1 would have taken the default action on.`,
+            : ignoresTerm
+              ? `PID 1 ignores SIGTERM outright (SigIgn ${s.sigIgn}): whoever started it set SIG_IGN, so its survival says nothing about the rule for PID 1`
+              : `PID 1 ${s.statusBefore[0] ?? ''} catches ${caught(s.sigCgt).join(', ') || 'nothing'} (SigCgt ${s.sigCgt}) and ${s.exit}: a PID 1 that installed a SIGTERM handler gets the signal and runs it. The kernel only drops signals PID 1 would have taken the default action on.`,
         };
       },
     },
@@ -355,8 +364,8 @@ const signals: ExperimentSpec<SignalObs, SignalArgs> = {
       from: (obs) =>
         (
           [
-            [obs.sleep, 'busybox sleep (SIGTERM)'],
-            [obs.kill, 'busybox sleep (SIGKILL)'],
+            [obs.sleep, 'sleep (SIGTERM)'],
+            [obs.kill, 'sleep (SIGKILL)'],
             [obs.nodeBare, 'node, no handler'],
             [obs.nodeHandler, "node, process.on('SIGTERM')"],
           ] as const
@@ -405,9 +414,9 @@ const orphans: ExperimentSpec<OrphanObs, OrphanArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys } = ctx;
-    const bb = busybox(ctx);
+    const bin = programs(ctx, 'sh', 'sleep');
     mountProc(sys);
-    const r = await ctx.spawn(bb, ['sh', '-c', `${bb} sleep 0.3 & echo $!`]);
+    const r = await ctx.spawn(bin.sh, ['-c', `${bin.sleep} 0.3 & echo $!`]);
     const orphan = Number(r.stdout.trim());
     if (!Number.isInteger(orphan) || orphan <= 0) throw new Error(`the shell did not report its child's PID: ${r.stdout} ${r.stderr}`);
     let wait: string | null = null;
@@ -553,15 +562,17 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys } = ctx;
-    const bb = busybox(ctx);
+    const bin = programs(ctx, 'sh', 'sleep', 'unshare');
     mountProc(sys);
-    // The learner's version with util-linux unshare and bash, if the host has them.
-    const u = ['/usr/bin/unshare', '/bin/unshare'].find((p) => existsSync(p));
-    const bash = ['/bin/bash', '/usr/bin/bash'].find((p) => existsSync(p));
+    // The learner's version, with unshare and bash from the rootfs; a busybox rootfs has no bash,
+    // and then this line of evidence is left out. bash runs two programs (not builtins): the
+    // first becomes PID 1 and exits, the second fork fails.
+    const bash = ctx.rootfs ? findIn(ctx.rootfs, 'bash') : undefined;
     let learner: ExitObs['learner'] = null;
-    if (u && bash) {
-      const r = await ctx.spawn(u, ['--pid', bash, '-c', `${bb} true; ${bb} true; echo reached`]);
-      learner = { cmd: `unshare --pid bash -c '${bb} true; ${bb} true; echo reached'`, stderr: r.stderr.trim(), code: r.code };
+    if (bash) {
+      const script = `${bin.sleep} 0; ${bin.sleep} 0; echo reached`;
+      const r = await ctx.spawn(bin.unshare, ['--pid', bash, '-c', script]);
+      learner = { cmd: `unshare --pid bash -c '${script}'`, stderr: r.stderr.trim(), code: r.code };
     }
 
     // Now the same by hand: unshare on this (main) thread, then start children from it.
@@ -581,7 +592,7 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
     };
     const forChildrenUnborn = linkOrError('/proc/self/ns/pid_for_children');
     ctx.note('this process stays where it was; the next process it starts is PID 1 of the new namespace');
-    const first = spawn(bb, ['sh', '-c', `echo "pid1: $$"; ${bb} sleep 1000 & echo "sleep: $!"; read line; echo "pid1 exits"`], { stdio: ['pipe', 'pipe', 'ignore'] });
+    const first = spawn(bin.sh, ['-c', `echo "pid1: $$"; ${bin.sleep} 1000 & echo "sleep: $!"; read line; echo "pid1 exits"`], { stdio: ['pipe', 'pipe', 'ignore'] });
     const firstSaid = await readLinesFrom(first, 2, 3000);
     const firstPid = first.pid ?? -1;
     const forChildrenAfter = linkOrError('/proc/self/ns/pid_for_children');
@@ -590,7 +601,7 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
     await until(() => {
       const kids = tryRead(`/proc/${firstPid}/task/${firstPid}/children`);
       sleepPid = kids ? (numbers(kids)[0] ?? -1) : -1;
-      return sleepPid > 0 && applet('sleep')(cmdline(sleepPid));
+      return sleepPid > 0 && runs('sleep')(cmdline(sleepPid));
     });
     const sleepBefore = lines(tryRead(`/proc/${sleepPid}/status`), ['Name', 'State', 'PPid', 'NSpid']);
 
@@ -605,7 +616,7 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
 
     let second: ExitObs['second'];
     try {
-      const c = spawn(bb, ['sh', '-c', 'echo "second: $$"'], { stdio: ['ignore', 'pipe', 'ignore'] });
+      const c = spawn(bin.sh, ['-c', 'echo "second: $$"'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const said = await readLinesFrom(c, 1, 3000);
       second = { ok: true, said: said.join(' '), error: null };
     } catch (err) {
