@@ -68,9 +68,11 @@ json_str() {
 
 # The marker nslab reads to call a rootfs ready. Written last, so a build that dies midway
 # leaves a marker-less directory that nslab reports as incomplete. $2 is the builder kind, $3
-# extra JSON members (already formatted, starting with a comma, or empty).
+# extra JSON members (already formatted, starting with a comma, or empty). generation: which
+# nslab's set of programs the builders copy; a rootfs of an older generation is rebuilt on
+# first need (src/rootfs/ensure.ts ROOTFS_GENERATION).
 write_marker() {
-	printf '{"format":1,"kind":%s,"builtAt":%s,"builder":%s%s}\n' \
+	printf '{"format":1,"generation":2,"kind":%s,"builtAt":%s,"builder":%s%s}\n' \
 		"$(json_str "$2")" "$(json_str "$(date -u +%Y-%m-%dT%H:%M:%SZ)")" "$(json_str "$(cd "$(dirname "$0")" && pwd)/$(basename "$0")")" "$3" \
 		>"$1/.nslab-rootfs.json.tmp"
 	mv "$1/.nslab-rootfs.json.tmp" "$1/.nslab-rootfs.json"

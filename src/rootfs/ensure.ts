@@ -2,7 +2,19 @@
 import { existsSync, rmSync } from 'node:fs';
 import { acquireLock, buildLocked, installTools, removeLeftovers, type BuildMethod } from './build.js';
 import { rootfsDir } from './paths.js';
-import { rootfsStatus } from './status.js';
+import { rootfsStatus, type RootfsStatus } from './status.js';
+
+/** The generation of the programs nslab's own builders put in a rootfs (skeleton.sh writes it
+ * into the marker). 2: host programs by default, every lesson's tool among them. */
+export const ROOTFS_GENERATION = 2;
+
+/** A rootfs nslab built itself (not one the user brought with NSLAB_ROOTFS) with an older set
+ * of programs: lessons may need one it lacks, so it is rebuilt on first need. */
+export function outdated(s: RootfsStatus, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (s.state !== 'ready' || env.NSLAB_ROOTFS || !s.manifest) return false;
+  if (s.manifest.kind !== 'host' && s.manifest.kind !== 'busybox') return false;
+  return Number(s.manifest.generation ?? 1) < ROOTFS_GENERATION;
+}
 
 export interface EnsureOptions {
   dir?: string;
@@ -16,7 +28,8 @@ const toStderr = (line: string): void => void process.stderr.write(`nslab rootfs
 /** The rootfs directory, built or rebuilt first when it is missing, half-built or damaged. */
 export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
   const dir = opts.dir ?? rootfsDir();
-  if (rootfsStatus(dir).state === 'ready') {
+  const first = rootfsStatus(dir);
+  if (first.state === 'ready' && !outdated(first)) {
     refreshTools(dir, opts.onProgress ?? toStderr);
     return dir;
   }
@@ -25,11 +38,13 @@ export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
   try {
     // Another process may have built it while we waited for the lock.
     const status = rootfsStatus(dir);
-    if (status.state === 'ready') return dir;
+    if (status.state === 'ready' && !outdated(status)) return dir;
     progress(
       status.state === 'missing'
         ? `no rootfs yet; building one in ${dir} (first run only)`
-        : `the rootfs in ${dir} is ${status.state} (${status.reason}); rebuilding it`,
+        : status.state === 'ready'
+          ? `the rootfs in ${dir} was built by an older nslab, without programs lessons now run; rebuilding it`
+          : `the rootfs in ${dir} is ${status.state} (${status.reason}); rebuilding it`,
     );
     await buildLocked(dir, { method: opts.method, onProgress: progress });
     return dir;

@@ -146,6 +146,16 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
       ? { id: 'helper', label: 'C helper', status: 'ok', detail: `built: ${helper.path}` }
       : { id: 'helper', label: 'C helper', status: 'fail', detail: helper.reason, fix: 'npm run build (needs a C compiler: apt-get install gcc)' },
   );
+  if (helper.ok) {
+    // Built beside the helper by the same step; every lesson with a rootfs copies it in.
+    const tools = `${helper.path!.slice(0, helper.path!.lastIndexOf('/'))}/nslab-tools`;
+    const { existsSync } = await import('node:fs');
+    lines.push(
+      existsSync(tools)
+        ? { id: 'tools', label: 'nslab-tools', status: 'ok', detail: `built: ${tools}` }
+        : { id: 'tools', label: 'nslab-tools', status: 'fail', detail: `${tools} is not built`, fix: 'npm run build (needs gcc and libc6-dev)' },
+    );
+  }
 
   const koffi = await p.koffi();
   lines.push(
@@ -158,8 +168,8 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
   lines.push(
     rf.state === 'ready'
       ? { id: 'rootfs', label: 'rootfs', status: 'ok', detail: `ready at ${rf.dir}` }
-      : rf.state === 'missing'
-        ? { id: 'rootfs', label: 'rootfs', status: 'warn', detail: `not built yet (${rf.dir}); lessons that need it build it on first use`, fix: 'nslab rootfs build' }
+      : rf.state === 'missing' || rf.state === 'outdated'
+        ? { id: 'rootfs', label: 'rootfs', status: 'warn', detail: rf.state === 'missing' ? `not built yet (${rf.dir}); lessons that need it build it on first use` : `${rf.dir} was ${rf.reason}`, fix: 'nslab rootfs build' }
         : { id: 'rootfs', label: 'rootfs', status: rf.state === 'unknown' ? 'fail' : 'warn', detail: `${rf.state}${rf.dir ? ` at ${rf.dir}` : ''}: ${rf.reason ?? ''}`.trim(), fix: 'nslab rootfs clean && nslab rootfs build' },
   );
   return lines;

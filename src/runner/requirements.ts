@@ -148,8 +148,10 @@ export function makeProbes(): Probes {
     }),
     rootfs: once(async () => {
       try {
-        const { rootfsStatus } = await import('../rootfs/index.js');
+        const { rootfsStatus, outdated } = await import('../rootfs/index.js');
         const s = await rootfsStatus();
+        // Rebuilt on first need, like a missing one: its programs will be the host's.
+        if (outdated(s)) return { state: 'outdated', dir: s.dir, reason: 'built by an older nslab; the next lesson that needs it rebuilds it' };
         return { state: s.state, dir: s.dir, reason: s.reason };
       } catch (err) {
         return { state: 'unknown', dir: '', reason: (err as Error).message };
