@@ -115,8 +115,11 @@ const setuidExec: ExperimentSpec<SetuidObs, SetuidArgs> = {
   async run(ctx, args = {}) {
     const { sys, proc } = ctx;
     needLearner(ctx);
-    const probe = await ctx.spawn(ctx.helper, ['run', '--', '/bin/busybox', 'true']);
-    if (probe.code !== 0) ctx.skip(`nslab's helper does not run inside the busybox rootfs here (it is not statically linked): ${probe.stderr.trim()}`);
+    // The rootfs's own programs, looked up before anything starts: a missing one skips, naming
+    // its package.
+    const bin = { true: ctx.bin('true'), ls: ctx.bin('ls'), sleep: ctx.bin('sleep'), setpriv: ctx.bin('setpriv') };
+    const probe = await ctx.spawn(ctx.helper, ['run', '--', bin.true]);
+    if (probe.code !== 0) ctx.skip(`nslab's helper does not run inside the rootfs here (it is not statically linked): ${probe.stderr.trim()}`);
     const mountAt = (dir: string, flags: number): string => {
       mkdirSync(dir, { recursive: true });
       sys.mount('tmpfs', dir, 'tmpfs', flags, 'mode=755');
@@ -132,12 +135,12 @@ const setuidExec: ExperimentSpec<SetuidObs, SetuidArgs> = {
       chmodSync(`${dir}/runas`, mode);
     }
     ctx.note(`cp nslab-helper runas; chown root:root runas; chmod ${mode.toString(8)} runas (in /tmp/suid and /tmp/nosuid)`);
-    const ls = (await ctx.spawn('/bin/busybox', ['ls', '-ln', '/tmp/suid/runas'])).stdout.trim();
-    const sleeper = ['run', '--', '/bin/busybox', 'sleep', '5'];
+    const ls = (await ctx.spawn(bin.ls, ['-ln', '/tmp/suid/runas'])).stdout.trim();
+    const sleeper = ['run', '--', bin.sleep, '5'];
     ctx.note('as uid 1000: /tmp/suid/runas run -- sleep 5');
     const plain = await seeAsLearner(ctx, ['/tmp/suid/runas', ...sleeper]);
     ctx.note(`as uid 1000: ${args.skipNnp ? '' : 'setpriv --nnp '}/tmp/suid/runas run -- sleep 5`);
-    const nnp = await seeAsLearner(ctx, args.skipNnp ? ['/tmp/suid/runas', ...sleeper] : ['/bin/busybox', 'setpriv', '--nnp', '/tmp/suid/runas', ...sleeper]);
+    const nnp = await seeAsLearner(ctx, args.skipNnp ? ['/tmp/suid/runas', ...sleeper] : [bin.setpriv, '--nnp', '/tmp/suid/runas', ...sleeper]);
     ctx.note('as uid 1000: /tmp/nosuid/runas run -- sleep 5');
     const onNosuid = await seeAsLearner(ctx, ['/tmp/nosuid/runas', ...sleeper]);
     const tmp = proc.findMount(proc.readMountinfo('self'), '/tmp')?.raw ?? '';
