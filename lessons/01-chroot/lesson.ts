@@ -46,6 +46,9 @@ function chrootInto(sys: Sys, path: string): string[] {
   return steps;
 }
 
+/** A line of mountTrace that mounted proc: our own mount(2) call, or mount(8) run for us. */
+const isProcMount = (t: string): boolean => t.includes('"proc"') || t.includes(' -t proc ');
+
 function viewAt(outside: Record<string, OutsideView[]>, label: string): OutsideView | undefined {
   return outside[label]?.[0];
 }
@@ -117,8 +120,9 @@ const procInChroot: ExperimentSpec<ProcObs, ProcArgs> = {
     const mountTrace: string[] = [];
     // The decoy: a process of our own, started outside the chroot. It is the only process this
     // lesson ever signals.
-    const decoy = await ctx.background('/bin/sleep', [DECOY_SECONDS]);
-    ctx.note(`decoy: /bin/sleep ${DECOY_SECONDS}, PID ${decoy.pid}, rooted at the sandbox's /, outside the chroot`);
+    const sleep = ctx.hostBin('sleep');
+    const decoy = await ctx.background(sleep, [DECOY_SECONDS]);
+    ctx.note(`decoy: ${sleep} ${DECOY_SECONDS}, PID ${decoy.pid}, rooted at the sandbox's /, outside the chroot`);
     mountTrace.push(scratchTmp(sys, rootfs));
     if (args.procPremounted) {
       mountTrace.push(must(sys.mount('proc', `${rootfs}/proc`, 'proc', sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC, null), 'mount proc early'));
@@ -126,10 +130,17 @@ const procInChroot: ExperimentSpec<ProcObs, ProcArgs> = {
     if (args.procFromOtherPidns) {
       // What a PID namespace changes: this proc is mounted by a process in a new, separate PID
       // namespace, so it lists that namespace's processes, not ours.
+      // The host's mount(8), run by the helper as PID 1 of a new PID namespace (same mount
+      // namespace, so the mount is ours to see).
       ctx.note('sabotage: proc is mounted from inside a fresh PID namespace of its own');
-      const r = await ctx.spawn(ctx.helper, ['run', '-p', '--', `${rootfs}/bin/busybox`, 'mount', '-t', 'proc', 'proc', `${rootfs}/proc`]);
+      const mount = [ctx.hostBin('mount'), '-t', 'proc', 'proc', `${rootfs}/proc`];
+      const r = await ctx.spawn(ctx.helper, ['run', '-p', '--', ...mount]);
       if (r.code !== 0) throw new Error(`mounting proc from a new PID namespace failed: ${r.stderr.trim()}`);
+      mountTrace.push(`${mount.join(' ')}, run as PID 1 of a new PID namespace (nslab-helper run -p): exit ${r.code}`);
     }
+    // The rootfs's /proc as the sandbox's own procfs lists it, in case the one mounted there
+    // has no /proc/self to read (a procfs of another PID namespace has no entry for us).
+    const procLineOutside = (tryRead('/proc/self/mountinfo') ?? '').split('\n').find((l) => l.split(' ')[4] === `${rootfs}/proc`);
     chrootInto(sys, rootfs);
     const procBefore = readdirSync('/proc');
     if (!args.procPremounted && !args.procFromOtherPidns) {
@@ -137,7 +148,10 @@ const procInChroot: ExperimentSpec<ProcObs, ProcArgs> = {
     }
     const procAfter = readdirSync('/proc').filter((n) => /^\d+$/.test(n));
     const procMountLine =
-      (tryRead('/proc/self/mountinfo') ?? '').split('\n').find((l) => l.split(' ')[4] === '/proc') ?? '(no /proc line: /proc/self/mountinfo unreadable)';
+      (tryRead('/proc/self/mountinfo') ?? '').split('\n').find((l) => l.split(' ')[4] === '/proc') ??
+      (procLineOutside
+        ? `${procLineOutside} (read before the chroot: this /proc has no /proc/self, since no process of ours is in its PID namespace)`
+        : '(no /proc line: /proc/self/mountinfo unreadable)');
 
     // Find the decoy the way a learner would: by its command line, in the chroot's /proc.
     let found: number | null = null;
@@ -184,11 +198,11 @@ const procInChroot: ExperimentSpec<ProcObs, ProcArgs> = {
         return {
           pass,
           observed: `before: ${obs.procBefore.length} entries; after mount: ${obs.procAfter.length} PIDs`,
-          evidence: [`ls /proc (before mounting): ${before}`, ...obs.mountTrace.filter((t) => t.includes('"proc"')), obs.procMountLine, `ls /proc (after): ${obs.procAfter.join(' ')}`],
+          evidence: [`ls /proc (before mounting): ${before}`, ...obs.mountTrace.filter((t) => isProcMount(t)), obs.procMountLine, `ls /proc (after): ${obs.procAfter.join(' ')}`],
           hint: pass
             ? undefined
             : obs.procBefore.length
-              ? `/proc already held ${obs.procBefore.length} entries (${before}) at the first look: something mounted proc on ${obs.rootfs}/proc before the chroot (${obs.mountTrace.find((t) => t.includes('"proc"')) ?? 'see the mountinfo line'}). An unmounted /proc is just an empty directory.`
+              ? `/proc already held ${obs.procBefore.length} entries (${before}) at the first look: something mounted proc on ${obs.rootfs}/proc before the chroot (${obs.mountTrace.find((t) => isProcMount(t)) ?? 'see the mountinfo line'}). An unmounted /proc is just an empty directory.`
               : 'the mount of proc listed no PIDs at all: the trace shows which mount call ran',
         };
       },
@@ -288,7 +302,8 @@ const escapeChroot: ExperimentSpec<EscapeObs, EscapeArgs> = {
   sandbox: { namespaces: ['mnt'], rootfs: true, pivot: false },
   commands: [
     'sudo chroot "$ROOTFS" /bin/sh',
-    '# inside: a root process runs the classic escape (in C or with busybox):',
+    '# inside: a root process makes the classic escape\'s calls (in C: chroot(2), chdir(2); chroot(1) cannot,',
+    '# since it changes into the new root before running anything):',
     'mkdir /tmp/escape',
     'chroot /tmp/escape         # the root moves down; the working directory does not',
     'cd ..; cd ..; cd ..; ...   # climb from the old root to the real one',
