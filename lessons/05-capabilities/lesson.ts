@@ -285,7 +285,7 @@ const fileCaps: ExperimentSpec<FileCapObs, FileCapArgs> = {
   title: 'setcap cap_net_raw+ep gives one binary its capability back',
   sandbox: { namespaces: ['mnt', 'pid', 'net'], rootfs: true },
   commands: [
-    'cp /bin/busybox /tmp/fcap/ping',
+    'cp /bin/nslab-tools /tmp/fcap/ping     # nslab\'s raw-socket ping (in nslab shell: "$NSLAB_ROOTFS"/bin/nslab-tools)',
     'setpriv --reuid=1000 --regid=1000 --clear-groups /tmp/fcap/ping -c 2 127.0.0.1   # permission denied',
     'setcap cap_net_raw+ep /tmp/fcap/ping && getcap /tmp/fcap/ping',
     'getfattr -n security.capability -e hex /tmp/fcap/ping',
@@ -312,10 +312,14 @@ const fileCaps: ExperimentSpec<FileCapObs, FileCapArgs> = {
     sys.mount('tmpfs', dir, 'tmpfs', flags, 'mode=755');
     const mount = proc.findMount(proc.readMountinfo('self'), dir)?.raw ?? `no mount at ${dir}`;
     const ping = `${dir}/ping`;
-    copyFileSync('/bin/busybox', ping);
+    // nslab's own ping (native/nslab-tools, chosen by the name "ping"): a raw ICMP socket and
+    // nothing else. It never raises a capability itself, so what it can do is exactly what the
+    // kernel put in CapEff at execve. iputils ping would raise a permitted CAP_NET_RAW itself.
+    copyFileSync(ctx.tools, ping);
     chmodSync(ping, 0o755);
-    const lo = await ctx.spawn('/bin/busybox', ['ip', 'link', 'set', 'lo', 'up']);
-    if (lo.code !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr}`);
+    // A fresh network namespace has lo down: 127.0.0.1 is unreachable until it is up.
+    const lo = await ctx.spawn(ctx.bin('ip'), ['link', 'set', 'lo', 'up']);
+    if (lo.code !== 0) throw new Error(`ip link set lo up failed: ${lo.stderr.trim()}`);
 
     let xattrTrace: string | null = null;
     const NET_RAW = 1n << BigInt(sys.CAP_NET_RAW);
@@ -389,7 +393,7 @@ const fileCaps: ExperimentSpec<FileCapObs, FileCapArgs> = {
             : !x
               ? 'the file has no security.capability attribute: setcap (setxattr) was never run on it'
               : !x.effective
-                ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (busybox ping does not) still gets EPERM"
+                ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (nslab's ping does not; iputils ping would) still gets EPERM"
                 : `the attribute grants ${x.permitted.join(',')}, not exactly CAP_NET_RAW`,
         };
       },
@@ -452,8 +456,8 @@ const usernsRoot: ExperimentSpec<UsernsObs, UsernsArgs> = {
   commands: [
     'unshare --user --map-root-user --mount --pid --fork sh',
     'grep CapEff /proc/self/status           # 000001ffffffffff',
-    'ping -c1 127.0.0.1                      # socket: Operation not permitted (host network namespace)',
-    'unshare --net sh -c "ip link set lo up; ping -c1 127.0.0.1"   # works: its own network namespace',
+    'nslab-tools ping -c1 127.0.0.1          # socket: Operation not permitted (host network namespace)',
+    'unshare --net sh -c "ip link set lo up; nslab-tools ping -c1 127.0.0.1"   # works: its own network namespace',
   ],
   predict: {
     question: "Root in a fresh user namespace has CapEff full of ones. It opens a raw ICMP socket in the host's network namespace (it did not create a new one). What happens?",
