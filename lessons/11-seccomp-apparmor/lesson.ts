@@ -64,10 +64,15 @@ function threadsSeccomp(ctx: SandboxContext): ThreadSeccomp[] {
 
 const tline = (t: ThreadSeccomp): string => `task ${t.tid} (${t.comm}): ${t.seccomp}, ${t.filters}, ${t.nnp}`;
 
-/** Run a busybox shell snippet and collect its output. */
-function sh(script: string): Promise<{ code: number | null; out: string }> {
+/** Where a rootfs keeps its programs: the PATH a child shell searches after the pivot. */
+const ROOTFS_PATH = '/bin:/usr/bin:/sbin:/usr/sbin';
+
+/** Run a snippet with the rootfs's own sh (its grep and unshare found on ROOTFS_PATH), started
+ * from Node after the filter is in place, and collect its output. */
+function sh(ctx: SandboxContext, script: string): Promise<{ code: number | null; out: string }> {
+  const shell = ctx.bin('sh');
   return new Promise((resolve) => {
-    const c = spawn('/bin/busybox', ['sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/bin' } });
+    const c = spawn(shell, ['-c', script], { stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: ROOTFS_PATH } });
     let out = '';
     c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     c.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -110,7 +115,7 @@ const blockUnshare: ExperimentSpec<BlockObs, BlockArgs> = {
     'scmp_sys_resolver unshare                                    # the number the filter compares',
   ],
   predict: {
-    question: 'After the filter is loaded with SECCOMP_FILTER_FLAG_TSYNC, the sandbox starts a busybox shell that runs `unshare -u true`. What happens?',
+    question: 'After the filter is loaded with SECCOMP_FILTER_FLAG_TSYNC, the sandbox starts a shell that runs `unshare -u true`. What happens?',
     choices: ['It works: the filter was loaded by Node, not by the shell', 'unshare: Operation not permitted: filters are inherited across fork and execve', 'The shell is killed with SIGSYS'],
     answer: 1,
     why: 'A seccomp filter is attached to the task and copied to every child at fork, and execve keeps it. It can never be removed, only stacked on. The filter returns SECCOMP_RET_ERRNO|EPERM for unshare, so the child sees an ordinary EPERM, the same message Docker\'s default profile produces.',
@@ -131,8 +136,8 @@ const blockUnshare: ExperimentSpec<BlockObs, BlockArgs> = {
     const st = proc.readStatus('self');
     const status = { seccomp: st.line('Seccomp'), filters: st.line('Seccomp_filters'), nnp: st.line('NoNewPrivs') };
     const threads = threadsSeccomp(ctx);
-    ctx.note('a child: busybox sh -c "grep Seccomp /proc/self/status; unshare -u true"');
-    const child = await sh('grep -E "^(Seccomp|NoNewPrivs)" /proc/self/status; unshare -u true && echo "unshare worked"');
+    ctx.note('a child: sh -c "grep Seccomp /proc/self/status; unshare -u true"');
+    const child = await sh(ctx, 'grep -E "^(Seccomp|NoNewPrivs)" /proc/self/status; unshare -u true && echo "unshare worked"');
     return { listing, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
   },
   checks: [
@@ -174,7 +179,7 @@ const blockUnshare: ExperimentSpec<BlockObs, BlockArgs> = {
     },
     {
       id: 'children-inherit',
-      expected: 'a busybox child shows Seccomp: 2 and its `unshare -u true` fails: Operation not permitted',
+      expected: 'a child shell shows Seccomp: 2 and its `unshare -u true` fails: Operation not permitted',
       check(o) {
         const pass = /Seccomp:\s+2/.test(o.child.out) && /Operation not permitted/.test(o.child.out) && o.child.code !== 0;
         return {
@@ -361,7 +366,7 @@ const nnp: ExperimentSpec<NnpObs, NnpArgs> = {
     const nnpTrace = args.skipNnp ? null : sys.setNoNewPrivs().trace;
     const nnpLine = proc.readStatus('thread-self').line('NoNewPrivs');
     const secondTrace = sys.seccomp(sys.SECCOMP_SET_MODE_FILTER, sys.SECCOMP_FILTER_FLAG_TSYNC, program).trace;
-    const child = await sh('grep -E "^(NoNewPrivs|Seccomp)" /proc/self/status');
+    const child = await sh(ctx, 'grep -E "^(NoNewPrivs|Seccomp)" /proc/self/status');
     return { capsetTrace, capEff, nnpBefore, firstTrace, nnpTrace, nnpLine, secondTrace, child };
   },
   checks: [
@@ -452,6 +457,7 @@ const apparmor: ExperimentSpec<AaObs, AaArgs> = {
   // Debian and this CI machine run no AppArmor: the skip says how that was told, and the
   // seccomp experiments still carry the lesson.
   optional: true,
+  requires: ['host:cat'],
   title: 'AppArmor: is it active, and which profile confines this process?',
   sandbox: { namespaces: ['user', 'mnt', 'pid'] },
   commands: [
@@ -484,7 +490,7 @@ const apparmor: ExperimentSpec<AaObs, AaArgs> = {
       ctx.skip(`AppArmor is not active on this machine, so there is no confinement to show: ${parts.join('; ')}`);
     }
     const child = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const c = spawn('cat', [`/proc/self/attr/apparmor/${attr}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const c = spawn(ctx.hostBin('cat'), [`/proc/self/attr/apparmor/${attr}`], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
       c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
       c.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
