@@ -2,9 +2,9 @@
 // namespace refuses a multithreaded caller (EINVAL); a mount namespace accepts one and moves only
 // the calling thread, so the libuv threadpool keeps reading the old filesystem; nslab's helper
 // creates the namespaces before Node exists, and all of Node's threads agree.
-import { spawn } from 'node:child_process';
 import { promises as fsp, mkdirSync, readFileSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
+import type { SandboxContext } from '../../src/sandbox/types.js';
 
 interface Task {
   tid: number;
@@ -38,8 +38,8 @@ const tline = (t: Task, kind: string): string => `task ${t.tid} (${t.comm}): ${k
 interface UsernsArgs {
   /** Ask Node for CLONE_NEWUTS instead, which a threaded caller may. */
   utsInstead?: boolean;
-  /** The Python contrast starts a second thread before its unshare. */
-  pythonThread?: boolean;
+  /** The single-threaded contrast starts a second thread before its unshare. */
+  secondThread?: boolean;
 }
 
 interface UsernsObs {
@@ -47,41 +47,24 @@ interface UsernsObs {
   threadsLine: string;
   nodeTrace: string;
   ownUser: string;
-  python: { code: number | null; out: string; threads: number | null; ret: number | null; error: string | null; user: string | null };
+  probe: { code: number | null; out: string; threads: number | null; ret: number | null; error: string | null; user: string | null };
 }
 
-// Python's ctypes calls libc's unshare() directly; os.unshare only arrived in Python 3.12.
-const PY = `
-import ctypes, os, sys, threading, time
-libc = ctypes.CDLL(None, use_errno=True)
-if len(sys.argv) > 1:
-    threading.Thread(target=time.sleep, args=(2,), daemon=True).start()
-n = len(os.listdir('/proc/self/task'))
-r = libc.unshare(0x10000000)
-e = ctypes.get_errno()
-print(n, r, os.strerror(e).replace(' ', '_') if r else 'ok', os.readlink('/proc/self/ns/user'))
-`;
-
-function python(withThread: boolean): Promise<UsernsObs['python']> {
-  return new Promise((resolve) => {
-    const c = spawn('python3', ['-c', PY, ...(withThread ? ['thread'] : [])], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    c.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const done = (code: number | null) => {
-      const m = /^(\d+) (-?\d+) (\S+) (\S+)$/m.exec(out);
-      resolve({
-        code,
-        out: out.trim(),
-        threads: m ? Number(m[1]) : null,
-        ret: m ? Number(m[2]) : null,
-        error: m && m[3] !== 'ok' ? m[3]!.replace(/_/g, ' ') : null,
-        user: m ? m[4]! : null,
-      });
-    };
-    c.on('close', done);
-    c.on('error', (e) => ((out += e.message), done(null)));
-  });
+/** nslab-tools userns-probe (native/nslab-tools.c): a C process that counts its own tasks, calls
+ * unshare(CLONE_NEWUSER) and prints "TASKS RET ERROR USERNS_LINK" ("1 0 ok user:[...]"); with
+ * "thread" it starts one idle pthread first. */
+async function usernsProbe(ctx: SandboxContext, withThread: boolean): Promise<UsernsObs['probe']> {
+  const r = await ctx.spawn(ctx.tools, ['userns-probe', ...(withThread ? ['thread'] : [])]);
+  const out = `${r.stdout}${r.stderr}`.trim();
+  const m = /^(\d+) (-?\d+) (\S+) (\S+)$/m.exec(r.stdout);
+  return {
+    code: r.code,
+    out,
+    threads: m ? Number(m[1]) : null,
+    ret: m ? Number(m[2]) : null,
+    error: m && m[3] !== 'ok' ? m[3]!.replace(/_/g, ' ') : null,
+    user: m ? m[4]! : null,
+  };
 }
 
 const usernsEinval: ExperimentSpec<UsernsObs, UsernsArgs> = {
@@ -92,7 +75,8 @@ const usernsEinval: ExperimentSpec<UsernsObs, UsernsArgs> = {
     'ls /proc/$(pgrep -n node)/task | wc -l              # Node: about a dozen threads',
     'grep Threads /proc/self/status                      # a shell: 1',
     'unshare --user true && echo ok                      # a single-threaded program may',
-    'python3 -c "import ctypes; print(ctypes.CDLL(None).unshare(0x10000000))"   # 0',
+    'nslab-tools userns-probe                            # "1 0 ok user:[...]": 1 task, unshare returned 0',
+    'nslab-tools userns-probe thread                     # "2 -1 Invalid_argument ...": one more thread, EINVAL',
   ],
   predict: {
     question: 'Node calls unshare(CLONE_NEWUSER) on its main thread. What does the kernel answer?',
@@ -107,9 +91,9 @@ const usernsEinval: ExperimentSpec<UsernsObs, UsernsArgs> = {
     const threadsLine = readFileSync('/proc/self/status', 'utf8').split('\n').find((l) => l.startsWith('Threads:')) ?? '';
     const flag = args.utsInstead ? sys.CLONE_NEWUTS : sys.CLONE_NEWUSER;
     const nodeTrace = sys.unshare(flag).trace;
-    ctx.note(`python3: ctypes unshare(CLONE_NEWUSER)${args.pythonThread ? ', after starting one more thread' : ', single-threaded'}`);
-    const py = await python(!!args.pythonThread);
-    return { threads, threadsLine, nodeTrace, ownUser: readlinkSync('/proc/self/ns/user'), python: py };
+    ctx.note(`nslab-tools userns-probe: unshare(CLONE_NEWUSER) from C${args.secondThread ? ', after starting one more thread' : ', single-threaded'}`);
+    const probe = await usernsProbe(ctx, !!args.secondThread);
+    return { threads, threadsLine, nodeTrace, ownUser: readlinkSync('/proc/self/ns/user'), probe };
   },
   checks: [
     {
@@ -131,28 +115,28 @@ const usernsEinval: ExperimentSpec<UsernsObs, UsernsArgs> = {
     },
     {
       id: 'single-threaded-ok',
-      expected: 'the same call from a single-threaded process (python3, 1 task) returns 0 and puts it in a new user namespace',
+      expected: 'the same call from a single-threaded process (nslab-tools userns-probe, 1 task) returns 0 and puts it in a new user namespace',
       check(o) {
-        const p = o.python;
+        const p = o.probe;
         const pass = p.threads === 1 && p.ret === 0 && !!p.user && p.user !== o.ownUser;
         return {
           pass,
-          observed: p.ret === null ? `python3 did not report: ${p.out}` : `${p.threads} task(s): unshare = ${p.ret}${p.error ? ` (${p.error})` : ''}; user ${p.user}`,
-          evidence: [`python3: tasks=${p.threads} unshare(CLONE_NEWUSER)=${p.ret} ${p.error ?? ''}`, `python3 user -> ${p.user}`, `sandbox user -> ${o.ownUser}`],
+          observed: p.ret === null ? `userns-probe did not report: ${p.out}` : `${p.threads} task(s): unshare = ${p.ret}${p.error ? ` (${p.error})` : ''}; user ${p.user}`,
+          evidence: [`userns-probe: tasks=${p.threads} unshare(CLONE_NEWUSER)=${p.ret} ${p.error ?? ''}`, `userns-probe user -> ${p.user}`, `sandbox user -> ${o.ownUser}`],
           hint: pass
             ? undefined
             : p.ret === null
-              ? `python3 could not run here: ${p.out.split('\n').pop()}`
+              ? `nslab-tools userns-probe could not run here (exit ${p.code}): ${p.out.split('\n').pop()}`
               : p.threads !== null && p.threads > 1
-                ? `python3 had ${p.threads} threads when it called unshare, so it got ${p.error} just like Node: one extra thread is enough`
-                : `python3: unshare returned ${p.ret} (${p.error})`,
+                ? `userns-probe had ${p.threads} threads when it called unshare, so it got ${p.error} just like Node: one extra thread is enough`
+                : `userns-probe: unshare returned ${p.ret} (${p.error})`,
         };
       },
     },
   ],
   sabotage: [
     { what: 'ask Node for CLONE_NEWUTS instead', args: { utsInstead: true }, fails: ['node-unshare-user-einval'] },
-    { what: 'python3 starts a second thread first', args: { pythonThread: true }, fails: ['single-threaded-ok'] },
+    { what: 'the single-threaded probe starts a second thread first', args: { secondThread: true }, fails: ['single-threaded-ok'] },
   ],
 };
 
