@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
+import { BIN_DIRS } from '../../src/rootfs/tools.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
 
@@ -14,8 +15,17 @@ interface Paused {
   release(): Promise<{ code: number | null; values: Record<string, string> }>;
 }
 
-/** `step.NAME=ok` or `step.NAME=<the shell's error>` for one command in a busybox script. */
+/** `step.NAME=ok` or `step.NAME=<the program's error>` for one command in a shell script. */
 const step = (name: string, cmd: string): string => `if out=$( (${cmd}) 2>&1 ); then echo "${name}=ok"; else echo "${name}=$(echo $out | tail -n1)"; fi`;
+
+/** The scripts below call these by name (PATH is the rootfs's bin directories): each is looked
+ * up first, so a rootfs without one skips the experiment, naming the package, instead of a
+ * script line failing somewhere in the middle. */
+const SCRIPT_TOOLS = ['grep', 'cat', 'stat', 'touch', 'hostname', 'tail'];
+function scriptPrograms(ctx: SandboxContext): { sh: string; unshare: string } {
+  for (const name of SCRIPT_TOOLS) ctx.bin(name);
+  return { sh: ctx.bin('sh'), unshare: ctx.bin('unshare') };
+}
 
 const tabs = (s: string | undefined): string => (s ?? '').replace(/\t/g, ' ');
 const statusLine = (text: string, key: string): string => text.split('\n').find((l) => l.startsWith(`${key}:`)) ?? '';
@@ -25,7 +35,7 @@ const ids = (line: string): number[] => line.split(/\s+/).slice(1).map(Number);
 // Experiment 1: before the map, and the unprivileged way to write one (what `unshare -r` does).
 
 interface MapArgs {
-  /** busybox unshare -r: the map is written before the shell ever looks. */
+  /** unshare -r: the map is written before the shell ever looks. */
   mapFirst?: boolean;
   /** Never write "deny" to setgroups. */
   skipDeny?: boolean;
@@ -95,9 +105,10 @@ const beforeTheMap: ExperimentSpec<MapObs, MapArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys, proc } = ctx;
-    const cmd = args.mapFirst ? ['unshare', '-r', '/bin/sh', '-c', MAP_SCRIPT] : ['unshare', '-U', '/bin/sh', '-c', MAP_SCRIPT];
-    ctx.note(`busybox ${cmd.slice(0, 2).join(' ')} sh: a single-threaded program can create a user namespace; Node cannot (lesson 12)`);
-    const child = await startPausedAt('ready1', '/bin/busybox', cmd, { PART2: MAP_PART2 });
+    const bin = scriptPrograms(ctx);
+    const cmd = [args.mapFirst ? '-r' : '-U', bin.sh, '-c', MAP_SCRIPT];
+    ctx.note(`unshare ${cmd[0]} sh: a single-threaded program can create a user namespace; Node cannot (lesson 12)`);
+    const child = await startPausedAt('ready1', bin.unshare, cmd, { PART2: MAP_PART2 });
     // Play an unprivileged user: without CAP_SETGID/CAP_SETUID over the parent namespace, the
     // kernel lets a process map only its own ids, and its gid only after setgroups is denied.
     const NO_SETID = ~((1n << BigInt(sys.CAP_SETGID)) | (1n << BigInt(sys.CAP_SETUID)));
@@ -116,7 +127,7 @@ const beforeTheMap: ExperimentSpec<MapObs, MapArgs> = {
     await ctx.outside('mapped', [child.pid]);
     await paused.release();
     return {
-      cmd: `busybox ${cmd.slice(0, 2).join(' ')} sh`,
+      cmd: `unshare ${cmd[0]} sh`,
       v: paused.values,
       writes: { gidFirst, deny, gidAgain, uid, dropTrace },
       fullCaps: proc.allCapsMask().toString(16).padStart(16, '0'),
@@ -206,7 +217,7 @@ const beforeTheMap: ExperimentSpec<MapObs, MapArgs> = {
     },
   ],
   sabotage: [
-    { what: 'busybox unshare -r: the map is written before the shell is exec\'d', args: { mapFirst: true }, fails: ['overflow-before-map', 'gid-map-needs-setgroups-deny'] },
+    { what: 'unshare -r: the map is written before the shell is exec\'d', args: { mapFirst: true }, fails: ['overflow-before-map', 'gid-map-needs-setgroups-deny'] },
     { what: 'never write deny to setgroups', args: { skipDeny: true }, fails: ['gid-map-needs-setgroups-deny'] },
     { what: 'never write uid_map', args: { skipUidMap: true }, fails: ['root-inside-someone-outside'] },
   ],
@@ -259,7 +270,7 @@ const rootInsideOutside: ExperimentSpec<RootObs, RootArgs> = {
     'unshare --user sh -c "echo \\$\\$; sleep 60" &      # a child namespace, map not written yet',
     "echo '0 1000 1' > /proc/$CHILD/uid_map              # the parent writes it (newuidmap does this for users)",
     'nsenter -t $CHILD -U --preserve-credentials stat -c %u:%g /dev/null   # 65534:65534',
-    'hostname "$(hostname)"                              # in the parent\'s UTS namespace: Operation not permitted',
+    'hostname "$(hostname)"                              # in the parent\'s UTS namespace: EPERM ("you must be root")',
     'unshare --uts sh -c "hostname nslab-07-child; hostname"   # in one it owns: works',
   ],
   predict: {
@@ -270,7 +281,8 @@ const rootInsideOutside: ExperimentSpec<RootObs, RootArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys, proc } = ctx;
-    const cmd = args.sameUserns ? ['sh', '-c', ROOT_SCRIPT] : ['unshare', '-U', '/bin/sh', '-c', ROOT_SCRIPT];
+    const bin = scriptPrograms(ctx);
+    const [file, cmd] = args.sameUserns ? [bin.sh, ['-c', ROOT_SCRIPT]] : [bin.unshare, ['-U', bin.sh, '-c', ROOT_SCRIPT]];
     // A map can only name the child's real uid as its root: mapping does not change anyone's
     // credentials. With root's 65536-id sandbox the child runs as uid 1000 (an ordinary user,
     // like a rootless runtime's caller); unprivileged, the sandbox has only uid 0, which is
@@ -278,8 +290,8 @@ const rootInsideOutside: ExperimentSpec<RootObs, RootArgs> = {
     const learnerMapped = proc.mapId(proc.readUidMap('self'), 1000) !== null;
     const outer = learnerMapped && !args.sameUserns ? 1000 : 0;
     const map = `0 ${outer} 1`;
-    ctx.note(`busybox ${cmd.slice(0, 2).join(' ')} sh as uid ${outer} of the sandbox`);
-    const child = await startPausedAt('ready1', '/bin/busybox', cmd, { PART2: ROOT_PART2 }, outer ? { uid: outer, gid: outer } : undefined);
+    ctx.note(`${args.sameUserns ? 'sh' : 'unshare -U sh'} as uid ${outer} of the sandbox`);
+    const child = await startPausedAt('ready1', file, cmd, { PART2: ROOT_PART2 }, outer ? { uid: outer, gid: outer } : undefined);
     const mapTraces: string[] = [];
     if (!args.noMap && !args.sameUserns) {
       ctx.note(`the parent writes the child's maps: uid 0 inside = uid ${outer} in the sandbox`);
@@ -378,7 +390,9 @@ const rootInsideOutside: ExperimentSpec<RootObs, RootArgs> = {
       expected: "sethostname on the sandbox's UTS namespace fails with EPERM; in a UTS namespace the child creates it works, and the sandbox's name is unchanged",
       check(o) {
         const parent = o.v['step.sethostname-parent-uts'] ?? '';
-        const parentRefused = /not permitted/i.test(parent);
+        // sethostname's EPERM, in the words of Debian's hostname ("you must be root to change the
+        // host name") or busybox's ("Operation not permitted").
+        const parentRefused = /must be root|not permitted/i.test(parent);
         const own = o.v['own-uts-name'] ?? '';
         const pass = parentRefused && own === 'nslab-07-child' && o.v['parent-uts-name'] === 'nslab-07';
         return {
@@ -415,7 +429,7 @@ async function startPausedAt(
   env: Record<string, string> = {},
   as?: { uid: number; gid: number },
 ): Promise<{ pid: number; next(label: 'ready'): Promise<Paused> }> {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/bin', ...env }, ...(as ?? {}) });
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: BIN_DIRS.join(':'), ...env }, ...(as ?? {}) });
   const values: Record<string, string> = {};
   const waiters = new Map<string, () => void>();
   const seen = new Set<string>();
@@ -512,9 +526,10 @@ const ownership: ExperimentSpec<OwnerObs, OwnerArgs> = {
   },
   async run(ctx, args = {}) {
     const { sys, proc } = ctx;
-    const childArgs = args.noChildUserns ? ['unshare', '-u', 'sleep', '30'] : ['unshare', '-U', '-u', 'sleep', '30'];
-    ctx.note(`busybox ${childArgs.slice(0, -2).join(' ')}: a child that sits in its own namespaces`);
-    const bg = await ctx.background('/bin/busybox', childArgs);
+    const bin = { unshare: ctx.bin('unshare'), sleep: ctx.bin('sleep') };
+    const flags = args.noChildUserns ? ['-u'] : ['-U', '-u'];
+    ctx.note(`unshare ${flags.join(' ')} sleep 30: a child that sits in its own namespaces`);
+    const bg = await ctx.background(bin.unshare, [...flags, bin.sleep, '30']);
     // Wait until it has exec'd sleep, i.e. unshare is done.
     for (let i = 0; i < 200 && proc.readComm(bg.pid) !== 'sleep'; i++) await new Promise((r) => setTimeout(r, 10));
     const links = (pid: number | 'self') => Object.fromEntries(Object.entries(proc.readNs(pid)).map(([k, l]) => [k, l.link]));
@@ -640,7 +655,7 @@ const uts: ExperimentSpec<UtsObs, UtsArgs> = {
   sandbox: { namespaces: ['user', 'mnt'] },
   commands: [
     'unshare --user --map-root-user sh',
-    'hostname "$(hostname)"              # the host\'s UTS namespace: Operation not permitted',
+    'hostname "$(hostname)"              # the host\'s UTS namespace: EPERM ("you must be root")',
     'unshare --uts sh',
     'hostname nslab-07; cat /proc/sys/kernel/hostname',
     'cat /proc/sys/kernel/hostname       # in another terminal, on the host: unchanged',
