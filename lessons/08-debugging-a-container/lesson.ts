@@ -1,14 +1,18 @@
 // Lesson 08: debugging a running container from outside, the seed's core story.
-// Every experiment starts nslab's own small "container" (busybox httpd as PID 1 of nested
-// namespaces, made by the helper) and then reaches it by one of the routes an administrator
-// uses: lsns, findmnt -N, /proc/PID/root, nsenter, a debug sidecar. Each check compares what the
-// route shows with what the container says about itself (a `docker exec`: join all of its
-// namespaces and ask).
+// Every experiment starts nslab's own small "container" (nslab-tools httpd as PID 1 of nested
+// namespaces, made by the helper, pivoted into the rootfs) and then reaches it by one of the
+// routes an administrator uses: lsns, findmnt -N, /proc/PID/root, nsenter, a debug sidecar. Each
+// check compares what the route shows with what the container says about itself (a `docker
+// exec`: join all of its namespaces and ask).
 //
 // The experiment's own sandbox has its own mount, PID and network namespaces and does not
 // pivot: the helper and the host's tools stay reachable, and a fresh /proc mounted over /proc
 // means that walking /proc only ever meets processes this lesson started.
-import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+//
+// Programs come from two places, as they would for an administrator: inside the container only
+// what its rootfs has (sh, ip, ps, cat, ...: rootfsProgram), from the experiment's side the
+// host's own (nsenter, unshare, sh, node: ctx.hostBin).
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { BackgroundProcess, SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
@@ -25,6 +29,19 @@ interface Container {
   bg: BackgroundProcess;
   /** What started it, as the learner would read it. */
   argv: string[];
+}
+
+/** nslab's own static tools (ctx.tools before a pivot) sit at this path in every rootfs nslab
+ * uses: the container runs its httpd from there. */
+const TOOLS_IN_ROOTFS = '/bin/nslab-tools';
+
+/** A program of the rootfs, as the container sees it once pivoted into it (/bin/ps), found from
+ * the experiment's side (ROOTFS/bin/ps, or /sbin/ip in a busybox rootfs); ctx.bin skips, naming
+ * the package, when the rootfs lacks it. */
+function rootfsProgram(ctx: SandboxContext, name: string): string {
+  const rootfs = ctx.rootfs ?? ctx.skip("this experiment needs nslab's rootfs");
+  const found = ctx.bin(name);
+  return found.startsWith(`${rootfs}/`) ? found.slice(rootfs.length) : found;
 }
 
 interface StartOpts {
@@ -45,14 +62,16 @@ function freshProc(ctx: SandboxContext): string {
 const httpdListen = (sockets: Socket[] | undefined): Socket | undefined =>
   sockets?.find((s) => s.state === 'LISTEN' && s.local.port === PORT && s.local.address === ADDR);
 
-/** Start the container: busybox httpd on 127.0.0.1:8080 as PID 1 of new mount, PID, UTS, IPC
- * and network namespaces, pivoted into the rootfs. lo comes up first, as every runtime does. */
+/** Start the container: nslab-tools httpd on 127.0.0.1:8080 as PID 1 of new mount, PID, UTS,
+ * IPC and network namespaces, pivoted into the rootfs. lo comes up first, as every runtime does;
+ * sh execs httpd, so httpd and not sh is PID 1. */
 async function startContainer(ctx: SandboxContext, opts: StartOpts = {}): Promise<Container> {
   const rootfs = ctx.rootfs ?? ctx.skip("this experiment needs nslab's rootfs");
   const flags = ['-m', '-p', '-u', '-i', ...(opts.shareNet ? [] : ['-n'])];
+  const [sh, ip] = [rootfsProgram(ctx, 'sh'), rootfsProgram(ctx, 'ip')];
   const argv = [
     'run', ...flags, '--hostname', 'web', '--rootfs', rootfs, '--',
-    '/bin/busybox', 'sh', '-c', `/bin/busybox ip link set lo up && exec /bin/busybox httpd -f -h /tmp -p ${ADDR}:${PORT}`,
+    sh, '-c', `${ip} link set lo up && exec ${TOOLS_IN_ROOTFS} httpd ${ADDR} ${PORT} /tmp`,
   ];
   ctx.note(`start the container: nslab-helper ${argv.join(' ')}`);
   const bg = await ctx.background(ctx.helper, argv);
@@ -74,9 +93,11 @@ async function startContainer(ctx: SandboxContext, opts: StartOpts = {}): Promis
   return { shim, pid, bg, argv: ['nslab-helper', ...argv] };
 }
 
-/** `docker exec`: join every namespace of the container and its root, run busybox sh there. */
-function execIn(ctx: SandboxContext, pid: number, script: string): Promise<SpawnResult> {
-  return ctx.spawn(ctx.helper, ['join', '--target', String(pid), '--all', '--', '/bin/busybox', 'sh', '-c', script]);
+/** `docker exec`: join every namespace of the container and its root, run the rootfs's sh there.
+ * script(p) gets p(NAME), the container's path of each program it runs. */
+function execIn(ctx: SandboxContext, pid: number, script: (p: (name: string) => string) => string): Promise<SpawnResult> {
+  const text = script((name) => rootfsProgram(ctx, name));
+  return ctx.spawn(ctx.helper, ['join', '--target', String(pid), '--all', '--', rootfsProgram(ctx, 'sh'), '-c', text]);
 }
 
 /** Split the output of a script that prints sections separated by '---' lines. */
@@ -167,7 +188,7 @@ const findIt: ExperimentSpec<FindObs, FindArgs> = {
       'lsns lists namespaces by walking /proc/*/ns and grouping equal links. Which process does it list as the owner of the container\'s network namespace?',
     choices: [
       'The runtime (here nslab-helper, in Docker containerd-shim) that started the container',
-      "The container's PID 1, busybox httpd: the first process found in that namespace",
+      "The container's PID 1, httpd: the first process found in that namespace",
       'None: a network namespace belongs to no process',
     ],
     answer: 1,
@@ -200,7 +221,7 @@ const findIt: ExperimentSpec<FindObs, FindArgs> = {
     const exec = await execIn(
       ctx,
       c.pid,
-      `for k in mnt pid net uts ipc; do readlink /proc/self/ns/$k; done; echo ---; cat /proc/self/mountinfo; echo ---; ls -a /; touch /tmp/${marker}`,
+      (p) => `for k in mnt pid net uts ipc; do ${p('readlink')} /proc/self/ns/$k; done; echo ---; ${p('cat')} /proc/self/mountinfo; echo ---; ${p('ls')} -a /; ${p('touch')} /tmp/${marker}`,
     );
     const [ownNs = [], ownMountinfo = [], ownLs = []] = sections(exec.stdout);
     const rootLs = readdirSync(`/proc/${target}/root`);
@@ -336,6 +357,8 @@ interface PsObs {
   ps: PsRow[];
   psRaw: string;
   psResult: string;
+  /** readlink /proc/self through the same join: the number the reader has in that procfs. */
+  selfLink: string;
   /** The container's processes from outside: NSpid lines of every process in its PID namespace. */
   members: { pid: number; inner: number; comm: string; nspidLine: string }[];
   hostTool: string;
@@ -344,11 +367,17 @@ interface PsObs {
   hostToolRun: { code: number | null; stdout: string; stderr: string };
 }
 
+/** The options that make ps list every process its /proc shows, PID and full command line
+ * (procps without options shows only the processes of the caller's terminal; busybox's ps takes
+ * them too). */
+const PS_ALL = ['-e', '-o', 'pid,args'];
+
+/** ps -e -o pid,args: a "PID COMMAND" header, then "PID ARGV..." per process. */
 function parsePs(text: string): PsRow[] {
   return text
     .split('\n')
     .slice(1)
-    .map((l) => /^\s*(\d+)\s+\S+\s+(.*)$/.exec(l))
+    .map((l) => /^\s*(\d+)\s+(.*)$/.exec(l))
     .filter((m): m is RegExpExecArray => !!m)
     .map((m) => ({ pid: Number(m[1]), cmd: m[2]!.trim() }));
 }
@@ -358,7 +387,7 @@ const nsenterPs: ExperimentSpec<PsObs, PsArgs> = {
   title: 'nsenter -t PID -m -p: run ps inside the container',
   sandbox: { namespaces: ['mnt', 'pid', 'net'], rootfs: true, pivot: false },
   commands: [
-    'nsenter -t $PID -m -p ps            # nslab: nslab-helper join --target $PID -m -p -- /bin/busybox ps',
+    'nsenter -t $PID -m -p ps -e -o pid,args  # nslab: nslab-helper join --target $PID -m -p -- /bin/ps -e -o pid,args',
     'nsenter -t $PID -m -p /usr/bin/node # fails: the path resolves in the container\'s filesystem',
     'grep NSpid /proc/$PID/status        # the same process, numbered in each PID namespace',
   ],
@@ -373,10 +402,15 @@ const nsenterPs: ExperimentSpec<PsObs, PsArgs> = {
     freshProc(ctx);
     const c = await startContainer(ctx);
     const flags = ['-U', ...(args.noMount ? [] : ['-m']), ...(args.noPid ? [] : ['-p'])];
-    // Without -m the path must be valid in the experiment's filesystem: the rootfs's busybox.
-    const busybox = args.noMount ? `${ctx.rootfs}/bin/busybox` : '/bin/busybox';
-    ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ps`);
-    const ps = await ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), ...flags, '--', busybox, 'ps']);
+    // The container's own programs (/bin/ps in it). Without -m the path is resolved in the
+    // experiment's filesystem, where the same program is ROOTFS/bin/ps.
+    const program = (name: string): string => (args.noMount ? ctx.bin(name) : rootfsProgram(ctx, name));
+    const join = (argv: string[]): Promise<SpawnResult> => ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), ...flags, '--', ...argv]);
+    const ps = program('ps');
+    ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ${ps} ${PS_ALL.join(' ')}`);
+    const psRun = await join([ps, ...PS_ALL]);
+    ctx.note('the same join, readlink -v /proc/self: which number does the reader have in that /proc?');
+    const self = await join([program('readlink'), '-v', '/proc/self']);
     const pidNs = proc.readNs(c.pid).pid!.link;
     const members: PsObs['members'] = [];
     for (const pid of proc.listPids()) {
@@ -394,9 +428,10 @@ const nsenterPs: ExperimentSpec<PsObs, PsArgs> = {
     return {
       container: c.pid,
       flags,
-      ps: parsePs(ps.stdout),
-      psRaw: ps.stdout,
-      psResult: rel(ps),
+      ps: parsePs(psRun.stdout),
+      psRaw: psRun.stdout,
+      psResult: rel(psRun),
+      selfLink: self.code === 0 ? self.stdout.trim() : rel(self),
       members,
       hostTool,
       hostToolExists: existsSync(hostTool),
@@ -421,7 +456,9 @@ const nsenterPs: ExperimentSpec<PsObs, PsArgs> = {
             ? undefined
             : !obs.flags.includes('-m')
               ? `PID 1 is "${one?.cmd ?? '?'}" and ps lists ${strangers.length} processes that are not the container's: ps read the experiment's /proc, because without -m it stayed in the experiment's mount namespace. -p alone changes which PIDs ps's children get, not which procfs is mounted on /proc`
-              : `ps showed ${strangers.map((r) => `${r.pid} ${r.cmd}`).join(', ') || 'no httpd as PID 1'}`,
+              : !obs.ps.length && !obs.flags.includes('-p')
+                ? `ps printed no listing (${obs.psResult}): it read the container's /proc, but without -p it is not in the container's PID namespace, so that /proc has no number for it and /proc/self leads nowhere (readlink /proc/self: ${obs.selfLink})`
+                : `ps showed ${strangers.map((r) => `${r.pid} ${r.cmd}`).join(', ') || 'no httpd as PID 1'}`,
         };
       },
     },
@@ -430,16 +467,25 @@ const nsenterPs: ExperimentSpec<PsObs, PsArgs> = {
       expected: "ps appears in its own listing: with -p it was born in the container's PID namespace",
       check(obs) {
         const me = obs.ps.find((r) => /\bps\b/.test(r.cmd));
-        const pass = !!me;
+        const pass = !!me && /^\d+$/.test(obs.selfLink);
+        const why = "without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot number (setns(CLONE_NEWPID) only affects children, which is why nsenter forks)";
         return {
           pass,
-          observed: me ? `ps is PID ${me.pid} in the container` : `ps is missing from its own listing (${obs.ps.length} lines)`,
-          evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw.split('\n').filter(Boolean)],
+          observed: me
+            ? `ps is PID ${me.pid} in the container; readlink /proc/self: ${obs.selfLink}`
+            : obs.ps.length
+              ? `ps is missing from its own listing (${obs.ps.length} lines)`
+              : `ps printed no listing (${obs.psResult}); readlink /proc/self: ${obs.selfLink}`,
+          evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw.split('\n').filter(Boolean), `join ${obs.flags.join(' ')}: readlink /proc/self = ${obs.selfLink}`],
           hint: pass
             ? undefined
             : !obs.flags.includes('-p')
-              ? `the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}: without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot show (setns(CLONE_NEWPID) only affects children, which is why nsenter forks)`
-              : 'ps was not found in the listing',
+              ? obs.ps.length
+                ? `the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}: ${why}; readlink /proc/self there: ${obs.selfLink}`
+                : `${why}. So /proc/self leads nowhere there (readlink: ${obs.selfLink}), and ps printed nothing (${obs.psResult})${/mount -t proc/.test(obs.psResult) ? ": procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted. busybox's ps would list the container without itself" : ''}`
+              : me
+                ? `ps is in the listing, but readlink /proc/self through the same join gave ${obs.selfLink}`
+                : 'ps was not found in the listing',
         };
       },
     },
@@ -507,11 +553,6 @@ interface NetObs {
   nsenterFile: { ns: string; tcp: Socket[]; result: string; cmd: string };
 }
 
-function pickTool(ctx: SandboxContext, name: string): string[] {
-  for (const dir of ['/usr/bin', '/bin', '/usr/sbin', '/sbin']) if (existsSync(`${dir}/${name}`)) return [`${dir}/${name}`];
-  return [`${ctx.rootfs}/bin/busybox`, name]; // busybox has both applets
-}
-
 function nsAndTcp(ctx: SandboxContext, s: SpawnResult): { ns: string; tcp: Socket[]; result: string } {
   const [ns = [], tcp = []] = sections(s.stdout);
   return { ns: ns[0] ?? '?', tcp: ctx.proc.parseNetTcp(tcp.join('\n')), result: rel(s) };
@@ -544,30 +585,29 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
     const { proc, sys } = ctx;
     freshProc(ctx);
     const c = await startContainer(ctx, { shareNet: args.shareNet });
-    const bb = `${ctx.rootfs}/bin/busybox`;
     const flag = args.joinFlag ?? '-n';
-    const script = 'readlink /proc/self/ns/net; echo ---; cat /proc/net/tcp';
+    // Only the network namespace is joined: the files, and so the tools, stay the host's.
+    const [sh, unshare, nsenter] = [ctx.hostBin('sh'), ctx.hostBin('unshare'), ctx.hostBin('nsenter')];
+    const script = `${ctx.hostBin('readlink')} /proc/self/ns/net; echo ---; ${ctx.hostBin('cat')} /proc/net/tcp`;
     ctx.note('the experiment reads its own /proc/net/tcp');
     const ownTcp = proc.parseNetTcp(readFileSync('/proc/net/tcp', 'utf8'));
-    ctx.note(`nsenter -t ${c.pid} ${flag} cat /proc/net/tcp (busybox from the experiment's filesystem)`);
-    const joined = await ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), flag, '--', bb, 'sh', '-c', script]);
+    ctx.note(`nsenter -t ${c.pid} ${flag} cat /proc/net/tcp (the host's cat, from the experiment's filesystem)`);
+    const joined = await ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), flag, '--', sh, '-c', script]);
     const j = nsAndTcp(ctx, joined);
     const fds = socketInodes(c.pid);
-    const unshare = pickTool(ctx, 'unshare');
-    const nsenter = pickTool(ctx, 'nsenter');
-    ctx.note(`the seed's line: ${unshare.join(' ')} --net=/proc/${c.pid}/ns/net`);
-    const seed = await ctx.spawn(unshare[0]!, [...unshare.slice(1), `--net=/proc/${c.pid}/ns/net`, bb, 'sh', '-c', script]);
+    ctx.note(`the seed's line: ${unshare} --net=/proc/${c.pid}/ns/net`);
+    const seed = await ctx.spawn(unshare, [`--net=/proc/${c.pid}/ns/net`, sh, '-c', script]);
     // unshare --net=FILE on a file it may bind over: a tmpfs on /mnt in the experiment's own,
     // private mount namespace (gone with it).
     let unshareFile: NetObs['unshareFile'];
     if (existsSync('/mnt') && sys.mount('tmpfs', '/mnt', 'tmpfs', sys.MS_NOSUID | sys.MS_NODEV, 'mode=0700').ok) {
-      await ctx.spawn(bb, ['touch', '/mnt/netns']);
-      unshareFile = nsAndTcp(ctx, await ctx.spawn(unshare[0]!, [...unshare.slice(1), '--net=/mnt/netns', bb, 'sh', '-c', script]));
+      writeFileSync('/mnt/netns', '');
+      unshareFile = nsAndTcp(ctx, await ctx.spawn(unshare, ['--net=/mnt/netns', sh, '-c', script]));
     }
     const joiner = args.unshareToJoin ? unshare : nsenter;
-    const cmd = `${joiner.join(' ')} --net=/proc/${c.pid}/ns/net`;
+    const cmd = `${joiner} --net=/proc/${c.pid}/ns/net`;
     ctx.note(cmd);
-    const viaFile = await ctx.spawn(joiner[0]!, [...joiner.slice(1), `--net=/proc/${c.pid}/ns/net`, bb, 'sh', '-c', script]);
+    const viaFile = await ctx.spawn(joiner, [`--net=/proc/${c.pid}/ns/net`, sh, '-c', script]);
     return {
       container: c.pid,
       containerNet: proc.readNs(c.pid).net!.link,
@@ -578,7 +618,7 @@ const netOnly: ExperimentSpec<NetObs, NetArgs> = {
       joinedNs: j.ns,
       joinResult: j.result,
       fds,
-      tools: { unshare: unshare.join(' '), nsenter: nsenter.join(' ') },
+      tools: { unshare, nsenter },
       seedUnshare: `${seed.stderr.trim() || seed.stdout.trim().split('\n')[0]} (${rel(seed)})`,
       unshareFile,
       nsenterFile: { ...nsAndTcp(ctx, viaFile), cmd },
@@ -716,7 +756,7 @@ const sidecar: ExperimentSpec<SidecarObs, SidecarArgs> = {
     'docker run --pid=container:web --net=container:web debug-image ps',
     '# by hand: join PID and net only, then a mount namespace of its own with a fresh /proc',
     'nsenter -t $PID -p -n unshare -m --mount-proc node -e "..."',
-    '# nslab: nslab-helper join --target $PID -p -n -- nslab-helper run -m -- busybox sh -c "mount -t proc proc /proc && exec node ..."',
+    '# nslab: nslab-helper join --target $PID -p -n -- nslab-helper run -m -- sh -c "mount -t proc proc /proc && exec node ..."',
   ],
   predict: {
     question:
@@ -733,10 +773,11 @@ const sidecar: ExperimentSpec<SidecarObs, SidecarArgs> = {
     const { proc } = ctx;
     freshProc(ctx);
     const c = await startContainer(ctx);
-    const bb = `${ctx.rootfs}/bin/busybox`;
     const flags = [...(args.noPid ? [] : ['-p']), ...(args.noNet ? [] : ['-n']), ...(args.withMount ? ['-m'] : [])];
     const tool = process.execPath;
-    const inner = ['run', '-m', '--', bb, 'sh', '-c', 'mount -t proc proc /proc && exec "$0" -e "$1"', tool, SIDECAR_SCRIPT];
+    // The sidecar's "image" is the experiment's filesystem: the host's sh, mount and node.
+    const mount = `${ctx.hostBin('mount')} -t proc proc /proc`;
+    const inner = ['run', '-m', '--', ctx.hostBin('sh'), '-c', `${mount} && exec "$0" -e "$1"`, tool, SIDECAR_SCRIPT];
     ctx.note(`sidecar: join --target ${c.pid} ${flags.join(' ')}, then a mount namespace of its own with a fresh /proc, then ${tool}`);
     const r = await ctx.spawn(ctx.helper, ['join', '--target', String(c.pid), ...flags, '--', ctx.helper, ...inner]);
     let report: SidecarReport | undefined;
@@ -745,7 +786,7 @@ const sidecar: ExperimentSpec<SidecarObs, SidecarArgs> = {
     } catch {
       report = undefined;
     }
-    const own = await execIn(ctx, c.pid, 'ps; echo ---; cat /proc/net/tcp');
+    const own = await execIn(ctx, c.pid, (p) => `${p('ps')} ${PS_ALL.join(' ')}; echo ---; ${p('cat')} /proc/net/tcp`);
     const [ownPs = [], ownTcp = []] = sections(own.stdout);
     const ns = proc.readNs(c.pid);
     return {

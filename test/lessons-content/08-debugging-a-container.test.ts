@@ -8,5 +8,5 @@ lessonSuite({
   ...NETWORK_LESSON,
   checks: 12,
   sabotages: { atLeast: 9 },
-  kill: { ready: 'httpd -f' },
+  kill: { ready: 'nslab-tools httpd' },
 }).run();
