@@ -6,9 +6,10 @@
 // ever created in the host's namespace, and addresses are a private /30 that exists only
 // between the two ends.
 //
-// Links are configured with iproute2's `ip`, run by the helper inside each namespace (see the
-// lesson text for why not netlink from TypeScript).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// Links are configured with the host's iproute2 `ip`, run by the helper inside each namespace
+// (see the lesson text for why not netlink from TypeScript). The two "containers" hold the
+// rootfs's sleep.
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
@@ -30,12 +31,10 @@ function freshProc(ctx: SandboxContext): string {
   return r.trace;
 }
 
-/** iproute2's ip: busybox's `ip link add ... type veth peer name X` ignores the peer's name and
- * cannot place it in another namespace, so the host's iproute2 is required. */
-function iproute2(ctx: SandboxContext): string {
-  for (const p of ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip']) if (existsSync(p)) return p;
-  return ctx.skip("iproute2's ip is not installed (apt install iproute2): busybox ip cannot create a veth pair with a named peer in another namespace");
-}
+/** The host's iproute2 ip, whichever rootfs is in use: busybox's `ip link add ... type veth peer
+ * name X netns N` ignores the peer's name and the namespace. ctx.hostBin skips, naming
+ * iproute2, when it is not installed. */
+const iproute2 = (ctx: SandboxContext): string => ctx.hostBin('ip');
 
 const flagsText = (f: number): string =>
   `0x${f.toString(16)} (${[f & IFF_UP ? 'UP' : 'not UP', f & IFF_LOOPBACK ? 'LOOPBACK' : ''].filter(Boolean).join(', ')})`;
@@ -354,17 +353,23 @@ const veth: ExperimentSpec<VethObs, VethArgs> = {
     const { proc } = ctx;
     freshProc(ctx);
     const ip = iproute2(ctx);
-    const bb = `${ctx.rootfs}/bin/busybox`;
+    const sleeper = ctx.bin('sleep');
     const steps: string[] = [];
-    ctx.note('two nested "containers": each a new network namespace holding busybox sleep');
+    ctx.note(`two nested "containers": each a new network namespace holding ${sleeper} 60`);
+    // The holder is the helper's child once it has exec'd sleep (its argv says so) in a network
+    // namespace other than the experiment's.
     const start = async (): Promise<number> => {
-      const bg = await ctx.background(ctx.helper, ['run', '-n', '--', bb, 'sleep', '60']);
+      const bg = await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, '60']);
       for (let i = 0; i < 100; i++) {
-        const kid = proc.readChildren(bg.pid)[0];
-        if (kid && proc.readComm(kid) === 'busybox' && proc.readNs(kid).net!.link !== proc.readNs('self').net!.link) return kid;
+        try {
+          const kid = proc.readChildren(bg.pid)[0];
+          if (kid && proc.readCmdline(kid)[0] === sleeper && proc.readNs(kid).net!.link !== proc.readNs('self').net!.link) return kid;
+        } catch {
+          /* not there yet */
+        }
         await sleep(20);
       }
-      throw new Error('a namespace holder did not start');
+      throw new Error(`a namespace holder (${sleeper} 60 under nslab-helper run -n) did not start`);
     };
     const a = await start();
     const b = await start();
