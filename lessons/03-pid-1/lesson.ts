@@ -8,7 +8,6 @@ import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { basename } from 'node:path';
 import { setTimeout as sleepMs } from 'node:timers/promises';
 import type { CheckOutcome, ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import { findIn } from '../../src/rootfs/tools.js';
 import type { BackgroundProcess, SandboxContext } from '../../src/sandbox/types.js';
 
 type Sys = SandboxContext['sys'];
@@ -567,7 +566,7 @@ const pid1Exit: ExperimentSpec<ExitObs, ExitArgs> = {
     // The learner's version, with unshare and bash from the rootfs; a busybox rootfs has no bash,
     // and then this line of evidence is left out. bash runs two programs (not builtins): the
     // first becomes PID 1 and exits, the second fork fails.
-    const bash = ctx.rootfs ? findIn(ctx.rootfs, 'bash') : undefined;
+    const bash = ctx.findBin('bash');
     let learner: ExitObs['learner'] = null;
     if (bash) {
       const script = `${bin.sleep} 0; ${bin.sleep} 0; echo reached`;

@@ -4,7 +4,6 @@ import { spawn } from 'node:child_process';
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import { BIN_DIRS } from '../../src/rootfs/tools.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
 
@@ -421,6 +420,9 @@ const rootInsideOutside: ExperimentSpec<RootObs, RootArgs> = {
   ],
 };
 
+/** Every experiment here runs pivoted into the rootfs: its program directories (ctx.binPath). */
+const ROOTFS_PATH = '/bin:/usr/bin:/sbin:/usr/sbin';
+
 /** Like startPaused, for a script with two stops: `ready1` (before the parent acts) and `ready`. */
 async function startPausedAt(
   first: string,
@@ -429,7 +431,7 @@ async function startPausedAt(
   env: Record<string, string> = {},
   as?: { uid: number; gid: number },
 ): Promise<{ pid: number; next(label: 'ready'): Promise<Paused> }> {
-  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: BIN_DIRS.join(':'), ...env }, ...(as ?? {}) });
+  const child = spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: ROOTFS_PATH, ...env }, ...(as ?? {}) });
   const values: Record<string, string> = {};
   const waiters = new Map<string, () => void>();
   const seen = new Set<string>();

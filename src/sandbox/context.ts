@@ -6,7 +6,7 @@ import type * as Sys from '../sys/index.js';
 import type * as Proc from '../proc/index.js';
 import type { BackgroundProcess, CgroupGrant, CgroupRemoval, SandboxContext, SpawnResult } from './types.js';
 import type { CgroupOp, HostReply, ToHost } from './protocol.js';
-import { findIn, missingTool, TOOLS_IN_ROOTFS } from '../rootfs/tools.js';
+import { BIN_DIRS, findIn, missingTool, TOOLS_IN_ROOTFS } from '../rootfs/tools.js';
 
 // child_process brings net, dgram and the streams with it (a few ms of every sandbox's start):
 // loaded on the first spawn, so experiments that never spawn don't pay for it.
@@ -70,8 +70,17 @@ export function makeContext(deps: ContextDeps): ManagedContext {
       return ctx.pivoted ? TOOLS_IN_ROOTFS : `${deps.helper.slice(0, deps.helper.lastIndexOf('/'))}/nslab-tools`;
     },
 
+    get binPath() {
+      const root = ctx.pivoted ? '' : (deps.rootfs ?? '');
+      return BIN_DIRS.map((d) => root + d).join(':');
+    },
+
+    findBin(name) {
+      return findIn(ctx.pivoted ? '' : (deps.rootfs ?? ''), name);
+    },
+
     bin(name) {
-      const found = findIn(ctx.pivoted ? '' : (deps.rootfs ?? ''), name);
+      const found = ctx.findBin(name);
       if (found) return found;
       sys.trace.note(`${name}: not found in ${ctx.pivoted ? 'the rootfs' : (deps.rootfs ?? 'the host')}`);
       return ctx.skip(missingTool(name, deps.rootfs));

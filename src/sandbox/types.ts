@@ -118,6 +118,11 @@ export interface SandboxContext {
    * after the pivot, ROOTFS/bin/NAME before it, the host's own without a rootfs. Skips the
    * experiment, naming the package that brings it, when it is not there. */
   bin(name: string): string;
+  /** Like bin(), for a program the experiment can do without: its path, or undefined. */
+  findBin(name: string): string | undefined;
+  /** A PATH value that searches the rootfs's program directories as this experiment sees
+   * them, for the shells it starts. */
+  binPath: string;
   /** The host's own program `name` (an experiment that did not pivot): for a tool whose host
    * version matters, like iproute2's ip. Skips, naming the package, when it is not installed. */
   hostBin(name: string): string;
