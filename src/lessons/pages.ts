@@ -1,5 +1,8 @@
 // A lesson body is prose split into pages by `<!-- page -->` lines; `<!-- experiment: ID -->`
 // lines mark where, within a page, the runner runs an experiment (predict -> run -> checks).
+// A fenced block with the info string `experiment` right after a marker holds that
+// experiment's words as YAML (its prediction and the commands a learner would type): prose
+// belongs with the prose, and lesson.ts keeps only what runs and judges.
 
 export type Block = { kind: 'markdown'; text: string } | { kind: 'experiment'; id: string };
 export interface Page {
@@ -11,6 +14,8 @@ export interface Marker {
   /** 1-based line in lesson.md. */
   line: number;
   page: number;
+  /** The ```experiment block that follows the marker: its YAML text and the line it starts on. */
+  block?: { text: string; line: number };
 }
 
 const PAGE = /^\s*<!--\s*page\s*-->\s*$/i;
@@ -18,6 +23,7 @@ const EXPERIMENT = /^\s*<!--\s*experiment\s*:\s*(\S*?)\s*-->\s*$/i;
 // A comment that names 'experiment' or 'page' but does not parse is most likely a typo that
 // would otherwise silently render as nothing.
 const NEAR_MISS = /^\s*<!--\s*(experiment|experiments|page|pages)\b.*-->\s*$/i;
+const BLOCK_OPEN = /^\s*```experiment\s*$/;
 
 export function splitPages(body: string, firstLine: number): { pages: Page[]; markers: Marker[]; errors: { line: number; message: string }[] } {
   const pages: Page[] = [];
@@ -37,8 +43,23 @@ export function splitPages(body: string, firstLine: number): { pages: Page[]; ma
   };
   const lines = body.split('\n');
   let fence: string | null = null;
+  // The marker a following ```experiment block would belong to, and the block being read.
+  let attachTo: Marker | null = null;
+  let block: { text: string[]; line: number } | null = null;
   lines.forEach((line, i) => {
     const lineNo = firstLine + i;
+    if (block) {
+      if (/^\s*```\s*$/.test(line)) {
+        attachTo!.block = { text: block.text.join('\n'), line: block.line };
+        block = attachTo = null;
+      } else block.text.push(line);
+      return;
+    }
+    if (attachTo && BLOCK_OPEN.test(line)) {
+      block = { text: [], line: lineNo + 1 };
+      return;
+    }
+    if (line.trim() !== '') attachTo = null;
     // Markers inside a fenced code block are example text, not markers.
     const f = /^\s*(```+|~~~+)/.exec(line);
     if (f) {
@@ -53,7 +74,7 @@ export function splitPages(body: string, firstLine: number): { pages: Page[]; ma
         if (!m[1]) errors.push({ line: lineNo, message: 'experiment marker without an id: write <!-- experiment: ID -->' });
         else {
           blocks.push({ kind: 'experiment', id: m[1] });
-          markers.push({ id: m[1], line: lineNo, page: pages.length });
+          markers.push((attachTo = { id: m[1], line: lineNo, page: pages.length }));
         }
         return;
       }
@@ -64,6 +85,7 @@ export function splitPages(body: string, firstLine: number): { pages: Page[]; ma
     }
     text.push(line);
   });
+  if (block) errors.push({ line: (block as { line: number }).line - 1, message: 'the ```experiment block is never closed: end it with a ``` line' });
   flushPage();
   return { pages, markers, errors };
 }

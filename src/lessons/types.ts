@@ -1,7 +1,8 @@
 // The lesson contract. A lesson is lessons/NN-slug/lesson.md (frontmatter + prose) and
-// lessons/NN-slug/lesson.ts, whose default export is a LessonModule. The module imports only
-// types from nslab: everything it runs with is handed to it (the sandbox context inside, the
-// observations outside), so instructors can write lessons in their own folders.
+// lessons/NN-slug/lesson.ts, whose default export is a LessonModule. The module imports from
+// nslab only types and the lesson kit (src/kit, `nslab/lesson`): everything else it runs with is
+// handed to it (the sandbox context inside, the observations outside), so instructors can write
+// lessons in their own folders.
 import type { Experiment, NsKind, OutsideHook } from '../sandbox/types.js';
 
 /** What a lesson or experiment needs from the machine; `nslab doctor` decides each. */

@@ -4,6 +4,36 @@ import type { LessonMeta, LessonModule, Requirement } from './types.js';
 import type { Marker } from './pages.js';
 import type { SourceLocator } from './locate.js';
 import { distance } from './ids.js';
+import { parse as parseYaml } from 'yaml';
+
+const BLOCK_KEYS = ['predict', 'commands'];
+
+/** The words of an experiment given in lesson.md's ```experiment block (see pages.ts): merged
+ * into a copy of the module's experiment, never both in one place. Problems point at lesson.md. */
+function mergeBlock(e: Record<string, unknown>, m: Marker, problems: Problem[]): Record<string, unknown> {
+  const b = m.block!;
+  const add = (message: string) => problems.push({ file: 'md', line: b.line, message: `experiment '${m.id}': ${message}` });
+  let data: unknown;
+  try {
+    data = parseYaml(b.text);
+  } catch (err) {
+    const at = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
+    problems.push({ file: 'md', line: b.line + (at ? at - 1 : 0), message: `experiment '${m.id}': the \`\`\`experiment block is not valid YAML: ${(err as Error).message.split('\n')[0]}` });
+    return e;
+  }
+  if (data === null || data === undefined) return e;
+  if (!isObj(data)) {
+    add(`the \`\`\`experiment block must be a YAML mapping with ${BLOCK_KEYS.join(' and/or ')}`);
+    return e;
+  }
+  const out = { ...e };
+  for (const [k, v] of Object.entries(data)) {
+    if (!BLOCK_KEYS.includes(k)) add(`unknown key '${k}' in the \`\`\`experiment block; known: ${BLOCK_KEYS.join(', ')}`);
+    else if (e[k] !== undefined) add(`'${k}' is given both here and in the lesson module: keep one`);
+    else out[k] = v;
+  }
+  return out;
+}
 
 export interface Problem {
   file: 'md' | 'module';
@@ -89,11 +119,12 @@ export function validateModule(mod: unknown, markers: Marker[], src: SourceLocat
     add(1, 'the lesson module has no default export: write `export default { experiments: [ ... ] } satisfies LessonModule`');
     return { problems };
   }
-  const experiments = def.experiments;
-  if (!Array.isArray(experiments) || experiments.length === 0) {
+  if (!Array.isArray(def.experiments) || def.experiments.length === 0) {
     add(line({ key: 'experiments' }), "the default export needs 'experiments': a non-empty list of experiments");
     return { problems };
   }
+  const blocks = new Map(markers.filter((m) => m.block).map((m) => [m.id, m]));
+  const experiments = def.experiments.map((e: unknown) => (isObj(e) && isStr(e.id) && blocks.has(e.id) ? mergeBlock(e, blocks.get(e.id)!, problems) : e));
 
   const seen = new Map<string, number>();
   experiments.forEach((e: unknown, i) => {
@@ -201,7 +232,7 @@ export function validateModule(mod: unknown, markers: Marker[], src: SourceLocat
       problems.push({ file: 'md', line: mdLastLine, message: `experiment '${id}' is never placed: add a line <!-- experiment: ${id} --> where it should run` });
     }
   }
-  return problems.length ? { problems } : { module: def as unknown as LessonModule, problems };
+  return problems.length ? { problems } : { module: { ...def, experiments } as unknown as LessonModule, problems };
 }
 
 type LineOf = (...steps: ({ id: string } | { key: string })[]) => number;

@@ -1,0 +1,6 @@
+// The lesson kit (`nslab/lesson`): the small, stable runtime library a lesson may import, for
+// what many lessons need and none should write again. Context helpers run inside the sandbox
+// and take the context they are handed; check builders run on the host over observations. The
+// engine never names a lesson, and the kit never names one either. docs/authoring.md lists it.
+export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, timeScale, type Traced } from './context.js';
+export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
