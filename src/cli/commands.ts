@@ -39,6 +39,15 @@ export const COMMANDS: CommandSpec[] = [
     options: { 'from-start': { type: 'boolean', help: 'begin at the first page even if the lesson was left half-way' } },
     args: [1, 1],
   },
+  {
+    name: 'new',
+    usage: 'nslab new <NN-slug> [--lessons DIR]',
+    summary: 'write a new lesson that already passes selftest, to make into your own',
+    details:
+      'Writes DIR/NN-slug/lesson.md and lesson.ts (DIR: --lessons, NSLAB_LESSONS, else ./lessons): one\nexperiment with its prediction, two checks, a sabotage for each and a diagram. Then:\n  npx nslab --lessons DIR verify NN && npx nslab --lessons DIR selftest NN\nThe guide is docs/authoring.md.',
+    options: {},
+    args: [1, 1],
+  },
   { name: 'list', usage: 'nslab list [--json]', summary: 'every lesson with its status and whether it can run here', options: { json }, args: [0, 0] },
   { name: 'progress', usage: 'nslab progress [--json]', summary: 'what you have passed so far, and where it is kept', options: { json }, args: [0, 0] },
   {
@@ -86,7 +95,7 @@ export const COMMANDS: CommandSpec[] = [
     details:
       'info (default): where it is and its state. build: make it now (it is otherwise built on first need).\nclean: remove it. It lives in $NSLAB_ROOTFS, else ${XDG_CACHE_HOME:-~/.cache}/nslab/rootfs.',
     options: {
-      host: { type: 'boolean', help: 'build: from host binaries and their libraries' },
+      host: { type: 'boolean', help: "build: from this machine's programs and their libraries (the default)" },
       busybox: { type: 'boolean', help: 'build: from a static busybox' },
       json,
     },
@@ -97,7 +106,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'nslab shell <lesson>',
     summary: "do a lesson's exercise yourself in a sandbox shell; nslab checks the kernel state you make",
     details:
-      'An interactive busybox sh in new user, mount and PID namespaces (not pivoted: the rootfs is at\n$NSLAB_ROOTFS, util-linux tools are on PATH). Inside, `nslab check` judges your work and `nslab hint`\nhelps. Everything is torn down when the shell exits. Exit status: the shell\'s.',
+      "An interactive shell from the rootfs (its bash, else its /bin/sh: dash, or busybox sh in a busybox\nrootfs) in new user, mount and PID namespaces, not pivoted: the rootfs is at $NSLAB_ROOTFS and this\nmachine's util-linux tools are on PATH. Inside, `nslab check` judges your work and `nslab hint` helps. Everything\nis torn down when the shell exits. Exit status: the shell's.",
     options: {},
     args: [1, 1],
   },

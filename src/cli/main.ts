@@ -148,6 +148,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exercise.js')).checkCommand(ctx, positionals[0]);
     case 'report':
       return (await import('./report.js')).reportCommand(ctx);
+    case 'new':
+      return (await import('./new.js')).newCommand(ctx, positionals[0]!);
     default:
       throw new UsageError(`nslab ${String(word)} is not implemented.`);
   }

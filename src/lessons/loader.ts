@@ -102,9 +102,17 @@ export async function loadLesson(dir: string): Promise<{ lesson?: LoadedLesson; 
   const abs = resolve(dir);
   const id = basename(abs);
   const mdPath = join(abs, 'lesson.md');
-  const modulePath = lessonModulePath(abs);
   const errors: LessonError[] = [];
   const err = (file: string, line: number, message: string) => errors.push({ lessonId: id, file, line, message });
+  let modulePath: string;
+  try {
+    modulePath = lessonModulePath(abs);
+  } catch (e) {
+    // A lesson.ts that esbuild could not compile: "file:line: message".
+    const m = /^(.*?):(\d+): (.*)$/s.exec((e as Error).message);
+    err(m ? m[1]! : join(abs, 'lesson.ts'), m ? Number(m[2]) : 0, m ? `syntax error: ${m[3]}` : (e as Error).message);
+    return { errors };
+  }
 
   const folder = parseLessonFolder(id);
   if (!folder) err(abs, 0, `lesson folder name '${id}' must be NN-slug: digits, a dash, then lowercase words joined by dashes (e.g. 04-pivot-root)`);

@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledLesson } from './compile.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -42,7 +43,8 @@ export function runningCompiled(): boolean {
 
 /** The module file of the lesson in `dir`: for a built-in lesson under compiled code its
  * dist/lessons/NN-slug/lesson.js; otherwise lesson.js (or .mjs) beside lesson.md; otherwise
- * lesson.ts, which only the tsx loader can import. Returns the lesson.ts path when nothing
+ * lesson.ts, bundled into nslab's cache when nslab runs compiled (compile.ts). Throws a
+ * LessonCompileError for a lesson.ts that does not compile. Returns the lesson.ts path when nothing
  * exists, so the error names the file the author is expected to write. */
 export function lessonModulePath(dir: string): string {
   const abs = resolve(dir);
@@ -52,7 +54,10 @@ export function lessonModulePath(dir: string): string {
   }
   for (const name of ['lesson.js', 'lesson.mjs', 'lesson.ts']) {
     const p = join(abs, name);
-    if (existsSync(p)) return p;
+    if (existsSync(p)) return name === 'lesson.ts' && !fromTypeScript ? compiledLesson(p, join(packageRoot(), 'dist', 'src', 'kit', 'index.js'), packageRoot()) : p;
   }
   return join(abs, 'lesson.ts');
 }
+
+/** Running under tsx (tests, development), which imports .ts itself. */
+const fromTypeScript = import.meta.url.endsWith('.ts');
