@@ -13,8 +13,8 @@ export interface CommandIO {
 
 export const ROOTFS_USAGE = `Usage: nslab rootfs <command>
 
-  build [--host|--busybox]  build (or rebuild) the rootfs; busybox-static when there is a
-                            static busybox, else host binaries with their libraries
+  build [--host|--busybox]  build (or rebuild) the rootfs: this machine's own programs and
+                            their libraries (the default), or a static busybox (--busybox)
   info [--json]             where it is, whether it is ready, what built it
   clean                     remove it (it is rebuilt on the next lesson that needs it)
 

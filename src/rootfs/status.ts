@@ -77,7 +77,8 @@ function pieces(dir: string): [string, boolean][] {
     }
   };
   const executable = (p: string): boolean => {
-    // bin/sh is usually a relative link (to busybox); statSync follows it inside the rootfs.
+    // bin/sh is a copy of the host's shell, or a relative link to busybox; statSync follows a
+    // relative link inside the rootfs.
     try {
       accessSync(join(dir, p), constants.X_OK);
       return statSync(join(dir, p)).isFile();

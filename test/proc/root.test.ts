@@ -1,13 +1,11 @@
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readRoot, readStatus, statPath } from '../../src/proc/index.js';
+import { testRootfs } from '../support/rootfs.js';
 import { impossiblePid, withChild, withSandbox } from './helpers.js';
 
 const test = suite('proc/root');
-const BUSYBOX = ['/usr/bin/busybox', '/bin/busybox'].find((p) => { try { return statSync(p).isFile(); } catch { return false; } });
 
 test('self and a child are rooted at /', async () => {
   const slash = statSync('/');
@@ -18,28 +16,21 @@ test('self and a child are rooted at /', async () => {
 });
 
 test('sandbox after pivot_root: outside, its root is the rootfs by (dev, ino); its own /proc shows one PID level', async () => {
-  assert.ok(BUSYBOX, 'busybox (static) is needed to build a tiny rootfs: apt-get install busybox-static');
-  const rootfs = realpathSync(mkdtempSync(join(tmpdir(), 'nslab-root-')));
-  try {
-    for (const dir of ['bin', 'proc', 'tmp']) mkdirSync(join(rootfs, dir));
-    copyFileSync(BUSYBOX!, join(rootfs, 'bin', 'busybox'));
-    chmodSync(join(rootfs, 'bin', 'busybox'), 0o755);
-    await withSandbox(['-U', '-m', '-p', '--rootfs', rootfs], ({ pid }) => {
-      const st = statSync(rootfs);
-      // Only (dev, ino) identify it: the link is resolved in the sandbox's own mount namespace,
-      // which our tree does not reach, and reads '/' here (measured on Linux 6.x).
-      const root = readRoot(pid);
-      assert.equal([root.dev, root.ino], [st.dev, st.ino]);
-      assert.not.ok(readRoot().ino === st.ino && readRoot().dev === st.dev, 'ours is elsewhere');
-      // The same readers through the sandbox's own procfs give the inside view.
-      const inside = `/proc/${pid}/root/proc`;
-      assert.equal(readRoot(1, inside).link, '/', 'from inside, its root is /');
-      assert.equal(readStatus(1, inside).nspid, [1]);
-      assert.equal(readStatus(pid).nspid, [pid, 1]);
-    }, ['/bin/busybox', 'sleep', '30'], 'busybox');
-  } finally {
-    rmSync(rootfs, { recursive: true, force: true });
-  }
+  // nslab's default rootfs (this machine's programs): the sandbox runs its /bin/sleep.
+  const rootfs = realpathSync(await testRootfs());
+  await withSandbox(['-U', '-m', '-p', '--rootfs', rootfs], ({ pid }) => {
+    const st = statSync(rootfs);
+    // Only (dev, ino) identify it: the link is resolved in the sandbox's own mount namespace,
+    // which our tree does not reach, and reads '/' here (measured on Linux 6.x).
+    const root = readRoot(pid);
+    assert.equal([root.dev, root.ino], [st.dev, st.ino]);
+    assert.not.ok(readRoot().ino === st.ino && readRoot().dev === st.dev, 'ours is elsewhere');
+    // The same readers through the sandbox's own procfs give the inside view.
+    const inside = `/proc/${pid}/root/proc`;
+    assert.equal(readRoot(1, inside).link, '/', 'from inside, its root is /');
+    assert.equal(readStatus(1, inside).nspid, [1]);
+    assert.equal(readStatus(pid).nspid, [pid, 1]);
+  }, ['/bin/sleep', '30'], 'sleep');
 });
 
 test('errors name the path and errno', () => {

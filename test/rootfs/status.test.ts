@@ -38,6 +38,8 @@ status('rootfsDir: NSLAB_ROOTFS, else XDG_CACHE_HOME, else ~/.cache', () => {
 status('isStaticElf reads the program headers', () => {
   assert.is(isStaticElf(process.execPath), false, 'node is dynamically linked');
   assert.is(isStaticElf('/etc/passwd'), null, 'not an ELF file');
+  // nslab's own tools are linked statically (npm install builds them), busybox-static too.
+  assert.is(isStaticElf(join(import.meta.dirname, '..', '..', 'native', 'nslab-tools')), true, 'nslab-tools is static');
   const bb = findStaticBusybox();
   if (bb.path) assert.is(isStaticElf(bb.path), true);
 });

@@ -20,7 +20,7 @@ pivot('the experiment runs pivoted into the rootfs, with its own /proc, /tmp and
   const obs = r.observations!;
   assert.ok(obs.pivoted);
   for (const dir of ['bin', 'proc', 'tmp', 'etc']) assert.ok(obs.ls.includes(dir), `ls / lists ${dir}: ${obs.ls}`);
-  // busybox ps reads the new /proc: the experiment is PID 1 and the host's processes are absent.
+  // The rootfs's ps reads the new /proc: the experiment is PID 1 and the host's processes are absent.
   assert.match(obs.ps, /^\s*1\s/m);
   assert.not.match(obs.ps, new RegExp(`^\\s*${process.pid}\\s`, 'm'));
   // Nothing of the host's tree is left: just /, /proc, /tmp and the device binds.
