@@ -106,7 +106,7 @@ export const COMMANDS: CommandSpec[] = [
     usage: 'nslab shell <lesson>',
     summary: "do a lesson's exercise yourself in a sandbox shell; nslab checks the kernel state you make",
     details:
-      "An interactive shell from the rootfs (its bash, else its /bin/sh: dash, or busybox sh in a busybox\nrootfs) in new user, mount and PID namespaces, not pivoted: the rootfs is at $NSLAB_ROOTFS and this\nmachine's util-linux tools are on PATH. Inside, `nslab check` judges your work and `nslab hint` helps. Everything\nis torn down when the shell exits. Exit status: the shell's.",
+      "An interactive shell from the rootfs (its bash, else its /bin/sh: dash, or busybox sh in a busybox\nrootfs) in new user, mount and PID namespaces, not pivoted: the rootfs is at $NSLAB_ROOTFS and this\nmachine's util-linux tools are on PATH. Inside, `nslab check` judges your work and `nslab hint`\nhelps. Everything is torn down when the shell exits. Exit status: the shell's.",
     options: {},
     args: [1, 1],
   },

@@ -14,13 +14,13 @@ function exercisesOf(lesson: LoadedLesson): ExerciseSpec[] {
   return xs;
 }
 
-function banner(ctx: Ctx, lesson: LoadedLesson, rootfs: string): string {
+function banner(ctx: Ctx, lesson: LoadedLesson, rootfs: string, about: string[]): string {
   const s = ctx.style;
   const lines: string[] = [];
   for (const x of exercisesOf(lesson)) lines.push(s.bold(x.title), ...x.task.trim().split('\n'), '');
   lines.push(
     `The lab's rootfs is at ${s.bold('$NSLAB_ROOTFS')} (${rootfs}).`,
-    'util-linux tools (unshare, nsenter, pivot_root, setpriv, capsh) and busybox are on PATH.',
+    ...about,
     `Leave the process running (end the line with &), then type ${s.bold('nslab check')}.`,
     `${s.bold('nslab hint')} gives a hint; from another terminal: nslab check ${lesson.meta.number}.`,
     'Everything here (mounts, processes) disappears when you type exit.',
@@ -31,13 +31,15 @@ function banner(ctx: Ctx, lesson: LoadedLesson, rootfs: string): string {
 export async function shellCommand(ctx: Ctx, input: string): Promise<number> {
   const lesson = await pickLesson(ctx, input);
   exercisesOf(lesson);
-  const [{ ensureRootfs }, { runShell }, { box }] = await Promise.all([import('../rootfs/index.js'), import('../runner/shell.js'), import('../render/box.js')]);
+  const [{ ensureRootfs }, { runShell, planShell }, { box }] = await Promise.all([import('../rootfs/index.js'), import('../runner/shell.js'), import('../render/box.js')]);
   const rootfs = await ensureRootfs();
-  ctx.out(box(banner(ctx, lesson, rootfs), { kind: 'info', title: `nslab shell ${lesson.meta.id}` }));
+  const plan = planShell(rootfs);
+  ctx.out(box(banner(ctx, lesson, rootfs, plan.about), { kind: 'info', title: `nslab shell ${lesson.meta.id}` }));
   const hints = new Map<string, number>();
   const code = await runShell({
     lesson,
     rootfs,
+    plan,
     notice: (m) => ctx.note(ctx.style.yellow(`nslab: ${m}`)),
     serve: (req, record) => serveShim(ctx, lesson, record, req, hints),
   });
@@ -178,6 +180,6 @@ export async function serveShim(ctx: Ctx, lesson: LoadedLesson, record: ShellRec
     }
     return { out: out.join('\n') + '\n', code: 0 };
   }
-  if (cmd === 'task') return { out: banner({ ...ctx, style: s }, lesson, record.rootfs) + '\n', code: 0 };
+  if (cmd === 'task') return { out: banner({ ...ctx, style: s }, lesson, record.rootfs, record.about ?? []) + '\n', code: 0 };
   return { out: cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h' ? SHIM_HELP : `nslab ${cmd}: not available inside the shell.\n${SHIM_HELP}`, code: cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h' ? 0 : 2 };
 }

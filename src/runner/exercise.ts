@@ -102,6 +102,8 @@ export interface ShellRecord {
   startTime: number;
   nslabPid: number;
   rootfs: string;
+  /** What the banner said about the shell and the tools (`nslab task` says it again). */
+  about?: string[];
   startedAt: string;
 }
 

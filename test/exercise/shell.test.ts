@@ -1,11 +1,17 @@
 // `nslab shell` as a running thing: its record while it lives, `nslab check` from outside and
 // from inside, hints, progress, and a complete teardown after exit 0, exit 1 and SIGKILL of nslab.
+// The shell is the rootfs's own: bash from the default rootfs, dash where the rootfs has no bash,
+// busybox sh from the opt-in busybox rootfs (skipped, saying so, without a static busybox).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildRootfs } from '../../src/rootfs/index.js';
+import { findIn } from '../../src/rootfs/tools.js';
 import { nslab, pty } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
+import { testBusyboxRootfs, withBusybox } from '../support/rootfs.js';
 import { ENGINE_FIXTURES, backgroundShell, check, labEnv, sleep, type Env } from './support.js';
 
 const test = suite('nslab shell lifecycle');
@@ -119,8 +125,9 @@ test('a record naming a live PID that is not the sandbox (reused) is stale', asy
   assert.is(s.code, 0, s.stderr);
 });
 
-test('in a terminal: job control, Ctrl-C reaches only the foreground job, check from inside', async () => {
-  const e = await labEnv();
+/** In a terminal: job control, Ctrl-C reaches only the foreground job, check from inside, and the
+ * shell's exit status comes back through the init. */
+async function inTerminal(e: Env, shell: RegExp): Promise<void> {
   const before = snapshotHost();
   const r = await pty(
     ['--lessons', dir, 'shell', '1'],
@@ -129,15 +136,56 @@ test('in a terminal: job control, Ctrl-C reaches only the foreground job, check 
       { when: /[#$] $/m, send: 'sleep 300\r' },
       { when: /sleep 300/, send: '\x03' },
       { when: /[#$] $/m, send: 'nslab check\r' },
-      { when: /exercise\(s\) of 01-exfix pass/, send: 'exit 0\r' },
+      { when: /exercise\(s\) of 01-exfix pass/, send: 'exit 3\r' },
     ],
     { env: e.env, timeout: 40_000 },
   );
   assert.is(r.stepsDone, 5, r.screen);
-  assert.not.match(r.screen, /job control turned off/);
+  assert.match(r.screen, shell);
+  assert.not.match(r.screen, /job control turned off|no job control/);
+  // dash says this (and exits 2) when it cannot give the terminal back.
+  assert.not.match(r.screen, /Cannot set tty process group/);
   assert.match(r.screen, /pass\s+01-exfix\/nnp/i);
-  assert.is(r.code, 0, r.screen);
+  assert.is(r.code, 3, r.screen);
   assert.equal(await settledDiff(before), []);
+}
+
+test('in a terminal, the default rootfs: its bash', async () => {
+  await inTerminal(await labEnv(), /Your shell is bash \(the rootfs's \/bin\/bash\)/);
+});
+
+test("in a terminal, a rootfs without bash: its /bin/sh (dash on Debian), the same", async () => {
+  const temp = mkdtempSync(join(tmpdir(), 'nslab-shell-nobash-'));
+  try {
+    const rootfs = join(temp, 'rootfs');
+    await buildRootfs(rootfs, { method: 'host' });
+    rmSync(join(rootfs, 'bin', 'bash'));
+    const e = await labEnv();
+    await inTerminal({ ...e, rootfs, env: { ...e.env, NSLAB_ROOTFS: rootfs } }, /Your shell is (?!bash)\S+ \(the rootfs's \/bin\/sh\)/);
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+});
+
+withBusybox(test, 'in a terminal, the busybox rootfs: busybox sh, util-linux by its own names', async () => {
+  const rootfs = await testBusyboxRootfs();
+  const e = await labEnv();
+  const bb = { ...e, rootfs, env: { ...e.env, NSLAB_ROOTFS: rootfs } };
+  await inTerminal(bb, /Your shell is busybox sh \(the rootfs's \/bin\/sh\)/);
+  // Piped: `unshare` is this machine's util-linux program, not busybox's applet of that name.
+  const sh = backgroundShell(bb, dir, '1');
+  await sh.waitFor(READY);
+  sh.type('unshare -pf --mount-proc sleep 1000 & echo STARTED');
+  await sh.waitFor(/STARTED/);
+  await sleep(300);
+  const r = check(bb, dir, ['1']);
+  const pid1 = r.report!.exercises.find((x) => x.id === 'pid1')!;
+  assert.ok(pid1.pass, JSON.stringify(pid1, null, 1));
+  const unshare = pid1.candidates.find((c) => c.comm === 'unshare');
+  assert.ok(unshare, `an unshare process: ${JSON.stringify(pid1.candidates)}`);
+  assert.is(realpathSync(`/proc/${unshare!.pid}/exe`), realpathSync(findIn('', 'unshare')!));
+  sh.type('exit 0');
+  assert.is((await sh.exited).code, 0, sh.output().stderr);
 });
 
 test('a lesson without exercises, and check with nothing running', async () => {
