@@ -87,7 +87,20 @@ export const COMMANDS: CommandSpec[] = [
     },
     args: [0, Infinity],
   },
-  { name: 'doctor', usage: 'nslab doctor [--json]', summary: 'what this machine allows, each with the fix, and which lessons can run', options: { json }, args: [0, 0] },
+  {
+    name: 'doctor',
+    usage: 'nslab doctor [--json] [--need LESSONS | --workshop FILE] [--ignore ID...]',
+    summary: 'what this machine allows, each with the fix, and which lessons can run',
+    details:
+      "Every problem has a stable check ID (userns.restricted-by-apparmor, cgroup.not-delegated, ...) with\nthe lessons it blocks and its fix; README.md#doctors-checks explains each.\nExit status: 1 when a line fails, else 0. With --need or --workshop (a workshop's pre-flight): 1\nexactly when a needed lesson cannot run here (or nslab itself is broken), naming each blocker.\nExamples: nslab doctor --need 01-06,08    nslab doctor --workshop workshop.yaml --ignore rootfs.outdated",
+    options: {
+      json,
+      need: { type: 'string', arg: 'LESSONS', help: 'the lessons a workshop needs: numbers, ranges, names (01-06,08)' },
+      workshop: { type: 'string', arg: 'FILE', help: 'a workshop file (YAML: lessons, minimum versions, ignore)' },
+      ignore: { type: 'string', multiple: true, arg: 'ID', help: 'downgrade check ID to a warning (repeatable)' },
+    },
+    args: [0, 0],
+  },
   {
     name: 'rootfs',
     usage: 'nslab rootfs [info|build|clean]',

@@ -1,8 +1,11 @@
 // The instructor's and author's commands: doctor, verify, selftest, rootfs.
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { LoadedLesson } from '../lessons/loader.js';
-import { doctor, type DoctorReport } from '../runner/doctor.js';
+import type { LessonError, LoadedLesson } from '../lessons/loader.js';
+import { parseLessonFolder } from '../lessons/ids.js';
+import { ignores } from '../runner/blockers.js';
+import { doctor, type DoctorLine, type DoctorReport, type Finding } from '../runner/doctor.js';
+import { checkIgnores, loadWorkshop, preflight, resolveNeed, splitNeed, type Preflight } from '../runner/workshop.js';
 import { NslabError, UsageError, errnoOf } from '../runner/errors.js';
 import { Requirements } from '../runner/requirements.js';
 import { selftestLessons } from '../runner/selftest.js';
@@ -10,14 +13,43 @@ import { toJUnit, verifyExitCode, verifyLessons, type VerifyLesson } from '../ru
 import { loadAll, pickLesson, type Ctx } from './context.js';
 
 export async function doctorCommand(ctx: Ctx): Promise<number> {
-  const { lessons } = await loadAll(ctx);
-  const report = await doctor(lessons);
+  const { lessons, errors } = await loadAll(ctx);
+  const need = typeof ctx.options.need === 'string' ? ctx.options.need : undefined;
+  const file = typeof ctx.options.workshop === 'string' ? resolve(ctx.options.workshop) : undefined;
+  if (need !== undefined && file) throw new UsageError('Choose one of --need and --workshop (a workshop file names its lessons).');
+  const workshop = file ? loadWorkshop(file) : undefined;
+  const ignore = [...((ctx.options.ignore as string[] | undefined) ?? []), ...(workshop?.ignore ?? [])];
+  checkIgnores(ignore);
+  const broken = brokenLessons(errors);
+  const specs = need !== undefined ? splitNeed(need) : workshop?.lessons;
+  if (specs && !specs.length) throw new UsageError('--need wants lessons, e.g. --need 01-06,08.');
+  const known = [...lessons.map((l) => ({ id: l.meta.id, number: l.meta.number, slug: l.meta.slug })), ...[...broken.keys()].flatMap((id) => known1(id))];
+  const needed = specs ? resolveNeed(specs, known) : undefined;
+  const report = await doctor(lessons, new Requirements(), { need: needed, ignore });
+  const pre = needed ? preflight(report, { needed, broken, ignore, minimum: workshop?.minimum ?? {}, name: workshop?.name, nslab: ctx.version }) : undefined;
+  const ignoredFail = (c: DoctorLine) => c.status === 'fail' && c.check !== undefined && ignore.some((i) => ignores(i, c.check!));
+  const code = pre ? (pre.ready ? 0 : 1) : report.checks.some((c) => c.status === 'fail' && !ignoredFail(c)) ? 1 : 0;
   if (ctx.options.json) {
-    ctx.out(JSON.stringify({ nslab: ctx.version, ...report }, null, 2));
-    return report.ok ? 0 : 1;
+    ctx.out(JSON.stringify({ nslab: ctx.version, ...report, ...(pre ? { workshop: pre } : {}) }, null, 2));
+    return code;
   }
   printDoctor(ctx, report);
-  return report.ok ? 0 : 1;
+  if (pre) printPreflight(ctx, pre);
+  else if (report.findings.some((f) => f.severity === 'error'))
+    ctx.out(ctx.style.dim('\nA workshop can check just the lessons it needs: nslab doctor --need 01-06,08 (or --workshop FILE).'));
+  return code;
+}
+
+function known1(id: string) {
+  const f = parseLessonFolder(id);
+  return f ? [{ id, number: f.number, slug: f.slug }] : [];
+}
+
+/** Lessons that exist but do not load: folder -> the loader's first complaint. */
+function brokenLessons(errors: LessonError[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const e of errors) if (e.lessonId && !out.has(e.lessonId)) out.set(e.lessonId, `${e.message}${e.line ? ` (${e.file.split('/').slice(-2).join('/')}:${e.line})` : ''}`);
+  return out;
 }
 
 function printDoctor(ctx: Ctx, r: DoctorReport): void {
@@ -27,12 +59,39 @@ function printDoctor(ctx: Ctx, r: DoctorReport): void {
   const w = Math.max(...r.checks.map((c) => c.label.length));
   for (const c of r.checks) {
     ctx.out(`  ${tag[c.status]}  ${c.label.padEnd(w)}  ${c.detail}`);
-    if (c.fix && c.status !== 'ok') ctx.out(`        ${' '.repeat(w)}  ${s.dim('fix:')} ${c.fix}`);
+    if (c.fix && c.status !== 'ok') ctx.out(`        ${' '.repeat(w)}  ${s.dim('fix:')} ${c.fix}${c.check ? s.dim(`  [${c.check}]`) : ''}`);
   }
   if (r.lessons.length) {
     ctx.out('');
     ctx.out(s.bold('Lessons on this machine:'));
-    for (const l of r.lessons) ctx.out(`  ${l.runnable ? s.green('can run ') : s.yellow("can't run")}  ${l.id}${l.runnable ? '' : s.dim(`  ${l.reason}`)}`);
+    for (const l of r.lessons) ctx.out(`  ${l.runnable ? s.green('can run ') : s.yellow("can't run")}  ${l.id}${l.runnable ? '' : s.dim(`  ${l.reason}  [${l.blockers.join(', ')}]`)}`);
+  }
+}
+
+/** kubeadm's way: one [ERROR id] / [WARNING id] per finding, then the verdict. */
+function printPreflight(ctx: Ctx, p: Preflight): void {
+  const s = ctx.style;
+  ctx.out('');
+  ctx.out(s.bold(`Workshop pre-flight${p.name ? `: ${p.name}` : ''} (${p.needed.length} lesson${p.needed.length === 1 ? '' : 's'} needed: ${p.needed.join(', ')})`));
+  const show = (f: Finding, head: string) => {
+    const needed = f.blocks.filter((l) => p.needed.includes(l));
+    const what = f.machineWide ? 'breaks nslab itself' : needed.length ? `blocks ${needed.join(', ')}` : f.blocks.length ? `blocks only lessons not needed (${f.blocks.join(', ')})` : 'blocks no lesson';
+    ctx.out(`${head} ${what}${f.ignored ? ' (ignored)' : ''}`);
+    ctx.out(`    observed: ${f.observed}`);
+    if (f.expected) ctx.out(`    expected: ${f.expected}`);
+    ctx.out(`    fix:      ${f.fix}`);
+    ctx.out(s.dim(`    see ${f.docs}`));
+  };
+  for (const f of p.errors) show(f, s.red(`[ERROR ${f.id}]`));
+  for (const f of p.warnings) show(f, s.yellow(`[WARNING ${f.id}]`));
+  const blocked = p.lessons.filter((l) => !l.runnable);
+  ctx.out('');
+  if (p.ready) ctx.out(s.green(`Ready: all ${p.needed.length} needed lessons can run here.`));
+  else {
+    const machine = p.errors.filter((f) => f.machineWide);
+    if (blocked.length) ctx.out(s.red(`Not ready: ${blocked.length} of ${p.needed.length} needed lessons cannot run here: ${blocked.map((l) => `${l.id} (${l.blockers.join(', ')})`).join('; ')}.`));
+    if (machine.length) ctx.out(s.red(`Not ready: ${machine.map((f) => f.id).join(', ')} breaks nslab itself.`));
+    ctx.out(s.dim('Fix each [ERROR] above, or accept one with --ignore ID.'));
   }
 }
 

@@ -1,11 +1,19 @@
 // `nslab doctor`: one line per fact about this machine, each ok / warn / fail with the fix,
-// then which lessons can run here. The JSON form is also the "environment" of `verify --json`,
-// so its shape is stable: add fields, never rename them.
+// then which lessons can run here. Whatever is wrong is also a finding under a stable check ID
+// (blockers.ts) with the lessons it blocks: a lesson's blockers are the IDs its unmet
+// requirements' verdicts name, the very verdicts verify skips on. The JSON form is also the
+// "environment" of `verify --json`, so its shape is stable: add fields, never rename them
+// (SCHEMA_VERSION counts the additions; the README documents it).
 import type { LoadedLesson } from '../lessons/loader.js';
-import { Requirements, usernsCause, type Probes } from './requirements.js';
+import { cgroupWriteBlocker, CGROUP_NONE, Requirements, rootfsCorrupt, SECCOMP_NONE, sysctlBlockers, usernsBlocker, usernsCause, type Probes } from './requirements.js';
 import type { Requirement } from '../lessons/types.js';
+import { docsFor, ignores, MACHINE_WIDE, titleOf, type Blocker, type Severity } from './blockers.js';
 
 export type Level = 'ok' | 'warn' | 'fail';
+
+/** 1: the fields before check IDs; 2: schemaVersion, findings, lines' check/observed/expected,
+ * lessons' blockers. */
+export const SCHEMA_VERSION = 2;
 
 export interface DoctorLine {
   id: string;
@@ -13,19 +21,70 @@ export interface DoctorLine {
   status: Level;
   detail: string;
   fix?: string;
+  /** On a line that is not ok: the check ID of its finding. */
+  check?: string;
+  observed?: string;
+  expected?: string;
+}
+
+/** One thing wrong on this machine, under its check ID. */
+export interface Finding {
+  id: string;
+  severity: Severity;
+  title: string;
+  observed: string;
+  expected: string;
+  fix: string;
+  /** The lessons it stops (those whose unmet requirements name this check). */
+  blocks: string[];
+  /** It breaks nslab itself, not particular lessons (a pre-flight fails on it whatever it needs). */
+  machineWide: boolean;
+  /** Where the README explains it. */
+  docs: string;
+  /** The doctor lines that report it (none when only a requirement found it). */
+  lines: string[];
+  /** Downgraded to a warning by --ignore. */
+  ignored: boolean;
+}
+
+export interface DoctorLesson {
+  id: string;
+  title: string;
+  runnable: boolean;
+  reason?: string;
+  /** The check IDs of every unmet requirement, first the one `reason` names; empty when runnable. */
+  blockers: string[];
+}
+
+export interface DoctorOptions {
+  /** Lessons that count for severity (a pre-flight's); every lesson when absent. */
+  need?: string[];
+  /** --ignore: check IDs (or families) downgraded to warnings. */
+  ignore?: string[];
 }
 
 export interface DoctorReport {
+  schemaVersion: number;
   node: string;
   kernel: string;
   arch: string;
   uid: number;
   root: boolean;
   checks: DoctorLine[];
-  requirements: Record<string, { ok: boolean; reason?: string }>;
-  lessons: { id: string; title: string; runnable: boolean; reason?: string }[];
+  requirements: Record<string, { ok: boolean; reason?: string; check?: string }>;
+  lessons: DoctorLesson[];
   ok: boolean;
+  /** Errors first, then by lessons blocked. */
+  findings: Finding[];
 }
+
+/** Each tagged line's blocker, whose fix is the one command (the line's own fix may offer several). */
+const lineBlockers = new WeakMap<DoctorLine, Blocker>();
+const tag = (line: DoctorLine, b: Blocker): DoctorLine => {
+  const tagged = { ...line, check: b.check, observed: b.observed, expected: b.expected };
+  lineBlockers.set(tagged, b);
+  return tagged;
+};
 
 const REQS: Requirement[] = ['userns', 'root', 'uid-range', 'cgroup2', 'cgroup', 'seccomp', 'rootfs'];
 
@@ -35,13 +94,16 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
   lines.push(
     k.major > 5 || (k.major === 5 && k.minor >= 4)
       ? { id: 'kernel', label: 'kernel', status: 'ok', detail: `Linux ${k.text}` }
-      : {
-          id: 'kernel',
-          label: 'kernel',
-          status: 'warn',
-          detail: `Linux ${k.text} is older than 5.4; some lessons check newer behaviour`,
-          fix: 'use a VM with a current distribution kernel (Debian 12, Ubuntu 24.04)',
-        },
+      : tag(
+          {
+            id: 'kernel',
+            label: 'kernel',
+            status: 'warn',
+            detail: `Linux ${k.text} is older than 5.4; some lessons check newer behaviour`,
+            fix: 'use a VM with a current distribution kernel (Debian 12, Ubuntu 24.04)',
+          },
+          { check: 'kernel.old', observed: `Linux ${k.text}`, expected: 'Linux 5.4 or newer', fix: 'vagrant up (the workshop VM, Debian 12)' },
+        ),
   );
 
   const s = p.sysctls;
@@ -172,7 +234,50 @@ export async function doctorLines(p: Probes): Promise<DoctorLine[]> {
         ? { id: 'rootfs', label: 'rootfs', status: 'warn', detail: rf.state === 'missing' ? `not built yet (${rf.dir}); lessons that need it build it on first use` : `${rf.dir} was ${rf.reason}`, fix: 'nslab rootfs build' }
         : { id: 'rootfs', label: 'rootfs', status: rf.state === 'unknown' ? 'fail' : 'warn', detail: `${rf.state}${rf.dir ? ` at ${rf.dir}` : ''}: ${rf.reason ?? ''}`.trim(), fix: 'nslab rootfs clean && nslab rootfs build' },
   );
+  // Every line that is not ok names its check, from the same probes the requirements decide on.
+  for (const [i, l] of lines.entries()) if (l.status !== 'ok' && !l.check) lines[i] = tag(l, await lineBlocker(l, p, userns, rf));
   return lines;
+}
+
+async function lineBlocker(l: DoctorLine, p: Probes, userns: Awaited<ReturnType<Probes['userns']>>, rf: Awaited<ReturnType<Probes['rootfs']>>): Promise<Blocker> {
+  const sysctl = (check: string) => sysctlBlockers(p.sysctls, p.root).find((b) => b.check === check)!;
+  switch (l.id) {
+    case 'sysctl.max_user_namespaces':
+      return sysctl('userns.max-zero');
+    case 'sysctl.unprivileged_userns_clone':
+      return sysctl('userns.disabled-by-sysctl');
+    case 'sysctl.apparmor_restrict_unprivileged_userns':
+      return sysctl('userns.restricted-by-apparmor');
+    case 'userns':
+      return usernsBlocker(p, userns);
+    case 'cgroup': {
+      const c = p.cgroup();
+      if (c.kind === 'none') return CGROUP_NONE;
+      if (c.v2Writable || c.v1Writable)
+        return { check: 'cgroup.controllers-missing', observed: `controllers: ${c.v2Controllers.join(' ') || 'none'}`, expected: 'memory and pids', fix: 'echo +memory +pids | sudo tee /sys/fs/cgroup/cgroup.subtree_control' };
+      return cgroupWriteBlocker(p);
+    }
+    case 'cgroup.stale':
+      return { check: 'cgroup.stale', observed: l.detail, expected: 'no nslab-PID-N cgroup whose nslab is gone', fix: 'npx nslab verify (any run that may write there removes them first)' };
+    case 'seccomp':
+      return SECCOMP_NONE;
+    case 'container':
+      return { check: 'container.no-namespaces', observed: l.detail, expected: 'a VM or host, or a container with seccomp and AppArmor unconfined', fix: 'docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined ... (or use the VM: vagrant up)' };
+    case 'helper':
+      return { check: 'helper.not-built', observed: l.detail, expected: 'native/nslab-helper, built by npm install', fix: 'npm run build' };
+    case 'tools':
+      return { check: 'tools.not-built', observed: l.detail, expected: 'native/nslab-tools, built by npm install', fix: 'npm run build' };
+    case 'koffi':
+      return { check: 'koffi.cannot-load', observed: l.detail, expected: 'koffi loads libc.so.6', fix: 'npm rebuild koffi' };
+    case 'rootfs':
+      if (rf.state === 'corrupt') return rootfsCorrupt(rf.dir, rf.reason);
+      if (rf.state === 'missing') return { check: 'rootfs.not-built', observed: `no rootfs at ${rf.dir}`, expected: 'a rootfs (the first lesson that needs one builds it)', fix: 'npx nslab rootfs build' };
+      if (rf.state === 'outdated') return { check: 'rootfs.outdated', observed: `${rf.dir}: ${rf.reason ?? 'built by an older nslab'}`, expected: "a rootfs built by this nslab (with this nslab-tools)", fix: 'npx nslab rootfs build' };
+      if (rf.state === 'incomplete') return { check: 'rootfs.incomplete', observed: `${rf.dir}: ${rf.reason ?? ''}`, expected: 'a finished build', fix: 'npx nslab rootfs clean && npx nslab rootfs build' };
+      return { check: 'rootfs.unknown', observed: rf.reason ?? l.detail, expected: 'a readable rootfs state', fix: 'npx nslab rootfs clean && npx nslab rootfs build' };
+    default:
+      return { check: l.id, observed: l.detail, expected: 'ok', fix: l.fix ?? '' };
+  }
 }
 
 /** Every requirement a lesson or experiment may name (plus its own kernel minimums). */
@@ -185,20 +290,67 @@ export function lessonRequirements(lesson: LoadedLesson, root: boolean): Require
   return [...reqs];
 }
 
-export async function doctor(lessons: LoadedLesson[], reqs = new Requirements()): Promise<DoctorReport> {
+export async function doctor(lessons: LoadedLesson[], reqs = new Requirements(), opts: DoctorOptions = {}): Promise<DoctorReport> {
   const p = reqs.probes;
   const checks = await doctorLines(p);
   const requirements: DoctorReport['requirements'] = {};
   for (const r of REQS) {
     const v = await reqs.check(r);
-    requirements[r] = v.ok ? { ok: true } : { ok: false, reason: v.reason };
+    requirements[r] = v.ok ? { ok: true } : { ok: false, reason: v.reason, ...(v.blocker ? { check: v.blocker.check } : {}) };
   }
-  const out: DoctorReport['lessons'] = [];
+  const found = new Map<string, { b: Blocker; blocks: string[]; lines: string[]; fail: boolean }>();
+  const note = (b: Blocker) => {
+    let f = found.get(b.check);
+    if (!f) found.set(b.check, (f = { b, blocks: [], lines: [], fail: false }));
+    return f;
+  };
+  for (const c of checks)
+    if (c.status !== 'ok' && c.check) {
+      const f = note(lineBlockers.get(c) ?? { check: c.check, observed: c.observed ?? c.detail, expected: c.expected ?? '', fix: c.fix ?? '' });
+      f.lines.push(c.id);
+      if (c.status === 'fail') f.fail = true;
+    }
+  const out: DoctorLesson[] = [];
   for (const l of lessons) {
-    const v = await reqs.all(lessonRequirements(l, p.root));
-    out.push(v.ok ? { id: l.meta.id, title: l.meta.title, runnable: true } : { id: l.meta.id, title: l.meta.title, runnable: false, reason: v.reason });
+    const wanted = lessonRequirements(l, p.root);
+    const v = await reqs.all(wanted);
+    // Every unmet requirement's check, in the order the lesson lists them: the first is the
+    // one whose reason doctor and verify print.
+    const blockers: string[] = [];
+    if (!v.ok)
+      for (const r of wanted) {
+        const rv = await reqs.check(r);
+        if (rv.ok) continue;
+        const b = rv.blocker ?? { check: 'lesson.unknown-requirement', observed: rv.reason, expected: '', fix: '' };
+        if (!blockers.includes(b.check)) blockers.push(b.check);
+        const f = note(b);
+        if (!f.blocks.includes(l.meta.id)) f.blocks.push(l.meta.id);
+      }
+    out.push(v.ok ? { id: l.meta.id, title: l.meta.title, runnable: true, blockers } : { id: l.meta.id, title: l.meta.title, runnable: false, reason: v.reason, blockers });
   }
+  const need = opts.need ? new Set(opts.need) : null;
+  const findings: Finding[] = [...found.values()].map(({ b, blocks, lines, fail }) => {
+    const ignored = (opts.ignore ?? []).some((i) => ignores(i, b.check));
+    const machineWide = MACHINE_WIDE.has(b.check) && fail;
+    const blocking = need ? blocks.some((l) => need.has(l)) || machineWide : blocks.length > 0 || fail;
+    return {
+      id: b.check,
+      severity: blocking && !ignored ? 'error' : 'warning',
+      title: titleOf(b.check),
+      observed: b.observed,
+      expected: b.expected,
+      // A fix for "<lesson>" names the lesson when only one is blocked.
+      fix: blocks.length === 1 ? b.fix.replace('<lesson>', String(Number.parseInt(blocks[0]!, 10) || blocks[0])) : b.fix,
+      blocks,
+      machineWide,
+      docs: docsFor(b.check),
+      lines,
+      ignored,
+    };
+  });
+  findings.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || b.blocks.length - a.blocks.length || a.id.localeCompare(b.id));
   return {
+    schemaVersion: SCHEMA_VERSION,
     node: process.version,
     kernel: p.kernel.text,
     arch: process.arch,
@@ -208,5 +360,6 @@ export async function doctor(lessons: LoadedLesson[], reqs = new Requirements())
     requirements,
     lessons: out,
     ok: !checks.some((c) => c.status === 'fail'),
+    findings,
   };
 }

@@ -9,11 +9,14 @@ import { join } from 'node:path';
 import { cgroupLayout, parseCgroup, parseMountinfo, readTextOr as readOr, type CgroupLayout, type MountEntry } from '../proc/index.js';
 import type { Requirement } from '../lessons/types.js';
 import { cgroupDelegation, type Delegation } from './delegation.js';
+import type { Blocker } from './blockers.js';
 
-export type Verdict = { ok: true; reason?: undefined } | { ok: false; reason: string };
+/** A requirement's verdict. A failed one names its check (blockers.ts), so doctor and verify
+ * count the same cause under the same ID; the probes' own verdicts carry none. */
+export type Verdict = { ok: true; reason?: undefined; blocker?: undefined } | { ok: false; reason: string; blocker?: Blocker };
 
 const OK: Verdict = { ok: true };
-const no = (reason: string): Verdict => ({ ok: false, reason });
+const no = (reason: string, blocker?: Blocker): Verdict => (blocker ? { ok: false, reason, blocker } : { ok: false, reason });
 
 function readSysctl(name: string): string | null {
   try {
@@ -181,6 +184,72 @@ export function usernsCause(s: UsernsSysctls, root: boolean): { reason: string; 
   return null;
 }
 
+/** The check behind each user-namespace sysctl that stops user namespaces, in usernsCause's order. */
+export function sysctlBlockers(s: UsernsSysctls, root: boolean): Blocker[] {
+  const out: Blocker[] = [];
+  if (s.maxUserNamespaces === '0')
+    out.push({ check: 'userns.max-zero', observed: 'user.max_user_namespaces = 0', expected: 'a positive limit (the default is in the tens of thousands)', fix: 'sudo sysctl -w user.max_user_namespaces=15000' });
+  if (root) return out;
+  if (s.unprivilegedUsernsClone === '0')
+    out.push({ check: 'userns.disabled-by-sysctl', observed: 'kernel.unprivileged_userns_clone = 0', expected: 'kernel.unprivileged_userns_clone = 1', fix: 'sudo sysctl -w kernel.unprivileged_userns_clone=1' });
+  if (s.apparmorRestrict === '1')
+    out.push({
+      check: 'userns.restricted-by-apparmor',
+      observed: 'kernel.apparmor_restrict_unprivileged_userns = 1',
+      expected: '0, or an AppArmor profile that allows userns for native/nslab-helper, or nslab run as root',
+      fix: 'sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0',
+    });
+  return out;
+}
+
+/** Why the helper could not make a user namespace, as a check: the sysctl that explains it,
+ * else the container, else the helper itself. The same order as the userns verdict's reason. */
+export async function usernsBlocker(p: Probes, probe: Verdict): Promise<Blocker> {
+  const cause = sysctlBlockers(p.sysctls, p.root)[0];
+  if (cause) return cause;
+  const why = probe.ok ? '' : probe.reason;
+  if (p.container().inside)
+    return {
+      check: 'userns.blocked-in-container',
+      observed: `inside a container; the helper: ${why}`,
+      expected: 'a container started with seccomp and AppArmor unconfined, or a VM',
+      fix: 'docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined ... (or use the VM: vagrant up)',
+    };
+  const helper = await p.helper();
+  if (!helper.ok) return { check: 'helper.not-built', observed: helper.reason, expected: 'native/nslab-helper, built by npm install', fix: 'npm run build' };
+  return { check: 'userns.unavailable', observed: `the helper: ${why}`, expected: 'the helper creates a user + mount namespace and maps this uid', fix: 'sudo npx nslab ... (as root), or the workshop VM: vagrant up' };
+}
+
+/** Why no cgroup is ours to write, as a check (the cgroup is mounted but not writable). */
+export function cgroupWriteBlocker(p: Probes): Blocker {
+  const c = p.cgroup();
+  if (p.root)
+    return { check: 'cgroup.not-writable', observed: `${c.v2Mount ?? Object.values(c.v1)[0] ?? '/sys/fs/cgroup'} is not writable by root`, expected: 'a writable cgroup hierarchy', fix: 'run nslab on the host or in the VM (vagrant up), not where /sys/fs/cgroup is read-only' };
+  const d = p.delegation();
+  if (d.reason)
+    return {
+      check: 'cgroup.no-user-manager',
+      observed: `${c.ownV2 ?? c.v2Mount} is not delegated to uid ${p.uid} and systemd-run --user reaches no user manager`,
+      expected: 'a systemd user manager that delegates a scope (systemd-run --user --scope -p Delegate=yes)',
+      fix: 'sudo loginctl enable-linger $USER, then log in again through ssh or a desktop session',
+    };
+  return {
+    check: 'cgroup.not-delegated',
+    observed: `${c.ownV2 ?? c.v2Mount ?? 'the cgroup hierarchy'} is not writable by uid ${p.uid}${c.kind === 'hybrid' || c.kind === 'v1' ? ` (cgroup ${c.kind}: systemd delegates only on pure v2)` : ''}`,
+    expected: 'a cgroup subtree delegated to this user, or nslab run as root',
+    fix: 'sudo npx nslab start <lesson> (for the cgroup lessons)',
+  };
+}
+
+export const CGROUP_NONE: Blocker = { check: 'cgroup.none', observed: 'no cgroup filesystem mounted', expected: 'cgroup2 on /sys/fs/cgroup (systemd mounts it on boot)', fix: 'sudo mount -t cgroup2 none /sys/fs/cgroup' };
+export const SECCOMP_NONE: Blocker = { check: 'seccomp.unavailable', observed: 'no Seccomp: line in /proc/self/status', expected: 'a kernel built with CONFIG_SECCOMP_FILTER (every distribution kernel is)', fix: 'vagrant up (the workshop VM), or boot a distribution kernel' };
+export const rootfsCorrupt = (dir: string, reason?: string): Blocker => ({
+  check: 'rootfs.corrupt',
+  observed: `${dir}: ${reason ?? 'damaged'}`,
+  expected: 'a rootfs built by nslab, with its .nslab-rootfs.json marker',
+  fix: 'npx nslab rootfs clean && npx nslab rootfs build',
+});
+
 export class Requirements {
   private memo = new Map<string, Promise<Verdict>>();
   constructor(readonly probes: Probes = makeProbes()) {}
@@ -208,34 +277,48 @@ export class Requirements {
       const k = p.kernel;
       return k.major > maj || (k.major === maj && k.minor >= min)
         ? OK
-        : no(`needs Linux ${maj}.${min} or newer; this kernel is ${k.text}`);
+        : no(`needs Linux ${maj}.${min} or newer; this kernel is ${k.text}`, { check: 'kernel.too-old', observed: `Linux ${k.text}`, expected: `Linux ${maj}.${min} or newer`, fix: 'vagrant up (the workshop VM, Debian 12), or boot a newer distribution kernel' });
     }
     const program = /^(tool|host):(.+)$/.exec(req);
     if (program) return this.program(program[1] as 'tool' | 'host', program[2]!);
     switch (req) {
       case 'root':
-        return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`);
+        return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`, { check: 'privileges.not-root', observed: `uid ${p.uid}`, expected: 'uid 0 (root)', fix: 'sudo npx nslab start <lesson>' });
       case 'uid-range': {
         if (p.root) return OK;
         const { uidRangeSupport } = await import('../sandbox/index.js');
         const range = uidRangeSupport();
-        return range.ok ? OK : no(`needs a user namespace with more than one uid: ${range.reason}`);
+        if (range.ok) return OK;
+        const reason = `needs a user namespace with more than one uid: ${range.reason}`;
+        if (range.reason.startsWith('newuidmap is not installed'))
+          return no(reason, { check: 'uidmap.not-installed', observed: 'no newuidmap or newgidmap on PATH', expected: 'newuidmap and newgidmap (the uidmap package)', fix: 'sudo apt-get install uidmap' });
+        if (/has no subordinate id range/.test(range.reason))
+          return no(reason, { check: 'subuid.no-range', observed: `no range for uid ${p.uid} in /etc/subuid or /etc/subgid`, expected: 'a range of 65536 subordinate uids and gids', fix: 'sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER' });
+        return no(reason, { check: 'userns.no-uid-range', observed: range.reason, expected: 'a user namespace that maps root and uid 1000', fix: 'sudo npx nslab start <lesson>' });
       }
       case 'userns': {
         const v = await p.userns();
         if (v.ok) return v;
+        const blocker = await usernsBlocker(p, v);
         const cause = usernsCause(p.sysctls, p.root);
-        if (cause) return no(`user namespaces are unavailable: ${cause.reason}; fix: ${cause.fix}`);
+        if (cause) return no(`user namespaces are unavailable: ${cause.reason}; fix: ${cause.fix}`, blocker);
         const c = p.container();
         if (c.inside)
           return no(
             `user namespaces are unavailable inside this container (${v.reason}); run it with --security-opt seccomp=unconfined --security-opt apparmor=unconfined, or on the host`,
+            blocker,
           );
-        return no(`user namespaces are unavailable: ${v.reason}`);
+        return no(`user namespaces are unavailable: ${v.reason}`, blocker);
       }
       case 'cgroup2': {
         const c = p.cgroup();
-        if (!c.v2Mount) return no(`needs a cgroup v2 hierarchy; this machine has cgroup ${c.kind} only`);
+        if (!c.v2Mount)
+          return no(`needs a cgroup v2 hierarchy; this machine has cgroup ${c.kind} only`, {
+            check: c.kind === 'none' ? 'cgroup.none' : 'cgroup.no-v2',
+            observed: `cgroup ${c.kind} only`,
+            expected: 'a cgroup v2 hierarchy',
+            fix: c.kind === 'none' ? 'sudo mount -t cgroup2 none /sys/fs/cgroup' : 'add systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in /etc/default/grub, then sudo update-grub && sudo reboot',
+          });
         if (!c.v2Writable) {
           const d = p.root ? null : p.delegation();
           if (d?.needsScope) return OK;
@@ -243,40 +326,55 @@ export class Requirements {
             p.root
               ? `the cgroup v2 hierarchy at ${c.v2Mount} is not writable`
               : (d?.reason ?? `needs a writable cgroup v2 subtree; ${c.ownV2 ?? c.v2Mount} is not delegated to uid ${p.uid} (run it with sudo, or under systemd-run --user --scope -p Delegate=yes)`),
+            cgroupWriteBlocker(p),
           );
         }
         return OK;
       }
       case 'cgroup': {
         const c = p.cgroup();
-        if (c.kind === 'none') return no('no cgroup hierarchy is mounted on this machine');
+        if (c.kind === 'none') return no('no cgroup hierarchy is mounted on this machine', CGROUP_NONE);
         if (!c.v2Writable && !c.v1Writable) {
           const d = p.root ? null : p.delegation();
           if (d?.needsScope) return OK;
-          return no(d?.reason ?? `no cgroup hierarchy here is writable by uid ${p.uid} (run it with sudo)`);
+          return no(d?.reason ?? `no cgroup hierarchy here is writable by uid ${p.uid} (run it with sudo)`, cgroupWriteBlocker(p));
         }
         return OK;
       }
       case 'seccomp':
-        return p.seccomp().available ? OK : no('this kernel was built without seccomp (no Seccomp: line in /proc/self/status)');
+        return p.seccomp().available ? OK : no('this kernel was built without seccomp (no Seccomp: line in /proc/self/status)', SECCOMP_NONE);
       case 'rootfs': {
         // A missing rootfs is built on first need; only a broken one stops a lesson here.
         const r = await p.rootfs();
-        return r.state === 'corrupt' ? no(`the rootfs at ${r.dir} is damaged (${r.reason}); run nslab rootfs clean, then nslab rootfs build`) : OK;
+        return r.state === 'corrupt' ? no(`the rootfs at ${r.dir} is damaged (${r.reason}); run nslab rootfs clean, then nslab rootfs build`, rootfsCorrupt(r.dir, r.reason)) : OK;
       }
       default:
-        return no(`unknown requirement ${JSON.stringify(req)}`);
+        return no(`unknown requirement ${JSON.stringify(req)}`, {
+          check: 'lesson.unknown-requirement',
+          observed: `requires: ${JSON.stringify(req)}`,
+          expected: 'userns, root, uid-range, cgroup2, cgroup, seccomp, rootfs, kernel>=X.Y, tool:NAME or host:NAME',
+          fix: "correct the lesson.md frontmatter's requires: list (docs/authoring.md)",
+        });
     }
   }
 
   /** A program the lesson runs: from the rootfs as it is, or as it will be built (the host
    * builder copies the host's programs), or from the host itself. */
   private async program(where: 'tool' | 'host', name: string): Promise<Verdict> {
-    const { findIn, missingTool } = await import('../rootfs/tools.js');
+    const { BIN_DIRS, findIn, missingTool, packageOf } = await import('../rootfs/tools.js');
+    const pkg = packageOf(name);
+    const expected = `${name} (Debian/Ubuntu package ${pkg})`;
+    const dirs = BIN_DIRS.join(', ');
     if (where === 'tool') {
       const r = await this.probes.rootfs();
-      if (r.state === 'ready') return findIn(r.dir, name) ? OK : no(missingTool(name, r.dir));
+      if (r.state === 'ready') {
+        if (findIn(r.dir, name)) return OK;
+        const blocker: Blocker = findIn('', name)
+          ? { check: `rootfs.missing-tool.${name}`, observed: `no ${name} in nslab's rootfs (${r.dir}), though this machine has it`, expected, fix: 'npx nslab rootfs build' }
+          : { check: `tool.missing.${name}`, observed: `no ${name} in ${dirs}, here or in nslab's rootfs`, expected, fix: `sudo apt-get install ${pkg} && npx nslab rootfs build` };
+        return no(missingTool(name, r.dir), blocker);
+      }
     }
-    return findIn('', name) ? OK : no(missingTool(name));
+    return findIn('', name) ? OK : no(missingTool(name), { check: `tool.missing.${name}`, observed: `no ${name} in ${dirs}`, expected, fix: `sudo apt-get install ${pkg}` });
   }
 }

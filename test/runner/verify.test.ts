@@ -5,7 +5,7 @@ import { toJUnit, verifyExitCode, type VerifyReport } from '../../src/runner/ver
 import { parseXml, all } from '../cli/xml.js';
 
 const test = suite('verify report');
-const env = { node: 'v20', kernel: '6.1', arch: 'x64', uid: 0, root: true, checks: [], requirements: {}, ok: true };
+const env = { schemaVersion: 2, node: 'v20', kernel: '6.1', arch: 'x64', uid: 0, root: true, checks: [], requirements: {}, ok: true, findings: [] };
 const report = (over: Partial<VerifyReport>): VerifyReport => ({ nslab: '0.1.0', environment: env, lessons: [], passed: 0, failed: 0, skipped: 0, ...over });
 
 test('exit status: 0 all passed, 1 any failure, 3 skipped without failures', () => {
