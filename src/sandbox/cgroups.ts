@@ -14,6 +14,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, realpathSync
 import { dirname, join, resolve } from 'node:path';
 import { cgroupLayout, parseCgroup, readTextOr as readOr, type CgroupLayout } from '../proc/index.js';
 import type { CgroupFeature } from './types.js';
+import { scaled } from './time.js';
 
 export const OWNED_PREFIX = 'nslab-';
 const OWNED_NAME = /^nslab-(\d+)-(\d+)$/;
@@ -297,7 +298,7 @@ const sleepSync = (ms: number): void => {
 function removeLoop(cg: Pick<OwnedCgroup, 'dirs'>, timeoutMs: number, wait: (ms: number) => void | Promise<void>): RemoveResult | Promise<RemoveResult> {
   const killed = new Set<number>();
   const result: RemoveResult = { killed: [], removed: [], failed: [] };
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaled(timeoutMs);
   let pending = [...cg.dirs];
   const pass = (): boolean => {
     const still: { dir: string; error: string }[] = [];

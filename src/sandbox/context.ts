@@ -7,6 +7,7 @@ import type * as Proc from '../proc/index.js';
 import type { BackgroundProcess, CgroupGrant, CgroupRemoval, SandboxContext, SpawnResult } from './types.js';
 import type { CgroupOp, HostReply, ToHost } from './protocol.js';
 import { BIN_DIRS, findIn, missingTool, TOOLS_IN_ROOTFS } from '../rootfs/tools.js';
+import { scaled } from './time.js';
 
 // child_process brings net, dgram and the streams with it (a few ms of every sandbox's start):
 // loaded on the first spawn, so experiments that never spawn don't pay for it.
@@ -150,7 +151,7 @@ export function makeContext(deps: ContextDeps): ManagedContext {
         let stderr = '';
         child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
         child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-        const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 10_000);
+        const timer = setTimeout(() => child.kill('SIGKILL'), scaled(opts.timeoutMs ?? 10_000));
         child.on('error', (err) => {
           clearTimeout(timer);
           resolve({ code: null, signal: null, stdout, stderr: stderr + String(err.message) });

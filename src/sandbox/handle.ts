@@ -1,6 +1,7 @@
 // Long-lived sandboxes: a "container" that keeps running while the host inspects it from
 // outside and runs programs inside it (nsenter-style), as the debugging lesson and exercise
 // mode need.
+import { scaled } from './time.js';
 import { spawn } from 'node:child_process';
 import { effectiveNamespaces, helperPath, joinArgs, runArgs } from './helper.js';
 import { outsideView } from './outside.js';
@@ -66,7 +67,7 @@ export async function startSandbox(opts: StartOptions): Promise<SandboxHandle> {
         let err = '';
         p.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
         p.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
-        const timer = setTimeout(() => p.kill('SIGKILL'), execOpts.timeoutMs ?? 10_000);
+        const timer = setTimeout(() => p.kill('SIGKILL'), scaled(execOpts.timeoutMs ?? 10_000));
         p.on('close', (code, signal) => {
           clearTimeout(timer);
           resolve({ code, signal, stdout: out, stderr: err });

@@ -4,6 +4,7 @@ import type { Socket } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaled } from './time.js';
 import { effectiveNamespaces, ENTRY_STUB, fromSource, helperPath, runArgs, UidRangeError } from './helper.js';
 import { RunCgroups } from './cgroup-requests.js';
 import { hostPidsOf, outsideView } from './outside.js';
@@ -114,7 +115,7 @@ export async function runExperiment<O = unknown>(
     // SIGKILL to the helper: the sandbox's death signal takes the sandbox, and with it its
     // PID namespace, down too.
     child.kill('SIGKILL');
-  }, opts.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  }, scaled(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS));
 
   const channel = child.stdio[CHANNEL_FD] as Socket;
   // A reply to a sandbox that has just died meets EPIPE; its exit is reported by 'close'.
@@ -199,7 +200,7 @@ export async function runExperiment<O = unknown>(
   const rep = reply as ToHost | undefined;
   if (timedOut) {
     result.status = 'timeout';
-    result.reason = `the experiment did not finish within ${opts.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms and was killed`;
+    result.reason = `the experiment did not finish within ${scaled(opts.timeoutMs ?? DEFAULT_TIMEOUT_MS)} ms and was killed`;
   } else if (rep?.type === 'done') {
     result.status = 'ok';
     result.observations = rep.observations as O;
