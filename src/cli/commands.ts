@@ -134,10 +134,12 @@ export const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'report',
-    usage: 'nslab report [--json|--md] [--out FILE] [--verify FILE]',
+    usage: 'nslab report [--json|--md] [--out FILE] [--verify FILE] [--name NAME]',
     summary: 'one shareable file for an instructor: machine, doctor, verify results and progress',
-    details: 'Runs `nslab verify` unless --verify names a saved `nslab verify --json` output to reuse.\nMarkdown by default; --out writes the file instead of printing it.',
+    details:
+      'Runs `nslab verify` unless --verify names a saved `nslab verify --json` output to reuse.\nMarkdown by default; --out writes the file instead of printing it. Send the --json form to\nyour instructor for `nslab class`. Without --name the report holds no user name, host name or\nhome path (they read <user>, <host> and ~); with --name it carries your name, user and host name.',
     options: {
+      name: { type: 'string', arg: 'NAME', help: 'put your name in the report (and your user and host name)' },
       json,
       md: { type: 'boolean', help: 'Markdown (the default)' },
       out: { type: 'string', arg: 'FILE', help: 'write the report to FILE' },

@@ -1,5 +1,5 @@
 // `nslab report`: gathers doctor, verify (run now, or a saved JSON reused) and progress into
-// one Markdown or JSON file for an instructor.
+// one Markdown or JSON file for an instructor; anonymous unless --name is given.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { doctor } from '../runner/doctor.js';
@@ -37,7 +37,9 @@ export async function reportCommand(ctx: Ctx): Promise<number> {
     const v = await verifyLessons(lessons, errors.filter((e) => e.lessonId !== ''), { version: ctx.version, requirements, environment, formatError: format });
     verify = { ...v, source: `run now, ${new Date().toISOString()}` };
   }
-  const report = buildReport({ version: ctx.version, lessons, store: progressStore(ctx), doctor: doc, verify });
+  const name = typeof ctx.options.name === 'string' ? ctx.options.name : undefined;
+  if (name !== undefined && !name.trim()) throw new UsageError('--name wants your name as the instructor should see it, e.g. --name "Ada L".');
+  const report = buildReport({ version: ctx.version, lessons, store: progressStore(ctx), doctor: doc, verify, name });
   const text = ctx.options.json ? JSON.stringify(report, null, 2) + '\n' : reportMarkdown(report);
   if (typeof ctx.options.out === 'string') {
     const file = resolve(ctx.options.out);

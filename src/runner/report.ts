@@ -1,8 +1,11 @@
 // `nslab report`: one file an instructor can read without running anything: which machine
 // (nslab, kernel, distribution), what doctor said, what verify found, and how far the learner
 // got, with timestamps. The JSON shape is read by scripts: add fields, never rename them.
+// It is safe to share as it is: no user name, host name or home path, unless the learner gives
+// --name (then the report carries that name, their user name and the host name).
 import { readFileSync } from 'node:fs';
-import { arch, release, userInfo } from 'node:os';
+import { arch, homedir, hostname, release, userInfo } from 'node:os';
+import { redactDeep, redactor } from './redact.js';
 import type { LoadedLesson } from '../lessons/loader.js';
 import { readTextOr } from '../proc/index.js';
 import type { DoctorReport } from './doctor.js';
@@ -20,10 +23,21 @@ export interface LessonReport {
   predictions: { id: string; correct: boolean | null; at: string }[];
 }
 
+/** 1: before; 2: schemaVersion, student, anonymous, machine.hostname. */
+export const REPORT_SCHEMA_VERSION = 2;
+
 export interface InstructorReport {
+  /** Marks the file as an nslab report for `nslab class`. */
+  kind?: 'nslab-report';
+  schemaVersion?: number;
   generatedAt: string;
   nslab: string;
-  machine: { kernel: string; kernelBuild: string; arch: string; distro: string; osRelease: Record<string, string>; node: string; user: string; uid: number };
+  /** --name: who sent it; null when anonymous. */
+  student?: string | null;
+  /** true: user name, host name and home paths were replaced by <user>, <host> and ~. */
+  anonymous?: boolean;
+  /** user is '' and hostname absent when anonymous. */
+  machine: { kernel: string; kernelBuild: string; arch: string; distro: string; osRelease: Record<string, string>; node: string; user: string; uid: number; hostname?: string };
   doctor: DoctorReport;
   verify: (VerifyReport & { source: string }) | null;
   progress: { file: string; lessons: LessonReport[] };
@@ -38,7 +52,7 @@ export function osRelease(path = '/etc/os-release'): Record<string, string> {
   return out;
 }
 
-export function buildReport(p: { version: string; lessons: LoadedLesson[]; store: ProgressStore; doctor: DoctorReport; verify: (VerifyReport & { source: string }) | null }): InstructorReport {
+export function buildReport(p: { version: string; lessons: LoadedLesson[]; store: ProgressStore; doctor: DoctorReport; verify: (VerifyReport & { source: string }) | null; name?: string }): InstructorReport {
   const rel = osRelease();
   let kernelBuild = '';
   try {
@@ -68,14 +82,23 @@ export function buildReport(p: { version: string; lessons: LoadedLesson[]; store
     };
   });
   let user = String(process.getuid?.() ?? '');
+  const homes = [homedir()];
   try {
-    user = userInfo().username;
+    const me = userInfo();
+    user = me.username;
+    homes.push(me.homedir);
   } catch {
     // a uid without a passwd entry (containers)
   }
-  return {
+  const host = hostname();
+  const named = p.name !== undefined && p.name.trim() !== '';
+  const report: InstructorReport = {
+    kind: 'nslab-report',
+    schemaVersion: REPORT_SCHEMA_VERSION,
     generatedAt: new Date().toISOString(),
     nslab: p.version,
+    student: named ? p.name!.trim() : null,
+    anonymous: !named,
     machine: {
       kernel: release(),
       kernelBuild,
@@ -83,13 +106,17 @@ export function buildReport(p: { version: string; lessons: LoadedLesson[]; store
       distro: rel.PRETTY_NAME ?? ([rel.NAME, rel.VERSION].filter(Boolean).join(' ') || 'unknown (no /etc/os-release)'),
       osRelease: rel,
       node: process.version,
-      user,
+      user: named ? user : '',
       uid: process.getuid?.() ?? -1,
+      ...(named ? { hostname: host } : {}),
     },
     doctor: p.doctor,
     verify: p.verify,
     progress: { file: p.store.file, lessons },
   };
+  if (named) return report;
+  // The distribution's own words are not the learner's (and 'debian' may be a host name).
+  return redactDeep(report, redactor({ homes, user, host }), new Set(['osRelease', 'distro']));
 }
 
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
@@ -99,7 +126,9 @@ export function reportMarkdown(r: InstructorReport): string {
   const out: string[] = [
     `# nslab report`,
     '',
-    `Generated ${r.generatedAt} by nslab ${r.nslab} for ${m.user} (uid ${m.uid}).`,
+    r.student
+      ? `Generated ${r.generatedAt} by nslab ${r.nslab} for ${cell(r.student)} (${m.user ? `${cell(m.user)}, ` : ''}uid ${m.uid}${m.hostname ? ` on ${cell(m.hostname)}` : ''}).`
+      : `Generated ${r.generatedAt} by nslab ${r.nslab} (uid ${m.uid}; no name: user name, host name and home paths are withheld).`,
     '',
     '## Machine',
     '',
