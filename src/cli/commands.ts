@@ -148,6 +148,21 @@ export const COMMANDS: CommandSpec[] = [
     args: [0, 0],
   },
   {
+    name: 'class',
+    usage: 'nslab class REPORT... [--out DIR] [--json] [--need LESSONS | --workshop FILE] [--roster FILE]',
+    summary: "for instructors: the students' reports in one view: who can run what, the blockers, what is missing",
+    details:
+      "Reads any number of `nslab report --json` files (a directory stands for its .json files): a table of\nstudents x lessons (pass, FAIL, skip, can't run, no result), the blockers counted per check ID with\ntheir fix, the failed checks, and who has sent nothing for which lessons. A file that is not a report\nis named with the reason on stderr and the others are still counted.\n--out DIR writes class.md, class.json and class.html (one self-contained page).\nExit status: 0, or 1 when some file was not counted.",
+    options: {
+      json,
+      out: { type: 'string', arg: 'DIR', help: 'write class.md, class.json and class.html into DIR' },
+      need: { type: 'string', arg: 'LESSONS', help: 'only these lessons (01-06,08); the default is every lesson a report names' },
+      workshop: { type: 'string', arg: 'FILE', help: "a workshop file: its lessons, and its students as the roster" },
+      roster: { type: 'string', arg: 'FILE', help: 'who should have sent a report: one name a line' },
+    },
+    args: [1, Infinity],
+  },
+  {
     name: 'selftest',
     usage: 'nslab selftest [lesson...]',
     summary: "for authors: prove each lesson passes as written and each sabotage makes its checks fail",

@@ -98,7 +98,8 @@ async function main(argv: string[]): Promise<number> {
   if (!spec && positionals.length) throw new UsageError(`Unexpected argument '${positionals[0]}'. Run \`nslab --help\` for the commands.`);
   if (spec && (positionals.length < spec.args[0] || positionals.length > spec.args[1])) {
     const many = positionals.length > spec.args[1];
-    throw new UsageError(`${many ? `Too many arguments for nslab ${spec.name}` : `nslab ${spec.name} needs ${spec.args[0] === 1 ? 'a lesson' : 'more arguments'}`}: usage is \`${spec.usage}\`.${spec.args[0] === 1 && !many ? ' `nslab list` shows the lessons.' : ''}`);
+    const lesson = spec.args[0] === 1 && spec.usage.includes('<lesson>');
+    throw new UsageError(`${many ? `Too many arguments for nslab ${spec.name}` : `nslab ${spec.name} needs ${lesson ? 'a lesson' : 'more arguments'}`}: usage is \`${spec.usage}\`.${lesson && !many ? ' `nslab list` shows the lessons.' : ''}`);
   }
 
   if (spec === undefined || RUNS_LESSONS.has(spec.name)) {
@@ -148,6 +149,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exercise.js')).checkCommand(ctx, positionals[0]);
     case 'report':
       return (await import('./report.js')).reportCommand(ctx);
+    case 'class':
+      return (await import('./class.js')).classCommand(ctx);
     case 'new':
       return (await import('./new.js')).newCommand(ctx, positionals[0]!);
     default:
