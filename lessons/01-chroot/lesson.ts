@@ -3,7 +3,7 @@
 // so each step is a traced syscall; predictions and commands are in lesson.md. All writes go to a
 // tmpfs on the rootfs's /tmp inside the sandbox's own mount namespace: none reach the disk.
 import { readdirSync } from 'node:fs';
-import { errnoIs, freshProc, ident, must, needRootfs, readOr, rootIs, sameIdent, scratch, showIdent, statusLines } from '../../src/kit/index.js';
+import { errnoIs, freshProc, ident, mountedAt, must, needRootfs, readOr, rootIs, sameIdent, scratch, showIdent, statusLines } from '../../src/kit/index.js';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
@@ -198,15 +198,13 @@ const escapeChroot: ExperimentSpec<EscapeObs, EscapeArgs> = {
   sandbox: { namespaces: ['mnt'], rootfs: true, pivot: false },
   run: escapeRun,
   checks: [
-    rootIs('chroot-moves-root', "after chroot, the host sees /proc/PID/root pointing at the rootfs, not at its own /", (obs, outside) => ({
-      view: outside.chrooted?.[0],
+    rootIs('chroot-moves-root', "after chroot, the host sees /proc/PID/root pointing at the rootfs, not at its own /", (obs) => ({
       checkpoint: 'chrooted',
       want: { path: obs.rootfs, ident: obs.rootfsIdent },
       evidence: obs.steps.filter((s) => s.startsWith('chroot(')).slice(0, 1),
       atHost: `no chroot(${JSON.stringify(obs.rootfs)}) ran before the checkpoint (the trace shows none)`,
     })),
-    rootIs('escape-reaches-host-root', "after the escape, /proc/PID/root has the same (dev, inode) as the host's / and reads '/'", (obs, outside) => ({
-      view: outside.escaped?.[0],
+    rootIs('escape-reaches-host-root', "after the escape, /proc/PID/root has the same (dev, inode) as the host's / and reads '/'", (obs) => ({
       checkpoint: 'escaped',
       want: 'host',
       evidence: [...obs.steps.filter((s) => s.startsWith('chroot(') || s.startsWith('mkdir(')), `chdir("..") x ${obs.climbs}`, `ls / after: ${obs.listing.join(' ')}`],
@@ -324,21 +322,11 @@ export default {
             };
           },
         },
-        {
-          id: 'proc-inside',
-          expected: 'a proc filesystem is mounted at /proc inside its root',
-          check: (p) => {
-            const proc = p.mounts.filter((m) => m.mountPoint === '/proc').pop();
-            return {
-              pass: proc?.fsType === 'proc',
-              observed: proc ? `${proc.fsType} at /proc` : 'nothing mounted at /proc',
-              evidence: proc ? [proc.raw] : [`/proc/${p.pid}/mountinfo has no /proc entry (${p.mounts.length} mounts visible from its root)`],
-              hint: proc
-                ? `/proc inside its root is a ${proc.fsType}, not proc: mount -t proc proc "$NSLAB_ROOTFS/proc"`
-                : `inside the chroot /proc is just the rootfs's empty directory, so ps finds nothing: mount -t proc proc "$NSLAB_ROOTFS/proc" before the chroot (the mount stays in this shell's mount namespace)`,
-            };
-          },
-        },
+        mountedAt('proc-inside', 'a proc filesystem is mounted at /proc inside its root', '/proc', 'proc', (proc) =>
+          proc
+            ? `/proc inside its root is a ${proc.fsType}, not proc: mount -t proc proc "$NSLAB_ROOTFS/proc"`
+            : `inside the chroot /proc is just the rootfs's empty directory, so ps finds nothing: mount -t proc proc "$NSLAB_ROOTFS/proc" before the chroot (the mount stays in this shell's mount namespace)`,
+        ),
       ],
       solution: ['mount -t proc proc "$NSLAB_ROOTFS/proc"', 'chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &'],
       nearMisses: [

@@ -6,6 +6,7 @@ export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines,
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
+export { mountedAt, viewMount } from './mountinfo.js';
 export { experiment } from './experiment.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';

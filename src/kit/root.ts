@@ -35,9 +35,7 @@ export function showIdent(i: Ident | null | undefined): string {
 }
 
 export interface RootFacts {
-  /** The host's view of the process at a checkpoint: outside[label]?.[0]. */
-  view: OutsideView | undefined;
-  /** That checkpoint's label, for the hint when the host never looked. */
+  /** The label of the checkpoint (ctx.outside) whose first view is judged. */
   checkpoint: string;
   /** Where the process must be rooted: a directory (its path and identity, stat'ed before the
    * process moved), or 'host', the host's own / (with /proc/PID/root reading "/"). */
@@ -50,15 +48,15 @@ export interface RootFacts {
   why?: string;
 }
 
-/** Seen from the host, the process's /proc/PID/root is the wanted directory (by device and
- * inode, and not the host's /), or the host's own /. */
+/** Seen from the host at a checkpoint, the process's /proc/PID/root is the wanted directory (by
+ * device and inode, and not the host's /), or the host's own /. */
 export function rootIs<O>(id: string, expected: string, pick: (o: O, outside: Record<string, OutsideView[]>) => RootFacts): Check<O> {
   return {
     id,
     expected,
     check(o, outside) {
       const f = pick(o, outside);
-      const v = f.view;
+      const v = outside[f.checkpoint]?.[0];
       if (!v) return { pass: false, observed: 'no outside view', evidence: [], hint: `the host never looked: the checkpoint "${f.checkpoint}" is missing` };
       const atHost = sameIdent(v.root, v.hostRoot);
       const want = f.want === 'host' ? null : f.want;
