@@ -74,11 +74,13 @@ export function parseWorkshop(text: string, file: string): Workshop {
       const guess = closest(k, KEYS);
       throw new NslabError(`${file}: unknown key '${k}'${guess ? ` (did you mean '${guess}'?)` : ''}; a workshop file has ${KEYS.join(', ')}.`);
     }
+  // Lessons and check IDs split on commas and spaces; names only on commas.
   const list = (k: string): string[] => {
     const v = d[k];
+    const split = (x: string[]) => (k === 'students' ? x.flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean) : splitNeed(x));
     if (v === undefined || v === null || v === '') return [];
-    if (typeof v === 'string') return splitNeed(v);
-    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return splitNeed(v as string[]);
+    if (typeof v === 'string') return split([v]);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return split(v as string[]);
     throw new NslabError(`${file}: '${k}' should be a list or a comma-separated string.`);
   };
   const minimum: Workshop['minimum'] = {};

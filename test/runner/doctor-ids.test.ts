@@ -227,6 +227,16 @@ test('workshop files: lessons, minimum versions kept as written, unknown keys na
   assert.ok(compareVersions('v20.11.1', '20.11') > 0 && compareVersions('5.4.0-100-generic', '5.10') < 0);
 });
 
+test("the README's workshop file is one nslab reads", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const yaml = /### Workshop files[\s\S]*?```yaml\n([\s\S]*?)```/.exec(readme)?.[1];
+  assert.ok(yaml, 'the example is there');
+  const w = parseWorkshop(yaml!, 'README.md');
+  assert.equal(w.lessons, ['01-06', '08']);
+  assert.equal(w.minimum, { node: '20.11', kernel: '5.15', nslab: '0.1' });
+  assert.equal(w.students, ['Ada L', 'Grace H']);
+});
+
 test('every check ID has its anchor in the README', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const missing = Object.keys(CHECKS).filter((id) => !readme.includes(`<a id="${id}"></a>`));
