@@ -1,65 +1,37 @@
-// Lesson 04: pivot_root, the way runc gives a container its own /.
-// Every experiment here runs with pivot: false, so the learner sees each step of the sequence
-// as a traced syscall made by the experiment itself.
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Lesson 04: pivot_root, the way runc gives a container its own /. Every experiment runs with pivot:
+// false, so the learner sees each step as a traced syscall of its own; the words are in lesson.md.
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { errnoIs, freshProc, ident, mountedAt, must, needRootfs, privateRoot, rootIs, sameIdent, scratch, showIdent, type Traced } from '../../src/kit/index.js';
 import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext } from '../../src/sandbox/types.js';
+import type { OutsideView, SandboxContext } from '../../src/sandbox/types.js';
 
-type Sys = SandboxContext['sys'];
-type Ident = { dev: number; ino: number };
+/** What the sabotages can skip in runc's sequence, or do instead (lesson 01's chroot). */
+type EnterArgs = { skipTmpfs?: boolean; skipPivot?: boolean; skipDetach?: boolean; useChroot?: boolean };
 
-const ident = (path: string): Ident => {
-  const st = statSync(path);
-  return { dev: st.dev, ino: st.ino };
-};
-const same = (a: Ident | undefined, b: Ident | undefined): boolean => !!a && !!b && a.dev === b.dev && a.ino === b.ino;
-const show = (i: Ident | undefined): string => (i ? `(dev ${i.dev}, ino ${i.ino})` : '(none)');
-
-/** What the learner's sabotage switches can skip in runc's sequence. */
-interface EnterArgs {
-  skipTmpfs?: boolean;
-  skipPivot?: boolean;
-  skipDetach?: boolean;
-  useChroot?: boolean;
-}
-
-/**
- * runc's way in (libcontainer/rootfs_linux.go): private /, bind the rootfs onto itself, mount
+/** runc's way in (libcontainer/rootfs_linux.go): private /, bind the rootfs onto itself, mount
  * /proc and /tmp while the old paths still resolve, pivot_root(".", "."), cut propagation of
- * the old root, detach it. Returns the trace lines of the calls that matter to the checks.
- */
-function enterRootfs(sys: Sys, rootfs: string, args: EnterArgs): string[] {
-  const steps: string[] = [];
-  const step = (r: { trace: string; ok: boolean }, what: string): void => {
-    steps.push(r.trace);
-    if (!r.ok) throw new Error(`${what} failed: ${r.trace}`);
-  };
-  step(sys.mount(null, '/', null, sys.MS_REC | sys.MS_PRIVATE, null), 'make / rprivate');
+ * the old root, detach it. Returns the trace lines of the calls that matter to the checks. */
+function enterRootfs(ctx: SandboxContext, rootfs: string, args: EnterArgs): string[] {
+  const { sys } = ctx;
+  const steps = [privateRoot(ctx)];
+  const step = (r: Traced, what: string) => steps.push(must(r, what).trace);
   if (args.useChroot) {
-    // Lesson 01's way: no bind, no pivot, just a different idea of "/" for this process. /proc
-    // and /tmp are mounted all the same, so nothing is written to the rootfs on disk.
-    step(sys.mount('proc', `${rootfs}/proc`, 'proc', sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC, null), 'mount proc');
-    step(sys.mount('tmpfs', `${rootfs}/tmp`, 'tmpfs', sys.MS_NOSUID | sys.MS_NODEV, 'mode=1777'), 'mount tmpfs');
+    // Lesson 01's way: only a new "/" for this process; /proc and /tmp mounted all the same, off the disk.
+    steps.push(freshProc(ctx, `${rootfs}/proc`), scratch(ctx, `${rootfs}/tmp`, 'mode=1777'));
     step(sys.chroot(rootfs), 'chroot');
-    step(sys.chdir('/'), 'chdir');
-    process.chdir('/');
-    return steps;
-  }
-  step(sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null), 'bind the rootfs onto itself');
-  const fd = sys.open(rootfs, sys.O_RDONLY | sys.O_DIRECTORY);
-  step(fd, 'open the rootfs');
-  step(sys.fchdir(fd.ret), 'fchdir');
-  step(sys.mount('proc', 'proc', 'proc', sys.MS_NOSUID | sys.MS_NODEV | sys.MS_NOEXEC, null), 'mount proc');
-  if (!args.skipTmpfs) step(sys.mount('tmpfs', 'tmp', 'tmpfs', sys.MS_NOSUID | sys.MS_NODEV, 'mode=1777'), 'mount tmpfs');
-  if (!args.skipPivot) {
-    step(sys.pivotRoot('.', '.'), 'pivot_root');
-    if (!args.skipDetach) {
+  } else {
+    step(sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null), 'bind the rootfs onto itself');
+    const fd = must(sys.open(rootfs, sys.O_RDONLY | sys.O_DIRECTORY), 'open the rootfs');
+    steps.push(fd.trace, must(sys.fchdir(fd.ret), 'fchdir').trace, freshProc(ctx, 'proc'));
+    if (!args.skipTmpfs) steps.push(scratch(ctx, 'tmp', 'mode=1777'));
+    if (!args.skipPivot) step(sys.pivotRoot('.', '.'), 'pivot_root');
+    if (!args.skipPivot && !args.skipDetach) {
       step(sys.mount(null, '.', null, sys.MS_SLAVE | sys.MS_REC, null), 'make the old root rslave');
       step(sys.umount2('.', sys.MNT_DETACH), 'detach the old root');
     }
+    sys.close(fd.ret);
   }
   step(sys.chdir('/'), 'chdir /');
-  sys.close(fd.ret);
   process.chdir('/');
   return steps;
 }
@@ -67,152 +39,80 @@ function enterRootfs(sys: Sys, rootfs: string, args: EnterArgs): string[] {
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: the sequence, and what it leaves behind.
 
-interface PivotObs {
-  steps: string[];
-  before: string[];
-  after: string[];
-  beforeIds: number[];
-  file: string;
-  host: { hostTmp: boolean; rootfsDisk: boolean; viaProcRoot: boolean; rootfsIdent: Ident };
+/** On the host: is the file the sandbox wrote to its /tmp anywhere the host sees it without going
+ * through the sandbox? What a wrong setup leaked out is removed, so no run leaves anything behind. */
+function lookForFile(_label: string, views: OutsideView[], _pid: number, data: unknown) {
+  const { file, rootfs } = data as { file: string; rootfs: string };
+  const [hostPath, diskPath, viaProcRoot] = [`/tmp/${file}`, `${rootfs}/tmp/${file}`, `/proc/${views[0]!.pid}/root/tmp/${file}`];
+  const look = { hostTmp: existsSync(hostPath), rootfsDisk: existsSync(diskPath), viaProcRoot: existsSync(viaProcRoot), rootfsIdent: ident(rootfs) };
+  for (const p of [hostPath, diskPath]) if (existsSync(p)) rmSync(p, { force: true });
+  return look;
 }
 
-const PIVOT_LABEL = 'after-write';
+async function pivotRun(ctx: SandboxContext, args: EnterArgs = {}) {
+  const rootfs = needRootfs(ctx);
+  const before = ctx.proc.readMountinfo('self');
+  ctx.note('the mount table this sandbox started with: a copy of the host\'s');
+  const steps = enterRootfs(ctx, rootfs, args);
+  const after = ctx.proc.readMountinfo('self').map((m) => m.raw);
+  // Mounts inherited from the host (by mount ID) still in the table after the sequence.
+  const left = after.filter((l) => before.some((m) => m.id === Number(l.split(' ')[0])));
+  const file = `nslab-04-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  writeFileSync(`/tmp/${file}`, 'written inside the sandbox\n');
+  ctx.note(`wrote /tmp/${file} inside; now the host looks for it`);
+  const host = (await ctx.outside('after-write', [], { file, rootfs })).hook as ReturnType<typeof lookForFile> | undefined;
+  const where = host
+    ? [`host /tmp/${file}: ${host.hostTmp ? 'present' : 'absent'}`, `rootfs/tmp on disk: ${host.rootfsDisk ? 'present' : 'absent'}`, `/proc/PID/root/tmp: ${host.viaProcRoot ? 'present' : 'absent'}`]
+    : ['the host hook did not report'];
+  return { steps, before: before.map((m) => m.raw), after, left, host, where };
+}
 
-const pivotSequence: ExperimentSpec<PivotObs, EnterArgs> = {
+const pivotSequence: ExperimentSpec<Awaited<ReturnType<typeof pivotRun>>, EnterArgs> = {
   id: 'bind-and-pivot',
   title: 'private /, bind, pivot_root, mount /proc, detach the old root',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  commands: [
-    'sudo unshare --mount --pid --fork --propagation private bash',
-    'mount --rbind "$ROOTFS" "$ROOTFS"      # pivot_root wants a mount point',
-    'cd "$ROOTFS" && mount -t proc proc proc && mount -t tmpfs tmpfs tmp',
-    'pivot_root . .                       # old root now sits on top of the new one',
-    'mount --make-rslave . && umount -l .  # detach it',
-    'cd / && cat /proc/self/mountinfo',
-  ],
-  predict: {
-    question:
-      'After pivot_root and detaching the old root, how many of the host\'s mounts (/sys, /proc of the host, /home, ...) are still listed in the sandbox\'s /proc/self/mountinfo?',
-    choices: [
-      'All of them: a mount namespace starts as a copy of the host\'s table',
-      'Only those that sit under the rootfs directory',
-      'None: only the mounts made for the sandbox are left',
-    ],
-    answer: 2,
-    why: 'The new mount namespace did start as a copy of every host mount. pivot_root moved the whole old tree to sit on top of the new root, and umount2(".", MNT_DETACH) cut that tree away in one go, so what remains is the bind of the rootfs and the proc and tmpfs mounted inside it.',
-  },
-  run(ctx, args = {}) {
-    const { sys, proc } = ctx;
-    const rootfs = ctx.rootfs ?? ctx.skip("this experiment needs nslab's rootfs");
-    const before = proc.readMountinfo('self');
-    ctx.note('the mount table this sandbox started with: a copy of the host\'s');
-    const steps = enterRootfs(sys, rootfs, args);
-    const after = proc.readMountinfo('self');
-    const file = `nslab-04-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
-    writeFileSync(`/tmp/${file}`, 'written inside the sandbox\n');
-    ctx.note(`wrote /tmp/${file} inside; now the host looks for it`);
-    return ctx.outside(`${PIVOT_LABEL} ${file} ${rootfs}`).then(({ hook }) => ({
-      steps,
-      before: before.map((m) => m.raw),
-      after: after.map((m) => m.raw),
-      beforeIds: before.map((m) => m.id),
-      file,
-      host: hook as PivotObs['host'],
-    }));
-  },
-  // On the host: is the file anywhere the host can see it without going through the sandbox?
-  // Whatever a wrong setup leaked out is removed here, so no run leaves anything behind.
-  outside(label, views) {
-    const [, file, ...rest] = label.split(' ');
-    const rootfs = rest.join(' ');
-    if (!file || !rootfs) return undefined;
-    const hostPath = `/tmp/${file}`;
-    const diskPath = `${rootfs}/tmp/${file}`;
-    const result = {
-      hostTmp: existsSync(hostPath),
-      rootfsDisk: existsSync(diskPath),
-      viaProcRoot: existsSync(`/proc/${views[0]!.pid}/root/tmp/${file}`),
-      rootfsIdent: ident(rootfs),
-    };
-    for (const p of [hostPath, diskPath]) if (existsSync(p)) rmSync(p, { force: true });
-    return result;
-  },
+  run: pivotRun,
+  outside: lookForFile,
   checks: [
     {
       id: 'only-sandbox-mounts',
       expected: 'no mount inherited from the host is left in mountinfo after the detach',
-      check(obs) {
-        const inherited = new Set(obs.beforeIds);
-        const left = obs.after.filter((l) => inherited.has(Number(l.split(' ')[0])));
-        const pass = left.length === 0 && obs.after.length > 0;
-        const detached = obs.steps.some((s) => s.startsWith('umount2('));
-        const pivoted = obs.steps.some((s) => s.startsWith('pivot_root('));
-        return {
-          pass,
-          observed: `${obs.after.length} mounts after, ${left.length} of them from the host's ${obs.before.length}`,
-          evidence: obs.after,
-          hint: pass
-            ? undefined
-            : !pivoted
-              ? `pivot_root was never called: the process is still rooted in the host's tree, so all ${left.length} inherited mounts are visible (first: ${left[0] ?? '?'})`
-              : !detached
-                ? `pivot_root(".", ".") put the old root on top of the new one, but nothing detached it: ${left.length} host mounts remain, e.g. "${left[0]}". umount2(".", MNT_DETACH) is missing`
-                : `${left.length} inherited mounts survived, e.g. "${left[0]}"`,
-        };
-      },
+      check: ({ steps, before, after, left }) => ({
+        pass: left.length === 0 && after.length > 0,
+        observed: `${after.length} mounts after, ${left.length} of them from the host's ${before.length}`,
+        evidence: after,
+        hint: !steps.some((s) => s.startsWith('pivot_root('))
+          ? `pivot_root was never called: the process is still rooted in the host's tree, so all ${left.length} inherited mounts are visible (first: ${left[0] ?? '?'})`
+          : !steps.some((s) => s.startsWith('umount2('))
+            ? `pivot_root(".", ".") put the old root on top of the new one, but nothing detached it: ${left.length} host mounts remain, e.g. "${left[0]}". umount2(".", MNT_DETACH) is missing`
+            : `${left.length} inherited mounts survived, e.g. "${left[0]}"`,
+      }),
     },
     {
       id: 'tmp-file-stays-inside',
       expected: "a file written to the sandbox's /tmp is absent from the host's /tmp and from the rootfs on disk, and visible only through /proc/PID/root",
-      check(obs) {
-        const h = obs.host;
-        const pass = !!h && !h.hostTmp && !h.rootfsDisk && h.viaProcRoot;
-        const where = h
-          ? [`host /tmp/${obs.file}: ${h.hostTmp ? 'present' : 'absent'}`, `rootfs/tmp on disk: ${h.rootfsDisk ? 'present' : 'absent'}`, `/proc/PID/root/tmp: ${h.viaProcRoot ? 'present' : 'absent'}`]
-          : ['the host hook did not report'];
-        const tmpLine = obs.after.find((l) => l.split(' ')[4] === '/tmp');
-        return {
-          pass,
-          observed: where.join('; '),
-          evidence: [...where, tmpLine ?? 'no mount at /tmp in the sandbox\'s mountinfo'],
-          hint: pass
-            ? undefined
-            : h?.hostTmp
-              ? "the file reached the host's own /tmp: the sandbox's / was still the host's root, since pivot_root never ran"
-              : h?.rootfsDisk
-                ? 'the file landed in the rootfs directory on the host\'s disk: nothing was mounted on /tmp, so /tmp was the rootfs\'s own directory. A tmpfs there keeps writes in the sandbox'
-                : 'the file was not found through /proc/PID/root either: the write did not happen where expected',
-        };
-      },
+      check: ({ host: h, where, after }) => ({
+        pass: !!h && !h.hostTmp && !h.rootfsDisk && h.viaProcRoot,
+        observed: where.join('; '),
+        evidence: [...where, after.find((l) => l.split(' ')[4] === '/tmp') ?? 'no mount at /tmp in the sandbox\'s mountinfo'],
+        hint: h?.hostTmp
+          ? "the file reached the host's own /tmp: the sandbox's / was still the host's root, since pivot_root never ran"
+          : h?.rootfsDisk
+            ? 'the file landed in the rootfs directory on the host\'s disk: nothing was mounted on /tmp, so /tmp was the rootfs\'s own directory. A tmpfs there keeps writes in the sandbox'
+            : 'the file was not found through /proc/PID/root either: the write did not happen where expected',
+      }),
     },
-    {
-      id: 'root-is-rootfs',
-      expected: "seen from the host, /proc/PID/root is the rootfs directory, not the host's /",
-      check(obs, outside) {
-        const key = Object.keys(outside).find((k) => k.startsWith(PIVOT_LABEL));
-        const v = key ? outside[key]![0] : undefined;
-        const pass = !!v && same(v.root, obs.host?.rootfsIdent) && !same(v.root, v.hostRoot);
-        return {
-          pass,
-          observed: v ? `/proc/${v.pid}/root ${show(v.root)}; rootfs ${show(obs.host?.rootfsIdent)}; host / ${show(v.hostRoot)}` : 'no outside view',
-          evidence: v ? [`readlink /proc/${v.pid}/root = ${v.rootLink}`, `stat /proc/${v.pid}/root: ${show(v.root)}`, `stat rootfs: ${show(obs.host?.rootfsIdent)}`, `stat host /: ${show(v.hostRoot)}`] : [],
-          hint: pass
-            ? undefined
-            : v && same(v.root, v.hostRoot)
-              ? 'the sandbox is still rooted at the host\'s / (same device and inode): pivot_root did not run'
-              : 'the root is neither the host\'s / nor the rootfs',
-        };
-      },
-    },
+    rootIs('root-is-rootfs', "seen from the host, /proc/PID/root is the rootfs directory, not the host's /", (obs) => ({
+      checkpoint: 'after-write',
+      want: { path: 'the rootfs', ident: obs.host?.rootfsIdent ?? null },
+      atHost: 'pivot_root did not run, so the sandbox is still rooted there (same device and inode)',
+    })),
   ],
   diagrams: [
     {
       kind: 'mount-peers',
       title: 'mounts before and after the pivot',
-      from: (obs) => [
-        { label: 'before (copy of the host)', mountinfo: obs.before.join('\n') },
-        { label: 'after pivot + detach', mountinfo: obs.after.join('\n') },
-      ],
+      from: (obs) => [{ label: 'before (copy of the host)', mountinfo: obs.before.join('\n') }, { label: 'after pivot + detach', mountinfo: obs.after.join('\n') }],
     },
   ],
   sabotage: [
@@ -225,173 +125,87 @@ const pivotSequence: ExperimentSpec<PivotObs, EnterArgs> = {
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: the two EINVALs everyone meets.
 
-interface EinvalArgs {
-  bindFirst?: boolean;
-  keepPrivate?: boolean;
-  skipFix?: boolean;
+/** Sabotages: bind the rootfs before the first attempt; never make / shared; leave it shared. */
+type EinvalArgs = { bindFirst?: boolean; keepPrivate?: boolean; skipFix?: boolean };
+/** One pivot_root(".", ".") and the mountinfo lines of / and of the rootfs as it found them; the
+ * attempts in order: on the root mount, on a mount of its own, under shared mounts, fixed. */
+type Attempt = { trace: string; errno: string | null; ok: boolean; mounts: string[] };
+type Stage = 'sameMount' | 'notMountPoint' | 'sharedParent' | 'fixed';
+type EinvalObs = { rootfs: string; stoppedEarly?: string } & Partial<Record<Stage, Attempt>>;
+
+function einvalRun(ctx: SandboxContext, args: EinvalArgs = {}): EinvalObs {
+  const { sys, proc } = ctx;
+  const rootfs = needRootfs(ctx);
+  const obs: EinvalObs = { rootfs };
+  // pivot_root(".", ".") in the rootfs, with the mounts it found; a stray success is finished and stops the run.
+  const attempt = (stage: Stage, stopped?: string): boolean => {
+    // Opened each time: an fd from before points below a bind mount made since.
+    const fd = sys.open(rootfs, sys.O_RDONLY | sys.O_DIRECTORY);
+    sys.fchdir(fd.ret);
+    const mounts = proc.readMountinfo('self').filter((m) => m.mountPoint === '/' || rootfs.startsWith(`${m.mountPoint}/`) || m.mountPoint === rootfs);
+    const r = sys.pivotRoot('.', '.');
+    obs[stage] = { trace: r.trace, errno: r.errno, ok: r.ok, mounts: mounts.map((m) => m.raw) };
+    sys.close(fd.ret);
+    if (!r.ok) return false;
+    sys.mount(null, '.', null, sys.MS_SLAVE | sys.MS_REC, null);
+    sys.umount2('.', sys.MNT_DETACH);
+    sys.chdir('/');
+    process.chdir('/');
+    obs.stoppedEarly = stopped;
+    return true;
+  };
+  sys.mount(null, '/', null, sys.MS_REC | sys.MS_PRIVATE, null);
+  if (args.bindFirst) sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null);
+  ctx.note('1a. pivot_root into the plain rootfs directory, which sits on the same mount as /');
+  if (attempt('sameMount', 'the first pivot_root succeeded')) return obs;
+  // Where the rootfs lives on a filesystem of its own (a disk for /var/lib/containers, say),
+  // the directory is on a mount that is not "/" but is still not a mount point itself.
+  ctx.note('1b. give the rootfs\'s parent directory a mount of its own, then try again');
+  const parent = rootfs.replace(/\/[^/]+\/?$/, '') || '/';
+  sys.mount(parent, parent, null, sys.MS_BIND | sys.MS_REC, null);
+  if (attempt('notMountPoint', 'the second pivot_root succeeded')) return obs;
+  ctx.note('2. bind the rootfs onto itself, but make every mount shared first');
+  if (!args.keepPrivate) sys.mount(null, '/', null, sys.MS_REC | sys.MS_SHARED, null);
+  if (!args.bindFirst) sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null);
+  if (attempt('sharedParent', 'the pivot_root under shared mounts succeeded')) return obs;
+  ctx.note('3. make everything private again and retry');
+  if (!args.skipFix) sys.mount(null, '/', null, sys.MS_REC | sys.MS_PRIVATE, null);
+  attempt('fixed');
+  return obs;
 }
 
-interface Attempt {
-  trace: string;
-  errno: string | null;
-  ok: boolean;
-  /** mountinfo lines of / and of the rootfs at the time of the attempt. */
-  mounts: string[];
-}
-
-interface EinvalObs {
-  rootfs: string;
-  sameMount?: Attempt;
-  notMountPoint?: Attempt;
-  sharedParent?: Attempt;
-  fixed?: Attempt;
-  stoppedEarly?: string;
-}
+/** An attempt's trace line (or why there is none), its shared mounts, its result. */
+const tried = (a: Attempt | undefined, obs: EinvalObs) =>
+  a ? { trace: a.trace, evidence: a.mounts } : { trace: `pivot_root(".", ".") not attempted: ${obs.stoppedEarly ?? 'stopped earlier'}` };
+const sharedOf = (a: Attempt | undefined) => a?.mounts.filter((l) => / shared:\d+/.test(l)) ?? [];
+const said = (a: Attempt | undefined) => (a ? (a.ok ? 'succeeded' : a.errno) : 'not tried');
 
 const einval: ExperimentSpec<EinvalObs, EinvalArgs> = {
   id: 'pivot-einval',
   title: 'pivot_root refuses: not a mount point, shared propagation',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  commands: [
-    'cd "$ROOTFS" && pivot_root . .             # EBUSY: a directory on the same mount as /',
-    'mount --bind "$(dirname $ROOTFS)" "$(dirname $ROOTFS)"',
-    'cd "$ROOTFS" && pivot_root . .             # EINVAL: not a mount point',
-    'mount --bind "$ROOTFS" "$ROOTFS" && cd "$ROOTFS"',
-    'mount --make-rshared / && findmnt -o TARGET,PROPAGATION /',
-    'pivot_root . .                             # EINVAL: shared',
-    'mount --make-rprivate / && pivot_root . .  # works',
-  ],
-  predict: {
-    question: 'You cd into a plain rootfs directory and run pivot_root . . — what does the kernel answer?',
-    choices: ['It works: any directory can become the new root', 'EPERM: only real root may pivot', 'An error: the new root must be a mount point'],
-    answer: 2,
-    why: "pivot_root swaps mounts, so new_root has to be the root of a mount. A plain directory is not; binding it onto itself makes it one. The errno depends on where the directory sits: EBUSY when it is on the same mount as the current /, EINVAL when it is on another mount. EINVAL also comes back when the mounts involved are shared, because a swap would have to propagate to their peers.",
-  },
-  run(ctx, args = {}) {
-    const { sys, proc } = ctx;
-    const rootfs = ctx.rootfs ?? ctx.skip("this experiment needs nslab's rootfs");
-    const obs: EinvalObs = { rootfs };
-    const mounts = (): string[] =>
-      proc
-        .readMountinfo('self')
-        .filter((m) => m.mountPoint === '/' || rootfs.startsWith(`${m.mountPoint}/`) || m.mountPoint === rootfs)
-        .map((m) => m.raw);
-    // The mount table as pivot_root found it: read just before the call.
-    const attempt = (): Attempt => {
-      const state = mounts();
-      const r = sys.pivotRoot('.', '.');
-      return { trace: r.trace, errno: r.errno, ok: r.ok, mounts: state };
-    };
-    const enter = (): number => {
-      const fd = sys.open(rootfs, sys.O_RDONLY | sys.O_DIRECTORY);
-      sys.fchdir(fd.ret);
-      return fd.ret;
-    };
-    // A pivot that succeeded where it should not have: finish it cleanly and stop.
-    const finish = (why: string): EinvalObs => {
-      sys.mount(null, '.', null, sys.MS_SLAVE | sys.MS_REC, null);
-      sys.umount2('.', sys.MNT_DETACH);
-      sys.chdir('/');
-      process.chdir('/');
-      obs.stoppedEarly = why;
-      return obs;
-    };
-
-    sys.mount(null, '/', null, sys.MS_REC | sys.MS_PRIVATE, null);
-    if (args.bindFirst) sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null);
-    ctx.note('1a. pivot_root into the plain rootfs directory, which sits on the same mount as /');
-    let fd = enter();
-    obs.sameMount = attempt();
-    if (obs.sameMount.ok) return finish('the first pivot_root succeeded');
-    sys.close(fd);
-    // Where the rootfs lives on a filesystem of its own (a disk for /var/lib/containers, say),
-    // the directory is on a mount that is not "/" but is still not a mount point itself.
-    ctx.note('1b. give the rootfs\'s parent directory a mount of its own, then try again');
-    const parent = rootfs.replace(/\/[^/]+\/?$/, '') || '/';
-    sys.mount(parent, parent, null, sys.MS_BIND | sys.MS_REC, null);
-    fd = enter();
-    obs.notMountPoint = attempt();
-    if (obs.notMountPoint.ok) return finish('the second pivot_root succeeded');
-    sys.close(fd);
-
-    ctx.note('2. bind the rootfs onto itself, but make every mount shared first');
-    if (!args.keepPrivate) sys.mount(null, '/', null, sys.MS_REC | sys.MS_SHARED, null);
-    if (!args.bindFirst) sys.mount(rootfs, rootfs, null, sys.MS_BIND | sys.MS_REC, null);
-    fd = enter(); // open again: the old fd points below the new bind mount
-    obs.sharedParent = attempt();
-    if (obs.sharedParent.ok) return finish('the pivot_root under shared mounts succeeded');
-
-    ctx.note('3. make everything private again and retry');
-    if (!args.skipFix) sys.mount(null, '/', null, sys.MS_REC | sys.MS_PRIVATE, null);
-    obs.fixed = attempt();
-    if (obs.fixed.ok) {
-      finish('');
-      obs.stoppedEarly = undefined;
-    }
-    sys.close(fd);
-    return obs;
-  },
+  run: einvalRun,
   checks: [
     {
       id: 'einval-not-a-mount-point',
       expected: 'pivot_root(".", ".") in a directory that is not a mount point fails: EBUSY while it sits on the root mount, EINVAL on any other',
-      check(obs) {
-        const a = obs.sameMount;
-        const b = obs.notMountPoint;
-        const pass = !!a && !a.ok && !!b && !b.ok && b.errno === 'EINVAL';
-        const bound = (x: Attempt | undefined) => x?.mounts.find((l) => l.split(' ')[4] === obs.rootfs);
-        return {
-          pass,
-          observed: `on the root mount: ${a ? (a.ok ? 'succeeded' : a.errno) : 'not tried'}; on its own mount: ${b ? (b.ok ? 'succeeded' : b.errno) : 'not tried'}`,
-          evidence: [...(a ? [a.trace, ...a.mounts] : []), ...(b ? [b.trace, ...b.mounts] : [])],
-          hint: pass
-            ? undefined
-            : a?.ok || b?.ok
-              ? `pivot_root succeeded because ${obs.rootfs} already was a mount point: "${bound(a?.ok ? a : b) ?? '(see mountinfo)'}". It had been bound onto itself before the attempt`
-              : `expected EINVAL for a directory that is not a mount point, got ${b?.errno ?? 'no second attempt'}`,
-        };
-      },
+      check: ({ rootfs, sameMount: a, notMountPoint: b }) => ({
+        pass: !!a && !a.ok && b?.errno === 'EINVAL',
+        observed: `on the root mount: ${said(a)}; on its own mount: ${said(b)}`,
+        evidence: [a, b].flatMap((x) => (x ? [x.trace, ...x.mounts] : [])),
+        hint: a?.ok || b?.ok
+          ? `pivot_root succeeded because ${rootfs} already was a mount point: "${(a?.ok ? a : b)?.mounts.find((l) => l.split(' ')[4] === rootfs) ?? '(see mountinfo)'}". It had been bound onto itself before the attempt`
+          : `expected EINVAL for a directory that is not a mount point, got ${b?.errno ?? 'no second attempt'}`,
+      }),
     },
-    {
-      id: 'einval-shared-propagation',
-      expected: 'with / shared, pivot_root(".", ".") on the bound rootfs still fails with EINVAL',
-      check(obs) {
-        const a = obs.sharedParent;
-        const pass = !!a && !a.ok && a.errno === 'EINVAL';
-        const sharedLines = a?.mounts.filter((l) => / shared:\d+/.test(l)) ?? [];
-        return {
-          pass,
-          observed: a ? (a.ok ? 'succeeded' : `${a.errno}; ${sharedLines.length} shared mounts among / and the rootfs`) : `not attempted (${obs.stoppedEarly ?? 'stopped earlier'})`,
-          evidence: a ? [a.trace, ...a.mounts] : [],
-          hint: pass
-            ? undefined
-            : a?.ok
-              ? `it succeeded: none of the mounts involved carries a shared:N tag (${a.mounts.length} lines shown), so nothing forbade the swap. The experiment never made / shared`
-              : a
-                ? `expected EINVAL, got ${a.errno}`
-                : `this step never ran: ${obs.stoppedEarly}`,
-        };
-      },
-    },
-    {
-      id: 'ok-after-bind-and-private',
-      expected: 'after the bind and making / private again, pivot_root(".", ".") returns 0',
-      check(obs) {
-        const a = obs.fixed;
-        const pass = !!a && a.ok;
-        const shared = a?.mounts.filter((l) => / shared:\d+/.test(l)) ?? [];
-        return {
-          pass,
-          observed: a ? (a.ok ? '= 0' : a.errno ?? '?') : `not attempted (${obs.stoppedEarly ?? 'stopped earlier'})`,
-          evidence: a ? [a.trace, ...a.mounts] : [],
-          hint: pass
-            ? undefined
-            : a
-              ? `still ${a.errno}: ${shared.length} of the mounts are still shared (e.g. "${shared[0] ?? ''}"); mount --make-rprivate / was not done`
-              : `this step never ran: ${obs.stoppedEarly}`,
-        };
-      },
-    },
+    errnoIs('einval-shared-propagation', 'with / shared, pivot_root(".", ".") on the bound rootfs still fails with EINVAL', 'EINVAL', (obs) => ({
+      ...tried(obs.sharedParent, obs),
+      why: `${sharedOf(obs.sharedParent).length} of the ${obs.sharedParent?.mounts.length} mounts involved carry a shared:N tag; with none, nothing forbids the swap (the experiment never made / shared)`,
+    })),
+    errnoIs('ok-after-bind-and-private', 'after the bind and making / private again, pivot_root(".", ".") returns 0', 0, (obs) => ({
+      ...tried(obs.fixed, obs),
+      why: `${sharedOf(obs.fixed).length} of the mounts are still shared (e.g. "${sharedOf(obs.fixed)[0] ?? ''}"); mount --make-rprivate / was not done`,
+    })),
   ],
   sabotage: [
     { what: 'bind the rootfs onto itself before the first attempt', args: { bindFirst: true }, fails: ['einval-not-a-mount-point'] },
@@ -403,92 +217,56 @@ const einval: ExperimentSpec<EinvalObs, EinvalArgs> = {
 // ---------------------------------------------------------------------------------------------
 // Experiment 3: lesson 01's chroot escape, after a real pivot.
 
-interface EscapeObs {
-  steps: string[];
-  rootBefore: Ident;
-  rootAfter: Ident;
-  lsAfter: string[];
-  rootfsIdent: Ident;
+async function escapeRun(ctx: SandboxContext, args: EnterArgs = {}) {
+  const { sys } = ctx;
+  const rootfs = needRootfs(ctx);
+  const rootfsIdent = ident(rootfs);
+  const steps = enterRootfs(ctx, rootfs, args);
+  const rootBefore = ident('/');
+  ctx.note("lesson 01's escape: chroot into a subdirectory, climb with '..', chroot('.')");
+  mkdirSync('/tmp/x', { recursive: true });
+  steps.push(sys.chroot('/tmp/x').trace);
+  for (let i = 0; i < 20; i++) sys.chdir('..');
+  steps.push('chdir("..") x20', sys.chroot('.').trace);
+  sys.chdir('/');
+  process.chdir('/');
+  const rootAfter = ident('/');
+  const lsAfter = readdirSync('/').sort();
+  await ctx.outside('after-escape');
+  return { rootfs, steps, rootBefore, rootAfter, lsAfter, rootfsIdent };
 }
 
-const escape: ExperimentSpec<EscapeObs, EnterArgs> = {
+const escape: ExperimentSpec<Awaited<ReturnType<typeof escapeRun>>, EnterArgs> = {
   id: 'escape-after-pivot',
   title: "lesson 01's chroot escape, tried after pivot_root",
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  commands: [
-    '# inside the pivoted sandbox, as its root:',
-    'mkdir /tmp/x && chroot /tmp/x   # (nslab does the chroot/chdir itself: a shell cannot)',
-    "chdir('..') twenty times, then chroot('.')",
-    'ls /   # still the rootfs',
-  ],
-  predict: {
-    question: "After pivot_root and a detached old root, you repeat lesson 01's escape (chroot into a subdirectory, chdir('..') many times, chroot('.')). Where do you land?",
-    choices: ["On the host's /, as in lesson 01", "On the sandbox's own /", 'Nowhere: chroot fails with EPERM'],
-    answer: 1,
-    why: "The escape works on a chroot because the host's tree is still there above the chroot directory; chdir('..') only stops at the process's root, and the second chroot moved that. After pivot_root the old tree is detached: the rootfs is the top of this mount namespace, and '..' of its / is / itself.",
-  },
-  run(ctx, args = {}) {
-    const { sys } = ctx;
-    const rootfs = ctx.rootfs ?? ctx.skip("this experiment needs nslab's rootfs");
-    const rootfsIdent = ident(rootfs);
-    const steps = enterRootfs(sys, rootfs, args);
-    const rootBefore = ident('/');
-    ctx.note("lesson 01's escape: chroot into a subdirectory, climb with '..', chroot('.')");
-    mkdirSync('/tmp/x', { recursive: true });
-    steps.push(sys.chroot('/tmp/x').trace);
-    for (let i = 0; i < 20; i++) sys.chdir('..');
-    steps.push("chdir(\"..\") x20");
-    steps.push(sys.chroot('.').trace);
-    sys.chdir('/');
-    process.chdir('/');
-    const rootAfter = ident('/');
-    const lsAfter = readdirSync('/').sort();
-    return ctx.outside('after-escape').then(() => ({ steps, rootBefore, rootAfter, lsAfter, rootfsIdent }));
-  },
+  run: escapeRun,
   checks: [
-    {
-      id: 'escape-lands-in-rootfs',
-      expected: "seen from the host, /proc/PID/root after the escape is still the rootfs, not the host's /",
-      check(obs, outside) {
-        const v = outside['after-escape']?.[0];
-        const pass = !!v && same(v.root, obs.rootfsIdent) && !same(v.root, v.hostRoot);
-        return {
-          pass,
-          observed: v ? `/proc/${v.pid}/root ${show(v.root)}, rootfs ${show(obs.rootfsIdent)}, host / ${show(v.hostRoot)}` : 'no outside view',
-          evidence: v ? [`readlink /proc/${v.pid}/root = ${v.rootLink}`, `stat /proc/${v.pid}/root: ${show(v.root)}`, `stat rootfs (before entering): ${show(obs.rootfsIdent)}`, `stat host /: ${show(v.hostRoot)}`, ...obs.steps.slice(-3)] : [],
-          hint: pass
-            ? undefined
-            : v && same(v.root, v.hostRoot)
-              ? `the escape reached the host's / ${show(v.hostRoot)}: the sandbox was entered with ${obs.steps.some((s) => s.startsWith('pivot_root(')) ? 'pivot_root but the old root was left attached' : 'chroot only, so the host tree was still above it'}`
-              : 'the process ended up somewhere that is neither the rootfs nor the host\'s /',
-        };
-      },
-    },
+    rootIs('escape-lands-in-rootfs', "seen from the host, /proc/PID/root after the escape is still the rootfs, not the host's /", (obs) => ({
+      checkpoint: 'after-escape',
+      want: { path: `${obs.rootfs} (before entering)`, ident: obs.rootfsIdent },
+      evidence: obs.steps.slice(-3),
+      atHost: `the escape reached it: the sandbox was entered with ${obs.steps.some((s) => s.startsWith('pivot_root(')) ? 'pivot_root but the old root was left attached' : 'chroot only, so the host tree was still above it'}`,
+    })),
     {
       id: 'same-root-inside',
       expected: "inside, '/' after the escape is the same (dev, inode) as before it",
-      check(obs) {
-        const pass = same(obs.rootBefore, obs.rootAfter);
-        return {
-          pass,
-          observed: `/ before ${show(obs.rootBefore)}, after ${show(obs.rootAfter)}`,
-          evidence: [`stat / before: ${show(obs.rootBefore)}`, `stat / after: ${show(obs.rootAfter)}`, `ls / after: ${obs.lsAfter.join(' ')}`],
-          hint: pass ? undefined : `'/' changed: the climb left the sandbox's root and now lists ${obs.lsAfter.slice(0, 8).join(' ')} ...`,
-        };
-      },
+      check: (obs) => ({
+        pass: sameIdent(obs.rootBefore, obs.rootAfter),
+        observed: `/ before ${showIdent(obs.rootBefore)}, after ${showIdent(obs.rootAfter)}`,
+        evidence: [`stat / before: ${showIdent(obs.rootBefore)}`, `stat / after: ${showIdent(obs.rootAfter)}`, `ls / after: ${obs.lsAfter.join(' ')}`],
+        hint: `'/' changed: the climb left the sandbox's root and now lists ${obs.lsAfter.slice(0, 8).join(' ')} ...`,
+      }),
     },
     {
       id: 'rootfs-listing',
       expected: "ls / after the escape shows the rootfs (it has the oldroot/ placeholder), not the host's /",
-      check(obs) {
-        const pass = obs.lsAfter.includes('oldroot') && obs.lsAfter.includes('bin');
-        return {
-          pass,
-          observed: obs.lsAfter.join(' '),
-          evidence: [`ls /: ${obs.lsAfter.join(' ')}`],
-          hint: pass ? undefined : `the listing has no oldroot/: this is not nslab's rootfs but another tree (${obs.lsAfter.slice(0, 6).join(' ')} ...)`,
-        };
-      },
+      check: (obs) => ({
+        pass: obs.lsAfter.includes('oldroot') && obs.lsAfter.includes('bin'),
+        observed: obs.lsAfter.join(' '),
+        evidence: [`ls /: ${obs.lsAfter.join(' ')}`],
+        hint: `the listing has no oldroot/: this is not nslab's rootfs but another tree (${obs.lsAfter.slice(0, 6).join(' ')} ...)`,
+      }),
     },
   ],
   sabotage: [
@@ -496,10 +274,13 @@ const escape: ExperimentSpec<EscapeObs, EnterArgs> = {
   ],
 };
 
+// The exercise's way in: a new mount namespace's shell binds, pivots (old root on oldroot/), mounts /proc.
+const PIVOT = 'mount --bind "$NSLAB_ROOTFS" "$NSLAB_ROOTFS" && cd "$NSLAB_ROOTFS" && pivot_root . oldroot && mount -t proc proc /proc';
+const inNewNs = (steps: string): string => `unshare -m sh -c '${steps} && exec /bin/sleep 1000' &`;
+
 export default {
   experiments: [pivotSequence, einval, escape],
-  // Exercise mode: the learner makes this state in `nslab shell 04` with real tools, and
-  // `nslab check 04` judges it from outside, however it was made.
+  // Exercise mode: made with real tools in `nslab shell 04`, judged from outside by `nslab check 04`.
   exercises: [
     {
       id: 'pivot-and-detach',
@@ -508,7 +289,7 @@ export default {
       hints: [
         'pivot_root NEW OLD needs NEW to be a mount point: mount --bind "$NSLAB_ROOTFS" "$NSLAB_ROOTFS" (in a new mount namespace: unshare -m).',
         "After pivot_root the host's tree is still mounted at the put_old directory (the rootfs has an empty oldroot/). Mount /proc before you detach it: the kernel refuses a new proc once no full one is visible.",
-        "unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && umount -l /oldroot && exec /bin/sleep 1000' &",
+        inNewNs(`${PIVOT} && umount -l /oldroot`),
       ],
       checks: [
         {
@@ -531,60 +312,36 @@ export default {
             hint: `PID ${p.pid} (${p.comm}) still has the host's / as its root: pivot_root into "$NSLAB_ROOTFS" (after binding it onto itself)`,
           }),
         },
-        {
-          id: 'proc-mounted',
-          expected: 'a proc filesystem at /proc in its mountinfo',
-          check: (p) => {
-            const proc = p.mounts.filter((m) => m.mountPoint === '/proc').pop();
-            return {
-              pass: proc?.fsType === 'proc',
-              observed: proc ? `${proc.fsType} at /proc` : 'nothing at /proc',
-              evidence: proc ? [proc.raw] : [`/proc/${p.pid}/mountinfo: no /proc entry`],
-              hint: `mount -t proc proc /proc inside the new root, before detaching the old one (afterwards the kernel refuses: no full proc would be visible to vouch for it)`,
-            };
-          },
-        },
+        mountedAt('proc-mounted', 'a proc filesystem at /proc in its mountinfo', '/proc', 'proc', () =>
+          'mount -t proc proc /proc inside the new root, before detaching the old one (afterwards the kernel refuses: no full proc would be visible to vouch for it)',
+        ),
         {
           id: 'old-root-detached',
           expected: "no mount of the host's tree visible, and nothing above its root",
-          check: (p) => {
-            const host = p.hostRootMount;
-            const left = p.hostTreeMounts;
-            const evidence = [
+          check: ({ hostRootMount: host, hostTreeMounts: left, pid, root, rootParent, rootIsTop }) => ({
+            pass: !left.length && rootIsTop,
+            observed: left.length
+              ? `the host's root filesystem (${host?.dev}) is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`
+              : !rootIsTop
+                ? "the host's tree is still above its root (a chroot, not a pivot)"
+                : 'no host mount visible; its root is the top of its mount tree',
+            evidence: [
               ...left.map((m) => m.raw),
               ...(host ? [`host's /: ${host.raw}`] : []),
-              `/proc/${p.pid}/root: dev ${p.root.dev}, ino ${p.root.ino}; its '..': dev ${p.rootParent.dev}, ino ${p.rootParent.ino}`,
-            ];
-            if (left.length)
-              return {
-                pass: false,
-                observed: `the host's root filesystem (${host?.dev}) is still mounted at ${left.map((m) => m.mountPoint).join(', ')}`,
-                evidence,
-                hint: `the old root is still attached at ${left[0]!.mountPoint}, and with it every host file: umount -l ${left[0]!.mountPoint} (MNT_DETACH) after pivot_root and after mounting /proc`,
-              };
-            if (!p.rootIsTop)
-              return {
-                pass: false,
-                observed: "the host's tree is still above its root (a chroot, not a pivot)",
-                evidence,
-                hint: `its root has a parent directory ('..' leads elsewhere): that is a chroot, and the host's tree stays reachable (the chroot escape). Use pivot_root so the rootfs becomes the top of the mount tree, then detach the old root`,
-              };
-            return { pass: true, observed: 'no host mount visible; its root is the top of its mount tree', evidence };
-          },
+              `/proc/${pid}/root: dev ${root.dev}, ino ${root.ino}; its '..': dev ${rootParent.dev}, ino ${rootParent.ino}`,
+            ],
+            hint: left.length
+              ? `the old root is still attached at ${left[0]!.mountPoint}, and with it every host file: umount -l ${left[0]!.mountPoint} (MNT_DETACH) after pivot_root and after mounting /proc`
+              : `its root has a parent directory ('..' leads elsewhere): that is a chroot, and the host's tree stays reachable (the chroot escape). Use pivot_root so the rootfs becomes the top of the mount tree, then detach the old root`,
+          }),
         },
       ],
-      solution: [
-        "unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && umount -l /oldroot && exec /bin/sleep 1000' &",
-      ],
+      solution: [inNewNs(`${PIVOT} && umount -l /oldroot`)],
       nearMisses: [
-        {
-          what: 'pivot_root without detaching the old root',
-          commands: ["unshare -m sh -c 'mount --bind \"$NSLAB_ROOTFS\" \"$NSLAB_ROOTFS\" && cd \"$NSLAB_ROOTFS\" && pivot_root . oldroot && mount -t proc proc /proc && exec /bin/sleep 1000' &"],
-          fails: ['old-root-detached'],
-        },
+        { what: 'pivot_root without detaching the old root', commands: [inNewNs(PIVOT)], fails: ['old-root-detached'] },
         {
           what: 'a chroot instead of pivot_root',
-          commands: ["unshare -m sh -c 'mount -t proc proc \"$NSLAB_ROOTFS/proc\" && exec chroot \"$NSLAB_ROOTFS\" /bin/sleep 1000' &"],
+          commands: [`unshare -m sh -c 'mount -t proc proc "$NSLAB_ROOTFS/proc" && exec chroot "$NSLAB_ROOTFS" /bin/sleep 1000' &`],
           fails: ['old-root-detached'],
         },
       ],
