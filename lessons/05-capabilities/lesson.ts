@@ -3,13 +3,11 @@
 // what root in a fresh user namespace can and cannot do.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { errnoIs, watchExec } from '../../src/kit/index.js';
-import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
+import { errnoIs, experiment, watchExec } from '../../src/kit/index.js';
+import type { LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
 type Ctx = SandboxContext;
-/** The observations an experiment's run function returns. */
-type Obs<F extends (...a: never[]) => unknown> = Awaited<ReturnType<F>>;
 
 const CAP_KEYS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'] as const;
 type CapKey = (typeof CAP_KEYS)[number];
@@ -67,7 +65,7 @@ function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boole
   return { afterDrop, afterCapset, dropTrace, capsetTrace, socketAfterDrop, socketAfterCapset: rawSocket(sys), otherThreads };
 }
 
-const bounding: ExperimentSpec<Obs<typeof runBounding>> = {
+const bounding = experiment({
   id: 'bounding-vs-effective',
   title: 'dropping CAP_NET_RAW: the bounding set versus capset',
   sandbox: { namespaces: ['mnt', 'pid', 'net'], rootfs: true },
@@ -113,7 +111,7 @@ const bounding: ExperimentSpec<Obs<typeof runBounding>> = {
     { what: 'drop only the bounding set, never call capset', args: { skipCapset: true }, fails: ['capset-clears-eff', 'raw-socket-eperm'] },
     { what: 'capset first, before the bounding drop', args: { capsetFirst: true }, fails: ['bset-drop-keeps-eff'] },
   ],
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: file capabilities, setcap's xattr written by hand.
@@ -205,7 +203,7 @@ async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?
   return { identity, mount, before, xattrTrace, readBack, readBackTrace: back.trace, hostGetcap: String(hook ?? ''), after };
 }
 
-const fileCaps: ExperimentSpec<Obs<typeof runFileCaps>> = {
+const fileCaps = experiment({
   id: 'file-caps-ping',
   title: 'setcap cap_net_raw+ep gives one binary its capability back',
   sandbox: { namespaces: ['mnt', 'pid', 'net'], rootfs: true },
@@ -278,7 +276,7 @@ const fileCaps: ExperimentSpec<Obs<typeof runFileCaps>> = {
     { what: 'setcap before the first run', args: { xattrFirst: true }, fails: ['ping-denied-without-filecap'] },
     { what: 'put the binary on a nosuid mount', args: { nosuidMount: true }, fails: ['ping-works-with-filecap'] },
   ],
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 3: all capabilities, over nothing of the host's.
@@ -305,7 +303,7 @@ async function runUserns(ctx: Ctx, args: { dropFirst?: boolean; unshareFirst?: b
   return { caps, fullCount: proc.capLastCap() + 1, uidMap, hostNet, unshareTrace, ownNet, netBefore, netAfter };
 }
 
-const usernsRoot: ExperimentSpec<Obs<typeof runUserns>> = {
+const usernsRoot = experiment({
   id: 'userns-root',
   title: 'root in a fresh user namespace: every capability, over its own namespaces only',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
@@ -351,7 +349,7 @@ const usernsRoot: ExperimentSpec<Obs<typeof runUserns>> = {
     { what: 'unshare the network namespace before the first socket', args: { unshareFirst: true }, fails: ['no-power-over-host-net'] },
     { what: 'drop CAP_NET_RAW before the socket in the new namespace', args: { dropNetRawLater: true }, fails: ['power-over-own-net'] },
   ],
-};
+});
 
 export default {
   experiments: [bounding, fileCaps, usernsRoot],

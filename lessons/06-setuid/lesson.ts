@@ -2,13 +2,11 @@
 // no_new_privs and nosuid do to it, how a privilege drop is done so it sticks, and the open file
 // descriptor that outlives the drop.
 import { chmodSync, chownSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { watchExec } from '../../src/kit/index.js';
-import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
+import { experiment, watchExec } from '../../src/kit/index.js';
+import type { LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
 type Ctx = SandboxContext;
-/** The observations an experiment's run function returns. */
-type Obs<F extends (...a: never[]) => unknown> = Awaited<ReturnType<F>>;
 
 const LEARNER = { uid: 1000, gid: 1000 };
 const tabs = (line: string): string => line.replace(/\t/g, ' ');
@@ -76,7 +74,7 @@ async function runSetuid(ctx: Ctx, args: { noSetuidBit?: boolean; skipNnp?: bool
   return { ls: lsLine, mounts: { suid: suidMount, nosuid: nosuidMount, tmp }, plain, nnp, onNosuid };
 }
 
-const setuidExec: ExperimentSpec<Obs<typeof runSetuid>> = {
+const setuidExec = experiment({
   id: 'setuid-exec',
   title: 'a setuid-root program run by uid 1000, with no_new_privs, on a nosuid mount',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
@@ -134,7 +132,7 @@ const setuidExec: ExperimentSpec<Obs<typeof runSetuid>> = {
     { what: 'forget setpriv --nnp', args: { skipNnp: true }, fails: ['nnp-keeps-uid'] },
     { what: 'mount the second tmpfs without nosuid', args: { nosuidFlagMissing: true }, fails: ['nosuid-keeps-uid'] },
   ],
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: dropping privileges, the wrong way and the right way, and the fd that stays.
@@ -182,7 +180,7 @@ function runDrop(ctx: Ctx, args: { partAWithSetresuid?: boolean; partBWithSeteui
   return { secretMode, fdOpen: fd.trace, a, b, after: { open, read: r.trace, data: r.ok ? r.data.toString('utf8') : '' } };
 }
 
-const dropPrivileges: ExperimentSpec<Obs<typeof runDrop>> = {
+const dropPrivileges = experiment({
   id: 'drop-privileges',
   title: 'seteuid versus setresuid, and the file descriptor opened before the drop',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
@@ -240,7 +238,7 @@ const dropPrivileges: ExperimentSpec<Obs<typeof runDrop>> = {
     { what: 'drop with seteuid only in part B', args: { partBWithSeteuid: true }, fails: ['setresuid-is-final'] },
     { what: 'close the descriptor before dropping', args: { closeFdFirst: true }, fails: ['fd-survives-drop'] },
   ],
-};
+});
 
 export default {
   experiments: [setuidExec, dropPrivileges],
