@@ -4,6 +4,7 @@
 // engine never names a lesson, and the kit never names one either. docs/authoring.md lists it.
 export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, timeScale, type Traced } from './context.js';
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
+export { exitWithin, exitText, exitLine, diedOf, type Exit } from './exit.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
