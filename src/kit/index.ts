@@ -6,6 +6,7 @@ export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines,
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
 export { exitWithin, exitText, exitLine, diedOf, type Exit } from './exit.js';
 export { threads, mainTid, threadNs, threadLines, startThreadpool, type Thread } from './threads.js';
+export { nsenter, nsenterArgs } from './nsenter.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
