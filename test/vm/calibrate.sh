@@ -17,7 +17,7 @@ calibrate() {
 	best=
 	for _ in 1 2 3; do
 		t=$(_cal_now)
-		for ((i = 0; i < 200; i++)); do /bin/true; done
+		for ((i = 0; i < 100; i++)); do /bin/true; done
 		best=$(_cal_min "$(awk -v a="$t" -v b="$(_cal_now)" 'BEGIN { printf "%.4f", b - a }')" "$best")
 	done
 	CAL_EXEC=$best

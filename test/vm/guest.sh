@@ -54,7 +54,7 @@ trap finish EXIT
 emit "{\"t\":\"hello\",\"boot\":$(json_string "$BOOT"),\"kernel\":$(json_string "$(uname -r)"),\"uptime\":$(cut -d' ' -f1 /proc/uptime),\"os\":$(json_string "$(. /etc/os-release && echo "$PRETTY_NAME")")}"
 
 # Calibration: how much slower this guest is than the host, from the same two probes on both
-# sides (run.ts measured the host's into HOST_*_SECONDS): `node -e 0`, and 200 fork+execs of
+# sides (run.ts measured the host's into HOST_*_SECONDS): `node -e 0`, and 100 fork+execs of
 # /bin/true, which is where emulation costs most. Every timeout below is a native budget times
 # the larger ratio, so a slower emulator gets more time and nothing is a fixed small number.
 # shellcheck source=/dev/null
@@ -63,7 +63,7 @@ calibrate
 factor=$(awk -v gn="$CAL_NODE" -v hn="$HOST_NODE_SECONDS" -v ge="$CAL_EXEC" -v he="$HOST_EXEC_SECONDS" \
 	'BEGIN { a = gn / (hn > 0 ? hn : 0.05); b = ge / (he > 0 ? he : 0.2); f = a > b ? a : b; f = int(f + 0.999); print (f < 1 ? 1 : f) }')
 emit "{\"t\":\"calibration\",\"nodeSeconds\":$CAL_NODE,\"hostNodeSeconds\":$HOST_NODE_SECONDS,\"execSeconds\":$CAL_EXEC,\"hostExecSeconds\":$HOST_EXEC_SECONDS,\"factor\":$factor}"
-say "node -e 0: ${CAL_NODE}s here, ${HOST_NODE_SECONDS}s on the host; 200 execs: ${CAL_EXEC}s here, ${HOST_EXEC_SECONDS}s on the host: timeouts x$factor"
+say "node -e 0: ${CAL_NODE}s here, ${HOST_NODE_SECONDS}s on the host; 100 execs: ${CAL_EXEC}s here, ${HOST_EXEC_SECONDS}s on the host: timeouts x$factor"
 budget() { echo $(($1 * factor)); }
 
 # step NAME NATIVE_SECONDS OUT ERR CMD...: runs CMD under a scaled timeout, stdout to OUT and
