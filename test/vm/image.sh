@@ -110,7 +110,9 @@ trap 'rm -rf "$tree"' EXIT
 started=$SECONDS
 
 include=$(IFS=,; echo "${packages[*]}")
-mmdebstrap --mode=root --variant=minbase --include="$include" \
+# unshare mode, as root: no user namespace, but its own mount namespace, so nothing it mounts
+# (proc, sys, dev in the tree) is ever seen on the host.
+mmdebstrap --mode=unshare --variant=minbase --include="$include" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
 	--customize-hook="\"$self\" --customize \"\$1\"" \
