@@ -47,6 +47,9 @@ function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
     } catch {
       continue; // exited meanwhile
     }
+    // tsx's esbuild service, started by this test process itself the first time it transforms a
+    // file that was not in tsx's cache (a fresh clone): the loader's helper, not nslab's residue.
+    if (/\besbuild --service=/.test(cmd) && statFields(pid)[1] === String(process.pid)) continue;
     const watched = scope === 'session' ? session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
     if (watched) out.push(`${pid} ${cmd}`);
   }
