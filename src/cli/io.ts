@@ -25,6 +25,10 @@ export function makeTerminal(opts: { yes: boolean }): Terminal {
     interactive,
     style: s,
     print,
+    rows: interactive ? process.stdout.rows : undefined,
+    clear: () => {
+      if (interactive) process.stdout.write('\x1b[H\x1b[2J');
+    },
     async select(question, choices) {
       if (!interactive) return 'skipped';
       const { Select } = await enquirer();

@@ -200,5 +200,10 @@ function cut(s: string, width: number): [string, string] {
     w += cw;
     i += cp > 0xffff ? 2 : 1;
   }
-  return [s.slice(0, i), s.slice(i)];
+  // A word too long for the line breaks after its last '-' or '/' that fits (a check id
+  // 'decoy-killed-from-chroot' reads as decoy-killed- / from-chroot), else where it must.
+  const head = s.slice(0, i);
+  const soft = Math.max(head.lastIndexOf('-'), head.lastIndexOf('/'));
+  if (i < s.length && soft >= Math.floor(head.length / 3) && !/\x1b/.test(head)) return [head.slice(0, soft + 1), s.slice(soft + 1)];
+  return [head, s.slice(i)];
 }

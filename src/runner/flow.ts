@@ -27,6 +27,29 @@ export interface FlowIO {
   pause(message: string): Promise<void>;
   /** After results: 't' shows the trace, Enter goes on. Non-interactive: 'trace'. */
   traceOrContinue(): Promise<'trace' | 'continue'>;
+  /** The terminal's height, when there is one: presenter mode shows a page a screenful at a time. */
+  rows?: number;
+  /** Clears the screen (presenter mode, at each page, so the room reads it from its heading). */
+  clear?(): void;
+}
+
+/** Text cut into pieces of at most `rows` lines, at a blank line where one is near the end. */
+export function screenfuls(text: string, rows: number, first = rows): string[] {
+  const lines = text.split('\n');
+  if (rows < 8 || lines.length <= first) return [text];
+  const out: string[] = [];
+  let at = 0;
+  while (at < lines.length) {
+    const room = out.length ? rows : first;
+    let end = Math.min(lines.length, at + room);
+    if (end < lines.length) {
+      const blank = lines.slice(at, end).map((l, i) => (l.trim() === '' ? at + i : -1)).filter((i) => i > at + room / 2).pop();
+      if (blank !== undefined) end = blank + 1;
+    }
+    out.push(lines.slice(at, end).join('\n').replace(/\n+$/, ''));
+    at = end;
+  }
+  return out.filter((c) => c.trim() !== '');
 }
 
 export interface FlowOptions {
@@ -63,7 +86,9 @@ export async function takeLesson(lesson: LoadedLesson, opts: FlowOptions): Promi
   opts.notice?.();
 
   const { renderMarkdown } = await import('../render/markdown.js');
-  const md = (text: string) => renderMarkdown(text, { color: s.color, width: s.width, presenter });
+  // Prose at most 100 columns wide in front of a room: a 200-column line is unreadable from the
+  // back (tables and traces still get the whole width).
+  const md = (text: string) => renderMarkdown(text, { color: s.color, width: presenter ? Math.min(s.width, 100) : s.width, presenter });
   const saved = store.lesson(lesson.meta.id);
   const total = lesson.pages.length;
   let page = opts.fromStart || presenter || saved.status === 'passed' ? 0 : Math.min(saved.page ?? 0, Math.max(0, total - 1));
@@ -74,18 +99,39 @@ export async function takeLesson(lesson: LoadedLesson, opts: FlowOptions): Promi
       p.startedAt ??= new Date().toISOString();
     });
 
+  // A presenter's screen is a room's: the title is a slide of its own, each page starts at the
+  // top, and prose taller than the screen comes a screenful at a time instead of scrolling its
+  // heading away.
+  // Room for text: the screen less the pause prompt's line and one to spare.
+  const room = presenter && io.interactive && io.rows ? io.rows - 2 : 0;
+  if (room) io.clear?.();
   io.print(md(`# ${lesson.meta.number}. ${lesson.meta.title}\n\n*${lesson.meta.summary}* (about ${lesson.meta.minutes} min)`));
+  if (room) await io.pause('Enter: begin');
   if (page > 0)
     io.print(s.dim(`Continuing at page ${page + 1} of ${total}, where you left off (\`nslab start ${lesson.meta.id} --from-start\` begins again).\n`));
 
   const summary: FlowSummary = { lesson: lesson.meta.id, passed: false, experiments: [], predictions: { right: 0, asked: 0 } };
   for (; page < total; page++) {
-    if (total > 1) io.print(s.dim(`\n${s.unicode ? '──' : '--'} page ${page + 1}/${total} ${s.unicode ? '──' : '--'}\n`));
+    if (room) io.clear?.();
+    const marker = `${s.unicode ? '──' : '--'} page ${page + 1}/${total} ${s.unicode ? '──' : '--'}`;
+    // On a cleared screen the marker is one line at the top; elsewhere it separates pages.
+    if (total > 1) io.print(s.dim(room ? marker : `\n${marker}\n`));
+    let top = true;
     for (const block of lesson.pages[page]!.blocks) {
       if (block.kind === 'markdown') {
-        io.print(md(block.text));
+        const text = md(block.text);
+        const parts = room ? screenfuls(top ? text.replace(/^\n+/, '') : text, room, top ? room - 1 : room) : [text];
+        top = false;
+        for (const [i, part] of parts.entries()) {
+          if (i > 0) {
+            await io.pause('Enter: more');
+            io.clear?.();
+          }
+          io.print(part);
+        }
         continue;
       }
+      top = false;
       const index = lesson.module.experiments.findIndex((e) => e.id === block.id);
       if (index < 0) continue; // the loader rejects unknown markers; defensive only
       const outcome = await experimentStep(lesson, index, opts, md, summary);
@@ -177,7 +223,19 @@ async function experimentStep(
   const { renderCheckTable } = await import('../render/table.js');
   if (outcome.status === 'fail' && outcome.result && outcome.result.status !== 'ok')
     io.print(box(`The sandbox did not finish: ${outcome.reason}`, { kind: 'fail', title: 'Sandbox', ...r }));
-  if (outcome.checks.length) io.print('\n' + renderCheckTable(outcome.checks, r));
+  if (outcome.checks.length) {
+    // In front of a room the verdict table starts on a clean screen, a screenful at a time.
+    const room = presenter && io.interactive && io.rows ? io.rows - 2 : 0;
+    if (!room) io.print('\n' + renderCheckTable(outcome.checks, r));
+    else {
+      await io.pause('Enter: what the kernel says');
+      for (const [i, part] of screenfuls(renderCheckTable(outcome.checks, r), room).entries()) {
+        if (i > 0) await io.pause('Enter: more');
+        io.clear?.();
+        io.print(part);
+      }
+    }
+  }
 
   if (spec.diagrams?.length && outcome.result?.status === 'ok') {
     for (const d of spec.diagrams) io.print('\n' + (await drawDiagram(d, outcome.result.observations, s)));
