@@ -101,7 +101,7 @@ const bounding = experiment({
           : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
       }),
     },
-    errnoIs('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
+    errnoIs<Awaited<ReturnType<typeof runBounding>>>('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
       trace: o.socketAfterCapset.trace,
       evidence: [named(o.afterCapset, 'CapEff')],
       why: o.socketAfterCapset.ok ? `CapEff still has CAP_NET_RAW (${o.afterCapset.lines.CapEff}), so the kernel's check passed` : undefined,
@@ -326,7 +326,7 @@ const usernsRoot = experiment({
         };
       },
     },
-    errnoIs('no-power-over-host-net', "a raw socket in the host's network namespace fails with EPERM despite CAP_NET_RAW in CapEff", 'EPERM', (o, outside) => {
+    errnoIs<Awaited<ReturnType<typeof runUserns>>>('no-power-over-host-net', "a raw socket in the host's network namespace fails with EPERM despite CAP_NET_RAW in CapEff", 'EPERM', (o, outside) => {
       const hostNet = outside['userns']?.[0]?.hostNs.net;
       const whose = hostNet && !o.netBefore.endsWith(hostNet) ? `not the host's ${hostNet} but a namespace it had created itself` : "which the sandbox's user namespace owns";
       return {
@@ -335,7 +335,7 @@ const usernsRoot = experiment({
         why: o.hostNet.ok ? `the socket opened: this thread was in ${o.netBefore.slice(7)}, ${whose}` : undefined,
       };
     }),
-    errnoIs('power-over-own-net', "after unshare(CLONE_NEWNET), the same raw socket opens: that namespace belongs to the sandbox's user namespace", 0, (o) => ({
+    errnoIs<Awaited<ReturnType<typeof runUserns>>>('power-over-own-net', "after unshare(CLONE_NEWNET), the same raw socket opens: that namespace belongs to the sandbox's user namespace", 0, (o) => ({
       trace: o.ownNet.trace,
       evidence: [o.unshareTrace, o.netAfter],
       why:
