@@ -145,7 +145,7 @@ export function reportMarkdown(r: InstructorReport): string {
     '',
     '| status | check | detail | fix |',
     '|---|---|---|---|',
-    ...r.doctor.checks.map((c) => `| ${c.status} | ${cell(c.label)} | ${cell(c.detail)} | ${cell(c.status === 'ok' ? '' : (c.fix ?? ''))} |`),
+    ...r.doctor.checks.map((c) => `| ${c.status} | ${cell(c.label)} | ${cell(c.detail)} | ${cell(c.status === 'ok' ? '' : (c.fix ?? ''))}${c.check && c.status !== 'ok' ? ` \`${c.check}\`` : ''} |`),
     '',
     '## Verify',
     '',
