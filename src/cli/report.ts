@@ -24,6 +24,9 @@ function savedVerify(file: string): VerifyReport {
 
 export async function reportCommand(ctx: Ctx): Promise<number> {
   if (ctx.options.json && ctx.options.md) throw new UsageError('Choose one of --json and --md.');
+  // Before verify runs: a wrong option must not cost the learner a whole verify first.
+  const name = typeof ctx.options.name === 'string' ? ctx.options.name : undefined;
+  if (name !== undefined && !name.trim()) throw new UsageError('--name wants your name as the instructor should see it, e.g. --name "Ada L".');
   const { lessons, errors, format } = await loadAll(ctx);
   const requirements = new Requirements();
   const doc = await doctor(lessons, requirements);
@@ -37,8 +40,6 @@ export async function reportCommand(ctx: Ctx): Promise<number> {
     const v = await verifyLessons(lessons, errors.filter((e) => e.lessonId !== ''), { version: ctx.version, requirements, environment, formatError: format });
     verify = { ...v, source: `run now, ${new Date().toISOString()}` };
   }
-  const name = typeof ctx.options.name === 'string' ? ctx.options.name : undefined;
-  if (name !== undefined && !name.trim()) throw new UsageError('--name wants your name as the instructor should see it, e.g. --name "Ada L".');
   const report = buildReport({ version: ctx.version, lessons, store: progressStore(ctx), doctor: doc, verify, name });
   const text = ctx.options.json ? JSON.stringify(report, null, 2) + '\n' : reportMarkdown(report);
   if (typeof ctx.options.out === 'string') {
