@@ -47,19 +47,21 @@ customize() {
 
 	echo nslab-vm >"$root/etc/hostname"
 	printf '127.0.0.1\tlocalhost\n127.0.1.1\tnslab-vm\n' >"$root/etc/hosts"
-	# The root disk, the project disk (made per run by run.ts) and the checkout at /vagrant.
+	# The root disk, the project disk (made per run by run.ts) and the checkout at /vagrant. On a
+	# busy host udev can take minutes to label the disk: wait for it (run.ts has the deadline).
 	cat >"$root/etc/fstab" <<-'EOF'
 		/dev/vda / ext4 rw,errors=remount-ro 0 1
-		LABEL=nslab-vm /mnt/nslab-vm ext4 rw,nofail 0 2
+		LABEL=nslab-vm /mnt/nslab-vm ext4 rw,nofail,x-systemd.device-timeout=1h 0 2
 		/mnt/nslab-vm/repo /vagrant none bind,nofail,x-systemd.requires-mounts-for=/mnt/nslab-vm 0 0
 	EOF
 	mkdir -p "$root/mnt/nslab-vm" "$root/vagrant"
 
 	# A getty on a serial port hangs up whoever else writes to it (EIO): ttyS0 is the console
-	# (the host logs it), ttyS1 carries the results.
+	# (the host logs it), ttyS1 carries the results. Timers that would start work (and mounts,
+	# cgroups) in the middle of a test go too, and e2scrub_reap, which took minutes at boot.
 	local unit
 	for unit in serial-getty@ttyS0.service serial-getty@ttyS1.service apt-daily.timer \
-		apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer dpkg-db-backup.timer; do
+		apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer dpkg-db-backup.timer; do
 		ln -sf /dev/null "$root/etc/systemd/system/$unit"
 	done
 
