@@ -65,6 +65,10 @@ factor=$(awk -v gn="$CAL_NODE" -v hn="$HOST_NODE_SECONDS" -v ge="$CAL_EXEC" -v h
 emit "{\"t\":\"calibration\",\"nodeSeconds\":$CAL_NODE,\"hostNodeSeconds\":$HOST_NODE_SECONDS,\"execSeconds\":$CAL_EXEC,\"hostExecSeconds\":$HOST_EXEC_SECONDS,\"factor\":$factor}"
 say "node -e 0: ${CAL_NODE}s here, ${HOST_NODE_SECONDS}s on the host; 100 execs: ${CAL_EXEC}s here, ${HOST_EXEC_SECONDS}s on the host: timeouts x$factor"
 budget() { echo $(($1 * factor)); }
+# nslab scales its own deadlines (sandbox, spawn, waits) by this; /etc/environment reaches the
+# login shells and sudo through pam_env, which runuser -l and sudo both clear the rest for.
+echo "NSLAB_TIME_SCALE=$factor" >>/etc/environment
+export NSLAB_TIME_SCALE=$factor
 
 # step NAME NATIVE_SECONDS OUT ERR CMD...: runs CMD under a scaled timeout, stdout to OUT and
 # stderr to ERR (- for OUT too); tells the host first (it extends its own deadline by as much);
