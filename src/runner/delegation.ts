@@ -4,9 +4,9 @@
 // nslab then re-runs its command inside `systemd-run --user --scope -p Delegate=yes`, whose
 // scope is the learner's to write (and systemd's to remove when the run ends, however it ends).
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { cgroupLayout, parseCgroup, readTextOr } from '../proc/index.js';
+import { canWrite } from '../sandbox/cgroups.js';
 
 /** Set in the re-run: the scope is ours, and the run must not ask for another. */
 export const SCOPE_MARK = 'NSLAB_DELEGATED_SCOPE';
@@ -19,15 +19,6 @@ export interface Delegation {
   /** Why not, with the fix, when !ok. */
   reason?: string;
 }
-
-const writable = (p: string): boolean => {
-  try {
-    accessSync(p, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 let userManager: { ok: boolean; error: string } | undefined;
 /** Does `systemd-run --user` reach a user manager? Asked once: it costs a D-Bus round trip. */
@@ -47,7 +38,7 @@ export function cgroupDelegation(): Delegation {
   const own = parseCgroup(readTextOr('/proc/self/cgroup')).find((l) => l.hierarchy === 0)?.path;
   // Only pure v2 is systemd's to delegate; hybrid machines keep the v1 rules.
   if (layout.kind !== 'v2' || !layout.v2Mount || own === undefined) return { ok: true, needsScope: false };
-  if (writable(join(layout.v2Mount, own))) return { ok: true, needsScope: false };
+  if (canWrite(join(layout.v2Mount, own))) return { ok: true, needsScope: false };
   const um = userManagerReachable();
   if (um.ok) return { ok: true, needsScope: true };
   return {

@@ -51,7 +51,8 @@ export interface PlanOptions {
   uid?: number;
 }
 
-const canWrite = (path: string): boolean => {
+/** access(2) W_OK: may this process write there? */
+export const canWrite = (path: string): boolean => {
   try {
     accessSync(path, constants.W_OK);
     return true;
