@@ -68,6 +68,9 @@ budget() { echo $(($1 * factor)); }
 # nslab scales its own deadlines (sandbox, spawn, waits) by this; /etc/environment reaches the
 # login shells and sudo through pam_env, which runuser -l and sudo both clear the rest for.
 echo "NSLAB_TIME_SCALE=$factor" >>/etc/environment
+# sudo resets the environment: keep the factor, or `sudo npx nslab` runs on unscaled deadlines.
+echo 'Defaults env_keep += "NSLAB_TIME_SCALE"' >/etc/sudoers.d/nslab-time-scale
+chmod 0440 /etc/sudoers.d/nslab-time-scale
 export NSLAB_TIME_SCALE=$factor
 
 # step NAME NATIVE_SECONDS OUT ERR CMD...: runs CMD under a scaled timeout, stdout to OUT and
