@@ -18,6 +18,7 @@ import type { VerifyLesson } from '../../src/runner/verify.js';
 import { descendants, findOwnedCgroups } from '../../src/sandbox/index.js';
 import { command, ROOT, tempHome } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from './residue.js';
+import { scaled } from '../../src/sandbox/time.js';
 
 export const isRoot = process.geteuid?.() === 0;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -271,7 +272,8 @@ export function lessonSuite(opts: LessonSuiteOptions): Test {
     const child = spawn(node!, [...rest, 'verify', id, '--json'], { cwd: ROOT, env: home.env, stdio: 'ignore' });
     const closed = new Promise((r) => child.on('close', r));
     let seen = false;
-    for (const until = Date.now() + (ready.timeoutMs ?? 15_000); !seen && Date.now() < until; ) {
+    // A deadline, not a delay: the loop ends as soon as it is seen; a loaded machine needs longer.
+    for (const until = Date.now() + scaled(ready.timeoutMs ?? 30_000); !seen && Date.now() < until; ) {
       await sleep(10);
       seen = ready.test(child.pid!);
     }
