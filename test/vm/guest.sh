@@ -65,9 +65,11 @@ factor=$(awk -v gn="$CAL_NODE" -v hn="$HOST_NODE_SECONDS" -v ge="$CAL_EXEC" -v h
 emit "{\"t\":\"calibration\",\"nodeSeconds\":$CAL_NODE,\"hostNodeSeconds\":$HOST_NODE_SECONDS,\"execSeconds\":$CAL_EXEC,\"hostExecSeconds\":$HOST_EXEC_SECONDS,\"factor\":$factor}"
 say "node -e 0: ${CAL_NODE}s here, ${HOST_NODE_SECONDS}s on the host; 100 execs: ${CAL_EXEC}s here, ${HOST_EXEC_SECONDS}s on the host: timeouts x$factor"
 budget() { echo $(($1 * factor)); }
-# nslab scales its own deadlines (sandbox, spawn, waits) by this; /etc/environment reaches the
-# login shells and sudo through pam_env, which runuser -l and sudo both clear the rest for.
+# nslab scales its own deadlines (sandbox, spawn, waits) by this. runuser -l clears the
+# environment and its PAM stack has no pam_env, so the login shell gets it from /etc/profile.d
+# (which /etc/profile sources for sh and bash alike); /etc/environment covers pam_env users.
 echo "NSLAB_TIME_SCALE=$factor" >>/etc/environment
+echo "export NSLAB_TIME_SCALE=$factor" >/etc/profile.d/nslab-time-scale.sh
 # sudo resets the environment: keep the factor, or `sudo npx nslab` runs on unscaled deadlines.
 echo 'Defaults env_keep += "NSLAB_TIME_SCALE"' >/etc/sudoers.d/nslab-time-scale
 chmod 0440 /etc/sudoers.d/nslab-time-scale
