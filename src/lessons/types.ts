@@ -63,7 +63,98 @@ export type Diagram<O = any> =
   | { kind: 'ns-tree'; title?: string; from: (obs: O) => { label: string; ns: Record<string, string> }[] }
   | { kind: 'mount-peers'; title?: string; from: (obs: O) => { label: string; mountinfo: string; filter?: string }[] }
   /** pid/ppid as the reader of /proc numbers them (host or sandbox), nspid its NSpid line. */
-  | { kind: 'process-tree'; title?: string; from: (obs: O) => { pid: number; ppid: number; nspid: number[]; name: string }[] };
+  | { kind: 'process-tree'; title?: string; from: (obs: O) => { pid: number; ppid: number; nspid: number[]; name: string }[] }
+  | { kind: 'path-walk'; title?: string; from: (obs: O) => PathWalk }
+  | { kind: 'cap-exec'; title?: string; from: (obs: O) => CapExec[] }
+  /** Each row: what was done, then the Uid: line's ids (real, effective, saved, fs) after it. */
+  | { kind: 'uid-steps'; title?: string; from: (obs: O) => UidStep[] }
+  | { kind: 'net-topology'; title?: string; from: (obs: O) => NetNamespaceView[] }
+  | { kind: 'cgroup-tree'; title?: string; from: (obs: O) => CgroupView }
+  | { kind: 'seccomp-filter'; title?: string; from: (obs: O) => SeccompView };
+
+/** Every diagram kind, for the loader's check of a lesson's `diagrams`. */
+// A record, so that a kind added to the union and not here is a compile error.
+const KINDS: Record<Diagram['kind'], true> = { 'ns-tree': true, 'mount-peers': true, 'process-tree': true, 'path-walk': true, 'cap-exec': true, 'uid-steps': true, 'net-topology': true, 'cgroup-tree': true, 'seccomp-filter': true };
+export const DIAGRAM_KINDS: readonly string[] = Object.keys(KINDS);
+
+/** A directory by (device, inode), as stat(2) gives them; path as the kernel names it. */
+export interface DirIdent {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/** chdir("..") after chdir("..") from a working directory, against the process's root. */
+export interface PathWalk {
+  /** The process's root directory during the walk (the jail). */
+  root: DirIdent;
+  /** The working directory at the start and after each chdir(".."), each with the (dev, ino)
+   * of its own "..": equal to its own where ".." stops. */
+  walk: (DirIdent & { parent: { dev: number; ino: number } })[];
+  /** The call made where the walk ended, e.g. 'chroot(".")'. */
+  then?: string;
+}
+
+/** The five sets of /proc/PID/status. */
+export interface CapSets {
+  inheritable: bigint;
+  permitted: bigint;
+  effective: bigint;
+  bounding: bigint;
+  ambient: bigint;
+}
+
+/** One execve: the caller's sets just before it, the file's capabilities (null: none), and the
+ * sets of the new program as /proc showed them. */
+export interface CapExec {
+  label: string;
+  program: string;
+  before: CapSets;
+  file: { permitted: bigint; inheritable: bigint; effective: boolean } | null;
+  after: CapSets;
+}
+
+export interface UidStep {
+  label: string;
+  uid: number[];
+  /** Index of the row this one is compared with; the previous row by default. */
+  base?: number;
+}
+
+/** One network namespace: `ip -j addr show` run inside it, and its /proc/net/dev counters. */
+export interface NetNamespaceView {
+  label: string;
+  /** Its ns/net link, 'net:[4026532301]'. */
+  ns: string;
+  ipJson: string;
+  dev?: { name: string; rxBytes: number; txBytes: number }[];
+}
+
+/** A cgroup directory and the files read from it (limits and counters), and its members. */
+export interface CgroupView {
+  version: 'v1' | 'v2';
+  dir: string;
+  files: { name: string; text: string }[];
+  /** What cgroup.procs listed, with each process's name and thread count. */
+  members?: { pid: number; name: string; threads?: number }[];
+}
+
+/** A classic-BPF seccomp program as loaded (struct sock_filter bytes), the audit arch of the
+ * calls, and each syscall tried with what the kernel answered. */
+export interface SeccompView {
+  program: number[];
+  arch: number;
+  calls: {
+    label: string;
+    nr: number;
+    /** The answer as seen: a trace line or a program's output. */
+    result: string;
+    /** The errno name seen ('EPERM'), or null for success. */
+    errno: string | null;
+    /** False for a call made before the filter was loaded. */
+    filtered?: boolean;
+  }[];
+}
 
 export interface ExperimentSpec<O = any, A = any> {
   id: string;

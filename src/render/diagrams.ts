@@ -3,9 +3,20 @@
 import type { Diagram } from '../lessons/types.js';
 import { parseMountinfo, type MountEntry } from '../proc/mountinfo.js';
 import { padEnd, style, visibleWidth, type RenderOptions, type Style } from './color.js';
+import { capExec } from './diagrams-caps.js';
+import { cgroupTree } from './diagrams-cgroup.js';
+import { netTopology } from './diagrams-net.js';
+import { pathWalk } from './diagrams-pathwalk.js';
+import { seccompFilter } from './diagrams-seccomp.js';
+import { uidSteps } from './diagrams-uids.js';
+
+/** Pictures are drawn for 80 columns at most, however wide the terminal: they stay readable
+ * in a log, a projector's window or a pasted report. */
+const MAX_WIDTH = 78;
 
 export function renderDiagram(diagram: Diagram, obs: unknown, opts: RenderOptions = {}): string {
   const s = style(opts);
+  const width = Math.min(MAX_WIDTH, s.width - 2);
   const title = diagram.title ?? DEFAULT_TITLE[diagram.kind];
   let body: string[];
   try {
@@ -18,6 +29,24 @@ export function renderDiagram(diagram: Diagram, obs: unknown, opts: RenderOption
         break;
       case 'process-tree':
         body = processTree(diagram.from(obs), s);
+        break;
+      case 'path-walk':
+        body = pathWalk(diagram.from(obs), s, width);
+        break;
+      case 'cap-exec':
+        body = capExec(diagram.from(obs), s);
+        break;
+      case 'uid-steps':
+        body = uidSteps(diagram.from(obs), s, width);
+        break;
+      case 'net-topology':
+        body = netTopology(diagram.from(obs), s, width);
+        break;
+      case 'cgroup-tree':
+        body = cgroupTree(diagram.from(obs), s, width);
+        break;
+      case 'seccomp-filter':
+        body = seccompFilter(diagram.from(obs), s, width);
         break;
       default:
         body = [s.dim(`(unknown diagram kind '${(diagram as { kind: string }).kind}')`)];
@@ -32,6 +61,12 @@ const DEFAULT_TITLE: Record<Diagram['kind'], string> = {
   'ns-tree': 'Namespaces',
   'mount-peers': 'Mount propagation',
   'process-tree': 'Processes',
+  'path-walk': 'The path walk',
+  'cap-exec': 'Capabilities through execve',
+  'uid-steps': 'User ids, step by step',
+  'net-topology': 'Network namespaces',
+  'cgroup-tree': 'The cgroup',
+  'seccomp-filter': 'The seccomp filter, call by call',
 };
 
 // ---------------------------------------------------------------- namespaces side by side
