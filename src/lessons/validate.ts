@@ -1,6 +1,7 @@
 // Validation of a lesson's frontmatter and module. Each problem becomes one message with the
 // line it is about; nothing here throws, so one broken lesson never hides the others.
 import type { LessonMeta, LessonModule, Requirement } from './types.js';
+import { DIAGRAM_KINDS } from './types.js';
 import type { Marker } from './pages.js';
 import type { SourceLocator } from './locate.js';
 import { distance } from './ids.js';
@@ -43,7 +44,6 @@ export interface Problem {
 
 const FIXED_REQUIREMENTS = ['userns', 'root', 'uid-range', 'cgroup2', 'cgroup', 'seccomp', 'rootfs'] as const;
 const NS_KINDS = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];
-const DIAGRAM_KINDS = ['ns-tree', 'mount-peers', 'process-tree'];
 const FRONTMATTER_KEYS = ['id', 'title', 'summary', 'minutes', 'requires'];
 
 export function isRequirement(value: unknown): value is Requirement {
