@@ -1,22 +1,17 @@
-// Lesson 08: debugging a running container from outside, the seed's core story.
-// Every experiment starts nslab's own small "container" (nslab-tools httpd as PID 1 of nested
-// namespaces, made by the helper, pivoted into the rootfs) and then reaches it by one of the
-// routes an administrator uses: lsns, findmnt -N, /proc/PID/root, nsenter, a debug sidecar. Each
-// check compares what the route shows with what the container says about itself (a `docker
-// exec`: join all of its namespaces and ask).
+// Lesson 08: debugging a running container from outside, the seed's core story. Every experiment
+// starts nslab's own small "container" (nslab-tools httpd as PID 1 of nested namespaces, made by
+// the helper, pivoted into the rootfs) and reaches it by one route an administrator uses: lsns,
+// findmnt -N, /proc/PID/root, nsenter, a debug sidecar. Each check compares what the route shows
+// with what the container says about itself (a `docker exec`: join all its namespaces and ask).
 //
-// The experiment's own sandbox has its own mount, PID and network namespaces and does not
-// pivot: the helper and the host's tools stay reachable, and a fresh /proc mounted over /proc
-// means that walking /proc only ever meets processes this lesson started.
-//
-// Programs come from two places, as they would for an administrator: inside the container only
-// what its rootfs has (sh, ip, ps, cat, ...: rootfsProgram), from the experiment's side the
-// host's own (nsenter, unshare, sh, node: ctx.hostBin).
+// The experiment's sandbox has its own mount, PID and network namespaces and does not pivot: the
+// helper and the host's tools stay reachable, and a fresh /proc means that walking /proc meets
+// only processes this lesson started. Programs come from two places, as for an administrator:
+// inside the container only what its rootfs has (rootfsProgram), outside the host's own (hostBin).
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
+import type { ExperimentSpec, LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
 import type { Socket } from '../../src/proc/index.js';
-import { experiment, freshProc, needRootfs, scratch, waitFor } from '../../src/kit/index.js';
+import { eachProcess, errnoIs, exitLine, experiment, freshProc, ident, must, needRootfs, nsenter, sameIdent, scratch, statusLines, waitFor } from '../../src/kit/index.js';
 
 type Ctx = SandboxContext;
 const PORT = 8080;
@@ -57,14 +52,10 @@ async function startContainer(ctx: Ctx, shareNet = false): Promise<{ shim: numbe
   return { shim, pid, argv: ['nslab-helper', ...argv] };
 }
 
-/** nsenter: nslab's helper joins the namespaces FLAGS name of PID, then runs ARGV there. */
-const join = (ctx: Ctx, pid: number, flags: string[], argv: string[]): Promise<SpawnResult> =>
-  ctx.spawn(ctx.helper, ['join', '--target', String(pid), ...flags, '--', ...argv]);
-
 /** `docker exec`: join every namespace of the container and its root, run the rootfs's sh there.
  * script(p) gets p(NAME), the container's path of each program it runs. */
 const execIn = (ctx: Ctx, pid: number, script: (p: (name: string) => string) => string): Promise<SpawnResult> =>
-  join(ctx, pid, ['--all'], [rootfsProgram(ctx, 'sh'), '-c', script((name) => rootfsProgram(ctx, name))]);
+  nsenter(ctx, pid, ['--all'], [rootfsProgram(ctx, 'sh'), '-c', script((name) => rootfsProgram(ctx, name))]);
 
 /** The non-empty lines of each part of a script's output, the parts separated by '---' lines. */
 const sections = (out: string): string[][] => out.split(/^---$/m).map((part) => part.split('\n').filter(Boolean));
@@ -77,22 +68,9 @@ function socketInodes(pid: number): { inodes: number[]; lines: string[] } {
   return { inodes: sockets.map((l) => Number(/(\d+)\]$/.exec(l)![1])), lines: sockets };
 }
 
-const rel = (s: SpawnResult): string => `exit ${s.code ?? s.signal}${s.stderr.trim() ? `, stderr: ${s.stderr.trim().split('\n')[0]}` : ''}`;
 /** A socket table's raw lines, for evidence. */
 const raws = (sockets: Socket[]): string[] => (sockets.length ? sockets.map((s) => s.raw) : ['(table empty)']);
 const nsLinksOf = (ctx: Ctx, pid: number | 'self', kinds = KINDS) => Object.fromEntries(kinds.map((k) => [k, ctx.proc.readNs(pid)[k]?.link ?? '?']));
-
-/** `read(pid)` of every process this /proc shows (after freshProc: only the lesson's), leaving
- * out what it returns undefined for and any process that exited while we walked (a spawn of ours). */
-function eachProcess<T>(ctx: Ctx, read: (pid: number) => T | undefined): T[] {
-  return ctx.proc.listPids().flatMap((pid) => {
-    try {
-      return read(pid) ?? [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 // ---- Experiment 1: find it (lsns), read its mounts (findmnt -N), look at its files (/proc/PID/root).
 
@@ -118,8 +96,9 @@ const findIt = experiment({
     });
     const [ownNs = [], ownMountinfo = [], ownLs = []] = sections(exec.stdout);
     const [rootLs, markerSeen] = [readdirSync(`/proc/${target}/root`), existsSync(`/proc/${target}/root/tmp/${marker}`)];
-    const seen = { ownNs, ownMountinfo, ownLs, outsideMountinfo, experimentMountinfo, rootLs, rootLink, marker, markerSeen, exec: rel(exec) };
-    return { startedBy: c.argv.join(' '), self: nsLinksOf(ctx, 'self'), rows, container: c.pid, inspected: target, ...seen };
+    const seen = { ownNs, ownMountinfo, ownLs, outsideMountinfo, experimentMountinfo, rootLs, rootLink, marker, markerSeen, exec: exitLine(exec) };
+    const inspectedComm = rows.find((r) => r.pid === target)?.comm ?? '?';
+    return { startedBy: c.argv.join(' '), self: nsLinksOf(ctx, 'self'), rows, container: c.pid, inspected: target, inspectedComm, ...seen };
   },
   checks: [
     {
@@ -133,12 +112,10 @@ const findIt = experiment({
         const differs = container ? KINDS.filter((k) => container.ns[k] !== obs.self[k]) : [];
         return {
           pass: others.length === 1 && others[0]!.pid === obs.container && others[0]!.ns.net === own,
-          observed: others.length
-            ? `${others.map((r) => `PID ${r.pid} (${r.comm}) ${r.ns.net}`).join(', ')}; inside it says ${own}`
-            : `all ${obs.rows.length} processes share ${obs.self.net}`,
-          evidence: [`experiment: ${obs.self.net}`, ...lsns, `inside the container: readlink /proc/self/ns/net = ${own}`],
+          observed: others.length ? `${others.map((r) => `PID ${r.pid} (${r.comm}) ${r.ns.net}`).join(', ')}; inside it says ${own}` : `all ${obs.rows.length} processes share ${obs.self.net}`,
+          evidence: [`started: ${obs.startedBy}`, `experiment: ${obs.self.net}`, ...lsns, `inside the container: readlink /proc/self/ns/net = ${own}`],
           hint: !others.length
-            ? `every process, the container's PID ${obs.container} included, is in ${obs.self.net}: the container was started without -n (${obs.startedBy.includes(' -n ') ? '?' : 'no -n in its command line'}). lsns -t net would not list it on its own, although its ${differs.join(', ')} namespaces do differ`
+            ? `every process, the container's PID ${obs.container} included, is in ${obs.self.net}: the container was started without -n. lsns -t net would not list it on its own, although its ${differs.join(', ')} namespaces do differ`
             : others[0]!.ns.net !== own
               ? `the walk found ${others[0]!.ns.net} but the container says ${own}`
               : `the walk found ${others.length} processes outside the experiment's namespace: ${others.map((r) => r.pid).join(', ')}`,
@@ -160,7 +137,7 @@ const findIt = experiment({
           evidence: [`cat /proc/${obs.inspected}/mountinfo:`, ...obs.outsideMountinfo, 'inside: cat /proc/self/mountinfo:', ...obs.ownMountinfo],
           hint:
             isExperiment && obs.inspected !== obs.container
-              ? `PID ${obs.inspected} is ${obs.rows.find((r) => r.pid === obs.inspected)?.comm ?? '?'}, the helper that started the container: its mountinfo is the experiment's own (${obs.outsideMountinfo.length} lines, with ${points(extra).filter((m) => m !== '/').slice(0, 3).join(', ')} ...). The container is its child, PID ${obs.container}: look for the PID whose ns/mnt differs (lsns -t mnt)`
+              ? `PID ${obs.inspected} is ${obs.inspectedComm}, the helper that started the container: its mountinfo is the experiment's own (${obs.outsideMountinfo.length} lines, with ${points(extra).filter((m) => m !== '/').slice(0, 3).join(', ')} ...). The container is its child, PID ${obs.container}: look for the PID whose ns/mnt differs (lsns -t mnt)`
               : `${extra.length} mounts seen from outside are not in the container's own table, e.g. "${extra[0] ?? ''}"`,
         };
       },
@@ -174,34 +151,23 @@ const findIt = experiment({
         return {
           pass: a === b && obs.markerSeen,
           observed: `${at}: ${a}; marker ${obs.markerSeen ? 'seen' : 'not seen'}`,
-          evidence: [
-            `readlink ${at} = ${obs.rootLink}`,
-            `ls ${at}: ${a}`,
-            `inside: ls /: ${b}`,
-            `inside: touch /tmp/${obs.marker} (${obs.exec}); ${at}/tmp/${obs.marker}: ${obs.markerSeen ? 'exists' : 'absent'}`,
-          ],
+          evidence: [`readlink ${at} = ${obs.rootLink}`, `ls ${at}: ${a}`, `inside: ls /: ${b}`, `inside: touch /tmp/${obs.marker} (${obs.exec}); ${at}/tmp/${obs.marker}: ${obs.markerSeen ? 'exists' : 'absent'}`],
           hint:
             a !== b
-              ? `${at} lists "${a.slice(0, 60)}", not the container's "${b.slice(0, 60)}": PID ${obs.inspected} (${obs.rows.find((r) => r.pid === obs.inspected)?.comm ?? '?'}) is rooted at ${obs.rootLink}, the experiment's /. The container's PID 1 is ${obs.container}`
+              ? `${at} lists "${a.slice(0, 60)}", not the container's "${b.slice(0, 60)}": PID ${obs.inspected} (${obs.inspectedComm}) is rooted at ${obs.rootLink}, the experiment's /. The container's PID 1 is ${obs.container}`
               : `the listing matches but /tmp/${obs.marker} is not there: the container's /tmp is a tmpfs in its own mount namespace, reachable only through its own /proc/PID/root`,
         };
       },
     },
   ],
-  diagrams: [
-    {
-      kind: 'ns-tree',
-      title: 'namespaces of every process the lesson started',
-      from: (obs) => obs.rows.map((r) => ({ label: `${r.pid} ${r.comm}`, ns: r.ns })),
-    },
-  ],
+  diagrams: [{ kind: 'ns-tree', title: 'namespaces of every process the lesson started', from: (obs) => obs.rows.map((r) => ({ label: `${r.pid} ${r.comm}`, ns: r.ns })) }],
   sabotage: [
     { what: "start the container without -n: it shares the experiment's network namespace", args: { shareNet: true }, fails: ['lsns-finds-it'] },
     { what: 'inspect the helper that started the container (the shim) instead of its PID 1', args: { wrongPid: true }, fails: ['mounts-like-findmnt', 'root-through-proc'] },
   ],
 });
 
-// ---- Experiment 2: nsenter -t PID -m -p ps.
+// ---- Experiment 2: nsenter -t PID -m -p ps, and why Node needs the helper to do it.
 
 /** The options that make ps list every process its /proc shows, PID and full command line
  * (procps without options shows only the processes of the caller's terminal; busybox's ps takes
@@ -215,39 +181,66 @@ const parsePs = (lines: string[]): { pid: number; cmd: string }[] =>
     return m ? [{ pid: Number(m[1]), cmd: m[2]!.trim() }] : [];
   });
 
+/** What nsenter -m does, tried from Node's main thread: setns(CLONE_NEWNS) into PID's mount
+ * namespace. The kernel moves the caller's root and working directory along, and refuses
+ * (EINVAL) while those are shared with other threads (CLONE_FS), as all of Node's are. With
+ * `ownFs` the thread first takes a copy of its own (unshare(CLONE_FS)): the setns then works, and
+ * the thread goes straight back to the experiment's mount namespace and working directory. */
+function setnsMntFromNode(ctx: Ctx, pid: number, ownFs = false) {
+  const { sys } = ctx;
+  const [threads] = statusLines(ctx, 'self', 'Threads');
+  const [cwd, root] = [process.cwd(), ident('/')];
+  const steps = ownFs ? [must(sys.unshare(sys.CLONE_FS), 'unshare(CLONE_FS)').trace] : [];
+  const home = must(sys.open('/proc/self/ns/mnt', sys.O_RDONLY | sys.O_CLOEXEC), 'open our own ns/mnt');
+  const target = must(sys.open(`/proc/${pid}/ns/mnt`, sys.O_RDONLY | sys.O_CLOEXEC), `open /proc/${pid}/ns/mnt`);
+  steps.push(target.trace);
+  const r = sys.setns(target.ret, sys.CLONE_NEWNS);
+  if (r.ok) {
+    steps.push(must(sys.setns(home.ret, sys.CLONE_NEWNS), "setns back into the experiment's mount namespace").trace);
+    process.chdir(cwd);
+    if (!sameIdent(root, ident('/'))) throw new Error("after setns back, the main thread's / is not the experiment's");
+  }
+  for (const fd of [target, home]) sys.close(fd.ret);
+  return { trace: r.trace, threads, steps, ownFs };
+}
+
+async function runNsenterPs(ctx: Ctx, args: { noMount?: boolean; noPid?: boolean; ownFs?: boolean } = {}) {
+  const { proc } = ctx;
+  const c = await startContainer(ctx);
+  // The sabotages leave out -m (ps runs from the experiment's filesystem and reads its /proc)
+  // or -p (ps is not in the container's PID namespace).
+  const flags = ['-U', ...(args.noMount ? [] : ['-m']), ...(args.noPid ? [] : ['-p'])];
+  // The container's own programs (/bin/ps in it). Without -m the path is resolved in the
+  // experiment's filesystem, where the same program is ROOTFS/bin/ps.
+  const program = (name: string): string => (args.noMount ? ctx.bin(name) : rootfsProgram(ctx, name));
+  ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ${program('ps')} ${PS_ALL.join(' ')}`);
+  const psRun = await nsenter(ctx, c.pid, flags, [program('ps'), ...PS_ALL]);
+  ctx.note('the same join, readlink -v /proc/self: which number does the reader have in that /proc?');
+  const self = await nsenter(ctx, c.pid, flags, [program('readlink'), '-v', '/proc/self']);
+  // The container's processes from outside: NSpid lines of every process in its PID namespace.
+  const pidNs = proc.readNs(c.pid).pid!.link;
+  const members = eachProcess(ctx, (pid) => {
+    const st = proc.readNs(pid).pid!.link === pidNs ? proc.readStatus(pid) : undefined;
+    return st && { pid, inner: st.nspid[st.nspid.length - 1]!, comm: st.name, nspidLine: st.line('NSpid') };
+  });
+  const hostTool = process.execPath;
+  ctx.note(`a tool the container lacks: ${hostTool}`);
+  const tool = await nsenter(ctx, c.pid, flags, [hostTool, '-e', 'console.log("node " + process.version + " ran, PID " + process.pid)']);
+  const hostToolRun = { code: tool.code, stdout: tool.stdout.trim(), stderr: tool.stderr.trim() };
+  const hostToolIs = { hostToolExists: existsSync(hostTool), hostToolInRootfs: existsSync(`${ctx.rootfs}${hostTool}`) };
+  ctx.note(`what the helper did for -m, from Node's own main thread: setns(CLONE_NEWNS) into PID ${c.pid}'s mount namespace`);
+  const mntSetns = setnsMntFromNode(ctx, c.pid, args.ownFs);
+  const psRaw = psRun.stdout.split('\n').filter(Boolean);
+  // readlink /proc/self through the same join: the number the reader has in that procfs.
+  const selfLink = self.code === 0 ? self.stdout.trim() : exitLine(self);
+  return { flags, ps: parsePs(psRaw), psRaw, psResult: exitLine(psRun), selfLink, members, hostTool, ...hostToolIs, hostToolRun, mntSetns };
+}
+
 const nsenterPs = experiment({
   id: 'nsenter-ps',
   title: 'nsenter -t PID -m -p: run ps inside the container',
   sandbox: SANDBOX,
-  async run(ctx, args: { noMount?: boolean; noPid?: boolean } = {}) {
-    const { proc } = ctx;
-    const c = await startContainer(ctx);
-    // The sabotages leave out -m (ps runs from the experiment's filesystem and reads its /proc)
-    // or -p (ps is not in the container's PID namespace).
-    const flags = ['-U', ...(args.noMount ? [] : ['-m']), ...(args.noPid ? [] : ['-p'])];
-    // The container's own programs (/bin/ps in it). Without -m the path is resolved in the
-    // experiment's filesystem, where the same program is ROOTFS/bin/ps.
-    const program = (name: string): string => (args.noMount ? ctx.bin(name) : rootfsProgram(ctx, name));
-    ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ${program('ps')} ${PS_ALL.join(' ')}`);
-    const psRun = await join(ctx, c.pid, flags, [program('ps'), ...PS_ALL]);
-    ctx.note('the same join, readlink -v /proc/self: which number does the reader have in that /proc?');
-    const self = await join(ctx, c.pid, flags, [program('readlink'), '-v', '/proc/self']);
-    // The container's processes from outside: NSpid lines of every process in its PID namespace.
-    const pidNs = proc.readNs(c.pid).pid!.link;
-    const members = eachProcess(ctx, (pid) => {
-      const st = proc.readNs(pid).pid!.link === pidNs ? proc.readStatus(pid) : undefined;
-      return st && { pid, inner: st.nspid[st.nspid.length - 1]!, comm: st.name, nspidLine: st.line('NSpid') };
-    });
-    const hostTool = process.execPath;
-    ctx.note(`a tool the container lacks: ${hostTool}`);
-    const tool = await join(ctx, c.pid, flags, [hostTool, '-e', 'console.log("node " + process.version + " ran, PID " + process.pid)']);
-    const psRaw = psRun.stdout.split('\n').filter(Boolean);
-    // readlink /proc/self through the same join: the number the reader has in that procfs.
-    const selfLink = self.code === 0 ? self.stdout.trim() : rel(self);
-    const hostToolRun = { code: tool.code, stdout: tool.stdout.trim(), stderr: tool.stderr.trim() };
-    const hostToolIs = { hostToolExists: existsSync(hostTool), hostToolInRootfs: existsSync(`${ctx.rootfs}${hostTool}`) };
-    return { flags, ps: parsePs(psRaw), psRaw, psResult: rel(psRun), selfLink, members, hostTool, ...hostToolIs, hostToolRun };
-  },
+  run: runNsenterPs,
   checks: [
     {
       id: 'ps-shows-the-container',
@@ -259,12 +252,7 @@ const nsenterPs = experiment({
         return {
           pass: !!one && one.cmd.includes('httpd') && strangers.length === 0,
           observed: obs.ps.map((r) => `${r.pid} ${r.cmd}`).join('; ') || `no output (${obs.psResult})`,
-          evidence: [
-            `join ${obs.flags.join(' ')}: ps`,
-            ...obs.psRaw,
-            "from outside, NSpid of the container's processes:",
-            ...obs.members.map((m) => `PID ${m.pid} ${m.comm}: ${m.nspidLine}`),
-          ],
+          evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, "from outside, NSpid of the container's processes:", ...obs.members.map((m) => `PID ${m.pid} ${m.comm}: ${m.nspidLine}`)],
           hint: !obs.flags.includes('-m')
             ? `PID 1 is "${one?.cmd ?? '?'}" and ps lists ${strangers.length} processes that are not the container's: ps read the experiment's /proc, because without -m it stayed in the experiment's mount namespace. -p alone changes which PIDs ps's children get, not which procfs is mounted on /proc`
             : !obs.ps.length && !obs.flags.includes('-p')
@@ -282,13 +270,10 @@ const nsenterPs = experiment({
         const procps = /mount -t proc/.test(obs.psResult)
           ? ": procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted. busybox's ps would list the container without itself"
           : '';
+        const listing = me ? `ps is PID ${me.pid} in the container` : obs.ps.length ? `ps is missing from its own listing (${obs.ps.length} lines)` : `ps printed no listing (${obs.psResult})`;
         return {
           pass: !!me && /^\d+$/.test(obs.selfLink),
-          observed: me
-            ? `ps is PID ${me.pid} in the container; readlink /proc/self: ${obs.selfLink}`
-            : obs.ps.length
-              ? `ps is missing from its own listing (${obs.ps.length} lines)`
-              : `ps printed no listing (${obs.psResult}); readlink /proc/self: ${obs.selfLink}`,
+          observed: `${listing}; readlink /proc/self: ${obs.selfLink}`,
           evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, `join ${obs.flags.join(' ')}: readlink /proc/self = ${obs.selfLink}`],
           hint: !obs.flags.includes('-p')
             ? obs.ps.length
@@ -303,22 +288,31 @@ const nsenterPs = experiment({
     {
       id: 'host-tool-missing',
       expected: `a host tool (node) cannot be run after joining the mount namespace: the path resolves in the container's filesystem (ENOENT, as the seed's "failed to execute ps")`,
-      check({ hostToolRun: r, hostTool, hostToolExists, hostToolInRootfs, flags }) {
-        return {
-          pass: r.code !== 0 && /ENOENT/.test(r.stderr) && hostToolExists && !hostToolInRootfs,
-          observed: r.code === 0 ? `it ran: ${r.stdout}` : r.stderr || `exit ${r.code}`,
-          evidence: [
-            `on the experiment's filesystem: ${hostTool} ${hostToolExists ? 'exists' : 'absent'}`,
-            `in the container's rootfs: ${hostTool} ${hostToolInRootfs ? 'exists' : 'absent'}`,
-            `join ${flags.join(' ')} -- ${hostTool}: exit ${r.code}${r.stderr ? `, ${r.stderr}` : ''}${r.stdout ? `, ${r.stdout}` : ''}`,
-          ],
-          hint:
-            r.code === 0
-              ? `${hostTool} ran (${r.stdout}): the join was ${flags.join(' ')}, without -m, so the path was resolved in the experiment's filesystem, where node exists. With -m the container's / is used, and it has no ${hostTool}`
-              : `it failed, but not with ENOENT: ${r.stderr}`,
-        };
-      },
+      check: ({ hostToolRun: r, hostTool, hostToolExists, hostToolInRootfs, flags }) => ({
+        pass: r.code !== 0 && /ENOENT/.test(r.stderr) && hostToolExists && !hostToolInRootfs,
+        observed: r.code === 0 ? `it ran: ${r.stdout}` : r.stderr || `exit ${r.code}`,
+        evidence: [
+          `${hostTool} on the experiment's filesystem: ${hostToolExists ? 'exists' : 'absent'}; in the container's rootfs: ${hostToolInRootfs ? 'exists' : 'absent'}`,
+          `join ${flags.join(' ')} -- ${hostTool}: exit ${r.code}${r.stderr ? `, ${r.stderr}` : ''}${r.stdout ? `, ${r.stdout}` : ''}`,
+        ],
+        hint:
+          r.code === 0
+            ? `${hostTool} ran (${r.stdout}): the join was ${flags.join(' ')}, without -m, so the path was resolved in the experiment's filesystem, where node exists. With -m the container's / is used, and it has no ${hostTool}`
+            : `it failed, but not with ENOENT: ${r.stderr}`,
+      }),
     },
+    errnoIs<Awaited<ReturnType<typeof runNsenterPs>>>(
+      'node-cannot-setns-mnt',
+      "setns(CLONE_NEWNS) from Node's main thread fails with EINVAL: its threads share one root and working directory (CLONE_FS), which the single-threaded helper does not",
+      'EINVAL',
+      (o) => ({
+        trace: o.mntSetns.trace,
+        evidence: [o.mntSetns.threads, ...o.mntSetns.steps, `the helper, single-threaded, joined the same namespace (join ${o.flags.join(' ')} -- ps: ${o.psResult})`],
+        why: o.mntSetns.ownFs
+          ? 'unshare(CLONE_FS) had given the main thread a root and working directory of its own, shared with no other thread: the rule is about sharing them, not about how many threads there are'
+          : undefined,
+      }),
+    ),
   ],
   diagrams: [
     {
@@ -330,6 +324,7 @@ const nsenterPs = experiment({
   sabotage: [
     { what: 'leave out -m: nsenter -t PID -p ps', args: { noMount: true }, fails: ['ps-shows-the-container', 'host-tool-missing'] },
     { what: 'leave out -p: nsenter -t PID -m ps', args: { noPid: true }, fails: ['ps-sees-itself'] },
+    { what: "unshare(CLONE_FS) before Node's own setns: its main thread stops sharing its root and working directory", args: { ownFs: true }, fails: ['node-cannot-setns-mnt'] },
   ],
 });
 
@@ -346,16 +341,16 @@ const netOnly = experiment({
     // unshare --net=FILE where nsenter --net=FILE belongs.
     const flag = args.joinFlag ?? '-n';
     // Only the network namespace is joined: the files, and so the tools, stay the host's.
-    const [sh, unshare, nsenter] = [ctx.hostBin('sh'), ctx.hostBin('unshare'), ctx.hostBin('nsenter')];
+    const [sh, unshare, nsenterBin] = [ctx.hostBin('sh'), ctx.hostBin('unshare'), ctx.hostBin('nsenter')];
     const script = `${ctx.hostBin('readlink')} /proc/self/ns/net; echo ---; ${ctx.hostBin('cat')} /proc/net/tcp`;
     const nsAndTcp = (s: SpawnResult) => {
       const [ns = [], tcp = []] = sections(s.stdout);
-      return { ns: ns[0] ?? '?', tcp: proc.parseNetTcp(tcp.join('\n')), result: rel(s) };
+      return { ns: ns[0] ?? '?', tcp: proc.parseNetTcp(tcp.join('\n')), result: exitLine(s) };
     };
     ctx.note('the experiment reads its own /proc/net/tcp');
     const ownTcp = proc.parseNetTcp(readFileSync('/proc/net/tcp', 'utf8'));
     ctx.note(`nsenter -t ${c.pid} ${flag} cat /proc/net/tcp (the host's cat, from the experiment's filesystem)`);
-    const joined = nsAndTcp(await join(ctx, c.pid, [flag], [sh, '-c', script]));
+    const joined = nsAndTcp(await nsenter(ctx, c.pid, [flag], [sh, '-c', script]));
     const fds = socketInodes(c.pid);
     ctx.note(`the seed's line: ${unshare} --net=/proc/${c.pid}/ns/net`);
     const seed = await ctx.spawn(unshare, [`--net=/proc/${c.pid}/ns/net`, sh, '-c', script]);
@@ -367,13 +362,13 @@ const netOnly = experiment({
       writeFileSync('/mnt/netns', '');
       unshareFile = nsAndTcp(await ctx.spawn(unshare, ['--net=/mnt/netns', sh, '-c', script]));
     }
-    const cmd = `${args.unshareToJoin ? unshare : nsenter} --net=/proc/${c.pid}/ns/net`;
+    const cmd = `${args.unshareToJoin ? unshare : nsenterBin} --net=/proc/${c.pid}/ns/net`;
     ctx.note(cmd);
-    const viaFile = await ctx.spawn(args.unshareToJoin ? unshare : nsenter, [`--net=/proc/${c.pid}/ns/net`, sh, '-c', script]);
+    const viaFile = await ctx.spawn(args.unshareToJoin ? unshare : nsenterBin, [`--net=/proc/${c.pid}/ns/net`, sh, '-c', script]);
     const [containerNet, experimentNet] = [proc.readNs(c.pid).net!.link, proc.readNs('self').net!.link];
-    const seedUnshare = `${seed.stderr.trim() || seed.stdout.trim().split('\n')[0]} (${rel(seed)})`;
+    const seedUnshare = `${unshare} --net=/proc/${c.pid}/ns/net: ${seed.stderr.trim() || seed.stdout.trim().split('\n')[0]} (${exitLine(seed)})`;
     const nsenterFile = { ...nsAndTcp(viaFile), cmd };
-    return { container: c.pid, containerNet, experimentNet, flag, ownTcp, joined, fds, unshare, seedUnshare, unshareFile, nsenterFile };
+    return { containerNet, experimentNet, flag, ownTcp, joined, fds, unshare, seedUnshare, unshareFile, nsenterFile };
   },
   checks: [
     {
@@ -385,11 +380,7 @@ const netOnly = experiment({
         return {
           pass: !!l && fds.inodes.includes(inode) && joined.ns === containerNet,
           observed: l ? `LISTEN inode ${inode}; httpd holds ${fds.inodes.map((i) => `socket:[${i}]`).join(' ') || 'no socket'}` : `no LISTEN on ${ADDR}:${PORT} in ${joined.ns}`,
-          evidence: [
-            `join ${flag}: readlink /proc/self/ns/net = ${joined.ns} (container: ${containerNet})`,
-            ...raws(joined.tcp),
-            ...fds.lines,
-          ],
+          evidence: [`join ${flag}: readlink /proc/self/ns/net = ${joined.ns} (container: ${containerNet})`, ...raws(joined.tcp), ...fds.lines],
           hint:
             joined.ns !== containerNet
               ? `the reader was in ${joined.ns}, not the container's ${containerNet}: join ${flag} does not change the network namespace; -n (nsenter --net) does`
@@ -416,20 +407,14 @@ const netOnly = experiment({
     {
       id: 'nsenter-joins-unshare-creates',
       expected: "nsenter --net=/proc/PID/ns/net reads the container's table; unshare --net=FILE makes a new, empty namespace instead",
-      check({ nsenterFile: n, unshareFile: u, containerNet, experimentNet, unshare, container, seedUnshare }) {
+      check({ nsenterFile: n, unshareFile: u, containerNet, experimentNet, unshare, seedUnshare }) {
         const sees = n.ns === containerNet && n.tcp.some((s) => s.state === 'LISTEN' && s.local.port === PORT);
         const fresh = !u || (u.ns !== containerNet && u.ns !== experimentNet && u.tcp.length === 0);
         const onFile = u ? `readlink /proc/self/ns/net = ${u.ns} (${u.result}), ${u.tcp.length} sockets` : '(no /mnt to try unshare --net=FILE on)';
         return {
           pass: sees && fresh,
           observed: `${n.cmd}: ${n.ns}, ${n.tcp.length} sockets${u ? `; unshare --net=/mnt/netns: ${u.ns}, ${u.tcp.length} sockets` : ''}`,
-          evidence: [
-            `container: ${containerNet}`,
-            `${n.cmd} readlink /proc/self/ns/net = ${n.ns} (${n.result})`,
-            ...raws(n.tcp),
-            `seed's line, ${unshare} --net=/proc/${container}/ns/net: ${seedUnshare}`,
-            `${unshare} --net=/mnt/netns: ${onFile}`,
-          ],
+          evidence: [`container: ${containerNet}`, `${n.cmd} readlink /proc/self/ns/net = ${n.ns} (${n.result})`, ...raws(n.tcp), `seed's line, ${seedUnshare}`, `${unshare} --net=/mnt/netns: ${onFile}`],
           hint:
             !sees && n.cmd.includes('unshare')
               ? `${n.cmd} did not enter ${containerNet}: ${n.result}. unshare always creates a namespace; --net=FILE only asks it to bind-mount the NEW one onto FILE to keep it alive (here onto a /proc link, which cannot work). To join an existing one, nsenter --net=FILE`
@@ -465,13 +450,8 @@ const tcp = fs.readFileSync('/proc/net/tcp', 'utf8').split('\\n').filter((l) => 
 console.log(JSON.stringify({ self: process.pid, procs, tcp, ns, tool: 'node ' + process.version }));
 `;
 
-interface SidecarReport {
-  self: number;
-  procs: { pid: number; comm: string; cmd: string }[];
-  tcp: string[];
-  ns: Record<string, string>;
-  tool: string;
-}
+/** What SIDECAR_SCRIPT prints: its own PID, the processes and sockets it sees, its namespaces. */
+type SidecarReport = { self: number; procs: { pid: number; comm: string; cmd: string }[]; tcp: string[]; ns: Record<string, string>; tool: string };
 
 const sidecar = experiment({
   id: 'debug-sidecar',
@@ -487,14 +467,14 @@ const sidecar = experiment({
     const mount = `${ctx.hostBin('mount')} -t proc proc /proc`;
     const inner = ['run', '-m', '--', ctx.hostBin('sh'), '-c', `${mount} && exec "$0" -e "$1"`, tool, SIDECAR_SCRIPT];
     ctx.note(`sidecar: join --target ${c.pid} ${flags.join(' ')}, then a mount namespace of its own with a fresh /proc, then ${tool}`);
-    const r = await join(ctx, c.pid, flags, [ctx.helper, ...inner]);
+    const r = await nsenter(ctx, c.pid, flags, [ctx.helper, ...inner]);
     // Its last line is the JSON report, when it ran at all.
     const last = r.stdout.trim().split('\n').pop() ?? '';
     const report = last.startsWith('{') ? (JSON.parse(last) as SidecarReport) : undefined;
     const [ownPs = [], ownTcp = []] = sections((await execIn(ctx, c.pid, (p) => `${p('ps')} ${PS_ALL.join(' ')}; echo ---; ${p('cat')} /proc/net/tcp`)).stdout);
     const tcp = { ownTcp: proc.parseNetTcp(ownTcp.join('\n')), sidecarTcp: proc.parseNetTcp((report?.tcp ?? []).join('\n')), fds: socketInodes(c.pid) };
     const containerNs = nsLinksOf(ctx, c.pid, ['mnt', 'pid', 'net']);
-    return { container: c.pid, containerNs, flags, report, result: rel(r), ownPs, ...tcp, tool, toolInContainer: existsSync(`/proc/${c.pid}/root${tool}`) };
+    return { container: c.pid, containerNs, flags, report, result: exitLine(r), ownPs, ...tcp, tool, toolInContainer: existsSync(`/proc/${c.pid}/root${tool}`) };
   },
   checks: [
     {
@@ -506,12 +486,7 @@ const sidecar = experiment({
         return {
           pass: !!r && !!one && one.cmd.includes('httpd') && ownOne.includes('httpd') && r.procs.some((p) => p.pid === r.self),
           observed: r ? r.procs.map((p) => `${p.pid} ${p.comm}`).join(', ') : `no report (${result})`,
-          evidence: [
-            `sidecar (join ${flags.join(' ')}): ${r?.ns.pid ?? '?'}, container: ${containerNs.pid}`,
-            ...(r?.procs.map((p) => `sidecar /proc/${p.pid}: ${p.cmd}`) ?? []),
-            "the container's own ps:",
-            ...ownPs,
-          ],
+          evidence: [`sidecar (join ${flags.join(' ')}): ${r?.ns.pid ?? '?'}, container: ${containerNs.pid}`, ...(r?.procs.map((p) => `sidecar /proc/${p.pid}: ${p.cmd}`) ?? []), "the container's own ps:", ...ownPs],
           hint: !r
             ? `the sidecar did not run: ${result}`
             : r.ns.pid !== containerNs.pid
@@ -529,13 +504,7 @@ const sidecar = experiment({
         return {
           pass: !!l && fds.inodes.includes(inode),
           observed: l ? `LISTEN inode ${inode}` : `no LISTEN on ${ADDR}:${PORT} (${r ? `${sidecarTcp.length} sockets in ${r.ns.net}` : result})`,
-          evidence: [
-            `sidecar: ${r?.ns.net ?? '?'}; container: ${containerNs.net}`,
-            ...raws(sidecarTcp),
-            "the container's own /proc/net/tcp:",
-            ...raws(ownTcp),
-            ...fds.lines,
-          ],
+          evidence: [`sidecar: ${r?.ns.net ?? '?'}; container: ${containerNs.net}`, ...raws(sidecarTcp), "the container's own /proc/net/tcp:", ...raws(ownTcp), ...fds.lines],
           hint: !r
             ? `the sidecar did not run: ${result}`
             : r.ns.net !== containerNs.net
@@ -550,11 +519,7 @@ const sidecar = experiment({
       check: ({ report: r, toolInContainer, containerNs, container, tool, flags, result }) => ({
         pass: !!r && !toolInContainer && r.ns.mnt !== containerNs.mnt,
         observed: r ? `${r.tool} ran in ${r.ns.mnt}` : `it did not run: ${result}`,
-        evidence: [
-          `/proc/${container}/root${tool}: ${toolInContainer ? 'exists' : 'absent'}`,
-          `container: ${containerNs.mnt}; sidecar: ${r?.ns.mnt ?? '(none)'}`,
-          `sidecar: ${result}`,
-        ],
+        evidence: [`/proc/${container}/root${tool}: ${toolInContainer ? 'exists' : 'absent'}`, `container: ${containerNs.mnt}; sidecar: ${r?.ns.mnt ?? '(none)'}`, `sidecar: ${result}`],
         hint: !r
           ? `the sidecar joined the container's mount namespace too (join ${flags.join(' ')}), so its programs were looked up in the container's files: ${result}. A debug sidecar shares PID and network, never mnt`
           : `the sidecar ran in ${r.ns.mnt}, which is the container's own`,

@@ -2,7 +2,7 @@
 // syscall that must work, a fresh /proc, a scratch tmpfs, waiting on state instead of time).
 // They run inside the sandbox and take the context, so they use the syscall layer and /proc
 // readers the engine handed in: a lesson that imports the kit loads no second copy of them.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxContext } from '../sandbox/types.js';
 import { timeScale } from '../sandbox/time.js';
@@ -54,6 +54,16 @@ export function readOr(path: string, fallback = ''): string {
     return readFileSync(path, 'utf8');
   } catch {
     return fallback;
+  }
+}
+
+/** A directory's entries, sorted, as `ls` lists them; or, when it cannot be read, one entry
+ * naming the errno ('(ENOENT)'), so a listing in evidence always says what happened. */
+export function lsOr(path: string): string[] {
+  try {
+    return readdirSync(path).sort();
+  } catch (err) {
+    return [`(${(err as NodeJS.ErrnoException).code})`];
   }
 }
 
@@ -113,4 +123,17 @@ export async function startAndWait(
   const bg = await ctx.background(file, args, opts.env ? { env: opts.env } : {});
   await waitFor(what, () => ready(bg.pid), { timeoutMs: opts.timeoutMs });
   return bg;
+}
+
+/** `read(pid)` for every process this /proc lists, in PID order, leaving out what it returns
+ * undefined for and any process that exited while the walk went on (the way ps and lsns walk). */
+export function eachProcess<T>(ctx: Ctx, read: (pid: number) => T | undefined): T[] {
+  return ctx.proc.listPids().flatMap((pid) => {
+    try {
+      const v = read(pid);
+      return v === undefined ? [] : [v];
+    } catch {
+      return [];
+    }
+  });
 }

@@ -6,7 +6,7 @@ import { lessonSuite, NETWORK_LESSON } from '../support/lesson-suite.js';
 lessonSuite({
   id: '08-debugging-a-container',
   ...NETWORK_LESSON,
-  checks: 12,
+  checks: 13,
   sabotages: { atLeast: 9 },
   kill: { ready: 'nslab-tools httpd' },
 }).run();
