@@ -397,7 +397,7 @@ export default {
               observed: p.caps.effective.includes('CAP_NET_RAW') ? 'CAP_NET_RAW in CapEff' : 'CAP_NET_RAW not in CapEff',
               evidence: [p.status.CapEff ?? '', p.status.CapBnd ?? '', p.status.CapInh ?? ''],
               hint: !bnd
-                ? `CAP_NET_RAW is gone from the bounding set but still effective: the bounding set only limits what an execve can add, it takes nothing away.${inh ? ' Here the inheritable set (CapInh) carried it across the execve: for root the new permitted set is inheritable | bounding.' : ''} Drop it from the inheritable set too (setpriv --inh-caps -net_raw --bounding-set -net_raw CMD), so the execve that starts CMD leaves it out`
+                ? `CAP_NET_RAW is gone from the bounding set but still effective: the bounding set only masks what a program file (for root, every capability) grants at execve, it takes nothing away, and the inheritable and ambient sets get past it.${inh ? ' Here the inheritable set (CapInh) carried it across the execve: for root the new permitted set is inheritable | bounding.' : ''} Drop it from the inheritable set too (setpriv --inh-caps -net_raw --bounding-set -net_raw CMD), so the execve that starts CMD leaves it out`
                 : `CAP_NET_RAW is still effective (and still in the bounding set): setpriv --bounding-set -net_raw --inh-caps -net_raw CMD removes it from both`,
             };
           },
