@@ -2,15 +2,15 @@
 // namespace; nested namespaces (through nslab's helper, or Node's own unshare(CLONE_NEWPID))
 // give other programs the same role. Each experiment mounts a fresh /proc first, as
 // `unshare --mount-proc` does, so /proc lists this namespace. Every process signalled here was
-// started by the experiment; all of them die with the sandbox's PID namespace.
+// started by the experiment; all of them die with the sandbox's PID namespace. Nothing waits a
+// fixed time: each step waits for the state that says it happened (or, for a signal the kernel
+// drops, reads the state that says it was dropped).
 import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, readlinkSync } from 'node:fs';
-import { basename } from 'node:path';
-import { experiment, exitText, exitWithin, freshProc, must, nsenter, readOr, startAndWait, statusLines, waitFor } from '../../src/kit/index.js';
-import type { LessonModule } from '../../src/lessons/types.js';
-import type { BackgroundProcess, SandboxContext } from '../../src/sandbox/types.js';
-
-type Ctx = SandboxContext;
+import type { Writable } from 'node:stream';
+import { childRunning, diedOf, exitText, experiment, freshProc, must, nsenter, readlinkOr, readOr, runs, signalSettled } from '../../src/kit/index.js';
+import { startAndWait, statusLines, waitFor, type Exit, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 /** The value after `Key:` in status text or lines: ('NSpid: 8065 1', 'NSpid') -> '8065 1'. */
 const field = (text: string | string[] | undefined, key: string): string =>
@@ -19,26 +19,6 @@ const alive = (state: string): boolean => /^[RSDT]/i.test(state);
 /** The rootfs's programs, looked up before anything starts: a missing one skips the experiment
  * with the package that brings it (ctx.bin), sabotaged run or not. */
 const bins = (ctx: Ctx, ...names: string[]): string[] => names.map((n) => ctx.bin(n));
-
-/** PID `pid` runs program `name`: its argv[0] ends in /name (a coreutils file, or a busybox
- * applet's symlink), so the helper or shell that started it has exec'd it. A Node names itself
- * with process.title once its handlers are in place. */
-const runs = (pid: number, name: string): boolean => basename(readOr(`/proc/${pid}/cmdline`).split('\0')[0] ?? '') === name;
-
-/** The first child of `parent`, once it runs `name`. */
-const childRunning = (ctx: Ctx, parent: number, name: string): Promise<number> =>
-  waitFor(`${name} as the child of PID ${parent}`, () => {
-    const kid = ctx.proc.readChildren(parent)[0];
-    return kid !== undefined && runs(kid, name) && kid;
-  }, { timeoutMs: 5000 });
-
-/** A program as PID 1 of a new PID namespace: nslab's helper (`run -p`, like `unshare -p -f`)
- * makes the namespace and starts it. The handle is the helper's, which exits the way the program
- * did; the PID is the program's as seen here, once it runs `name`. */
-async function asPid1(ctx: Ctx, prog: string[], name: string): Promise<{ bg: BackgroundProcess; pid: number }> {
-  const bg = await ctx.background(ctx.helper, ['run', '-p', '--', ...prog]);
-  return { bg, pid: await childRunning(ctx, bg.pid, name) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: who is PID 1.
@@ -93,40 +73,45 @@ const firstProcess = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: signals and PID 1.
 
-const NODE_IDLE = "process.title='pid1-ready';setInterval(()=>{},1000)";
-const NODE_HANDLER = "process.on('SIGTERM',()=>process.exit(0));process.title='pid1-ready';setInterval(()=>{},1000)";
+/** Node as PID 1, idle once `handler` (JavaScript) is installed; it names itself pid1-ready then. */
+const nodeArgv = (handler = ''): string[] => [process.execPath, '-e', `${handler}process.title='pid1-ready';setInterval(()=>{},1000)`];
+const EXITS = "process.on('SIGTERM',()=>process.exit(0));";
 const PID1_NAMES = ['sleep (SIGTERM)', 'sleep (SIGKILL)', 'node, no handler', "node, process.on('SIGTERM')"];
+type Send = ['TERM' | 'KILL', 'parent' | 'inside'];
 
-async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?: boolean; noJsHandler?: boolean } = {}) {
+async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?: boolean; noJsHandler?: boolean; jsNoop?: boolean } = {}) {
   const { sys, proc } = ctx;
   const [sleep, kill, sh] = bins(ctx, 'sleep', 'kill', 'sh');
+  const SIG = { TERM: sys.SIGTERM, KILL: sys.SIGKILL };
   freshProc(ctx);
-  /** SIGTERM or SIGKILL to PID 1 of a nested namespace: from this namespace (its parent), or from
-   * inside its own, joined the way `nsenter -p` does. */
-  const send = async (pid: number, sig: 'TERM' | 'KILL', from: 'parent' | 'inside'): Promise<string> => {
-    if (from === 'parent') return sys.kill(pid, sig === 'TERM' ? sys.SIGTERM : sys.SIGKILL).trace;
+  /** A signal to PID 1 of a nested namespace: from this namespace (its parent), or from inside
+   * its own, joined the way `nsenter -p` does. */
+  const send = async (pid: number, [sig, from]: Send): Promise<string> => {
+    if (from === 'parent') return sys.kill(pid, SIG[sig]).trace;
     const r = await nsenter(ctx, pid, ['-p'], [kill!, `-${sig}`, '1']);
     const line = `nsenter -t ${pid} -p kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`;
     ctx.note(line);
     return line;
   };
-  /** Starts `prog` as PID 1, sends it the signals and reports its status before (SigCgt, and
-   * SigIgn: a PID 1 that ignores SIGTERM would survive it for another reason) and its fate. */
-  const trial = async (what: string, prog: string[], name: string, sends: ['TERM' | 'KILL', 'parent' | 'inside'][]) => {
-    const p = await asPid1(ctx, prog, name);
-    const st = proc.readStatus(p.pid);
-    const statusBefore = statusLines(ctx, p.pid, 'Name', 'State', 'NSpid', 'SigIgn', 'SigCgt');
+  /** `prog` as PID 1 of a new PID namespace (the helper's `run -p`, like `unshare -p -f`), the
+   * signals, and its status before (SigCgt; and SigIgn: a PID 1 that ignores SIGTERM would survive
+   * it for another reason) and after. kill() decides at once whether a signal is dropped, so the
+   * wait ends as soon as the kernel has settled it: the process gone, or asleep with nothing pending. */
+  const trial = async (what: string, prog: string[], name: string, sends: Send[]) => {
+    const bg = await ctx.background(ctx.helper, ['run', '-p', '--', ...prog]);
+    const pid = await childRunning(ctx, bg.pid, name);
+    const st = proc.readStatus(pid);
+    const statusBefore = statusLines(ctx, pid, 'Name', 'State', 'NSpid', 'SigIgn', 'SigCgt');
     const events: string[] = [];
-    for (const [sig, from] of sends) events.push(await send(p.pid, sig, from));
-    // A signal the kernel delivers kills or runs a handler within milliseconds; one it discards
-    // for PID 1 never arrives. Most of a second for the exit tells the two apart with room for a
-    // loaded machine, without making the learner wait for each of the four.
-    const ended = await exitWithin(p.bg.exited, 750);
-    const statusAfter = existsSync(`/proc/${p.pid}`) ? statusLines(ctx, p.pid, 'State', 'SigCgt') : [`/proc/${p.pid}: gone`];
-    const survived = ended === null && alive(field(readOr(`/proc/${p.pid}/status`), 'State'));
-    p.bg.kill('SIGKILL');
+    const ended = await signalSettled(ctx, pid, bg.exited, [...new Set(sends.map(([s]) => SIG[s]))], async () => {
+      for (const s of sends) events.push(await send(pid, s));
+    });
+    const statusAfter = existsSync(`/proc/${pid}`) ? statusLines(ctx, pid, 'State', 'SigPnd', 'ShdPnd', 'SigCgt') : [`/proc/${pid}: gone`];
+    const caughtAfter = ended ? [] : proc.decodeSignals(proc.readStatus(pid).sigCgt);
+    bg.kill('SIGKILL');
     const [caught, ignored] = [proc.decodeSignals(st.sigCgt), proc.decodeSignals(st.sigIgn)];
-    return { what, pid: p.pid, nspid: st.nspid, statusBefore, caught, ignored, events, statusAfter, survived, exit: exitText(ended) };
+    const survived = ended === null && alive(field(statusAfter, 'State'));
+    return { what, pid, nspid: st.nspid, statusBefore, caught, ignored, events, statusAfter, caughtAfter, survived, exit: exitText(ended) };
   };
 
   ctx.note(args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'sleep as PID 1 of a new PID namespace');
@@ -136,9 +121,10 @@ async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?:
   ctx.note(args.killFromInside ? 'sabotage: SIGKILL sent from inside the namespace' : 'SIGKILL from the parent namespace');
   const killReport = await trial('SIGKILL to a PID 1', [sleep!, '1000'], 'sleep', [['KILL', args.killFromInside ? 'inside' : 'parent']]);
   ctx.note('Node as PID 1, without and with a process.on("SIGTERM") handler');
-  const nodeBare = await trial('Node as PID 1, no JavaScript handler', [process.execPath, '-e', NODE_IDLE], 'pid1-ready', [['TERM', 'parent']]);
+  const bare = args.jsNoop ? "Node as PID 1 with process.on('SIGTERM', () => {})" : 'Node as PID 1, no JavaScript handler';
+  const nodeBare = await trial(bare, nodeArgv(args.jsNoop ? "process.on('SIGTERM',()=>{});" : ''), 'pid1-ready', [['TERM', 'parent']]);
   const handled = args.noJsHandler ? 'Node as PID 1, handler line left out' : "Node as PID 1 with process.on('SIGTERM', () => process.exit(0))";
-  const nodeHandler = await trial(handled, [process.execPath, '-e', args.noJsHandler ? NODE_IDLE : NODE_HANDLER], 'pid1-ready', [['TERM', 'parent']]);
+  const nodeHandler = await trial(handled, nodeArgv(args.noJsHandler ? '' : EXITS), 'pid1-ready', [['TERM', 'parent']]);
   return { sleep: sleepReport, kill: killReport, nodeBare, nodeHandler };
 }
 
@@ -150,7 +136,7 @@ const signals = experiment({
   checks: [
     {
       id: 'sleep-pid1-ignores-term',
-      expected: 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent',
+      expected: 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent, with nothing left pending',
       check({ sleep: s }) {
         const [sigCgt, sigIgn] = [field(s.statusBefore, 'SigCgt'), field(s.statusBefore, 'SigIgn')];
         const ignoresTerm = s.ignored.includes('SIGTERM');
@@ -185,17 +171,30 @@ const signals = experiment({
       check({ nodeBare: b, nodeHandler: h }) {
         const catchesTerm = b.caught.includes('SIGTERM');
         const [bCgt, hCgt] = [field(b.statusBefore, 'SigCgt'), field(h.statusBefore, 'SigCgt')];
-        const bare = [`no JS handler, before: SigCgt: ${bCgt} (${b.caught.join(' ')})`, ...b.events, `no JS handler, after: ${b.statusAfter.join(' ')}`];
-        const handled = [`with handler, before: SigCgt: ${hCgt}`, ...h.events, `with handler: ${h.exit}`];
         return {
           pass: catchesTerm && b.survived && !h.survived && /status 0/.test(h.exit),
           observed: `no handler: ${b.survived ? 'survived' : b.exit}; with handler: ${h.survived ? 'survived' : h.exit}`,
-          evidence: [...bare, ...handled],
+          evidence: [`no JS handler, before: SigCgt: ${bCgt} (${b.caught.join(' ')})`, ...b.events, `with handler, before: SigCgt: ${hCgt}`, ...h.events, `with handler: ${h.exit}`],
           hint: !catchesTerm
             ? `Node's SigCgt ${bCgt} has no SIGTERM: ${b.caught.join(' ')}`
             : h.survived
               ? `the Node meant to have a handler survived SIGTERM (${h.what}): its SigCgt ${hCgt} shows SIGTERM caught, but only by Node's own handler, which re-raises the signal with the default action, and the kernel drops that for PID 1. Only a JavaScript handler that exits makes it stop.`
               : `without a JS handler Node ${b.exit}`,
+        };
+      },
+    },
+    {
+      id: 'node-handler-one-shot',
+      expected: "Node's own SIGTERM handler is one-shot: after one SIGTERM, SigCgt no longer lists SIGTERM, and the Node with no JS handler still runs",
+      check({ nodeBare: b }) {
+        const [before, after] = [b.caught.includes('SIGTERM'), b.caughtAfter.includes('SIGTERM')];
+        return {
+          pass: before && !after && b.survived,
+          observed: `SIGTERM in SigCgt: ${before ? 'yes' : 'no'} before, ${after ? 'yes' : 'no'} after; Node ${b.survived ? 'still running' : b.exit}`,
+          evidence: [`before: SigCgt: ${field(b.statusBefore, 'SigCgt')}`, ...b.events, ...b.statusAfter.map((l) => `after: ${l}`)],
+          hint: after
+            ? `SigCgt still lists SIGTERM after the signal (${b.what}): a JavaScript listener keeps libuv's handler installed for good, while Node's own native one is installed with SA_RESETHAND and is reset to the default as the first SIGTERM is taken`
+            : `${b.what}: SIGTERM in SigCgt before: ${before}; after the signal Node is ${b.survived ? 'running' : b.exit}`,
         };
       },
     },
@@ -211,6 +210,7 @@ const signals = experiment({
     { what: 'PID 1 is a shell that traps SIGTERM', args: { trapTerm: true }, fails: ['sleep-pid1-ignores-term'] },
     { what: "send SIGKILL from inside PID 1's own namespace", args: { killFromInside: true }, fails: ['sigkill-from-parent-lands'] },
     { what: "leave out Node's process.on('SIGTERM') handler", args: { noJsHandler: true }, fails: ['node-pid1-term'] },
+    { what: "give the bare Node an empty process.on('SIGTERM', () => {}) listener", args: { jsNoop: true }, fails: ['node-handler-one-shot'] },
   ],
 });
 
@@ -221,9 +221,14 @@ async function runOrphans(ctx: Ctx, args: { reapFirst?: boolean; skipReap?: bool
   const { sys } = ctx;
   const [sh, sleep] = bins(ctx, 'sh', 'sleep');
   freshProc(ctx);
-  const r = await ctx.spawn(sh!, ['-c', `${sleep} 0.3 & echo $!`]);
-  const orphan = Number(r.stdout.trim());
-  if (!Number.isInteger(orphan) || orphan <= 0) throw new Error(`the shell did not report its child's PID: ${r.stdout} ${r.stderr}`);
+  // The shell exits at once, orphaning its child. The child first waits for a line on fd 3 (a
+  // pipe from this process), then becomes `sleep 0`: it finishes when told, after the re-parenting.
+  const shell = spawn(sh!, ['-c', `{ read go <&3; exec ${sleep} 0; } >/dev/null 2>&1 & echo $!`], { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
+  let said = '';
+  shell.stdout!.setEncoding('utf8').on('data', (d: string) => (said += d));
+  await Promise.all([once(shell, 'exit'), once(shell.stdout!, 'end')]);
+  const orphan = Number(said.trim());
+  if (!Number.isInteger(orphan) || orphan <= 0) throw new Error(`the shell did not report its child's PID: ${said}`);
   const look = (...keys: string[]) => (existsSync(`/proc/${orphan}`) ? statusLines(ctx, orphan, ...keys) : [`/proc/${orphan}: gone`]);
   // Only this PID: libuv reaps the children Node spawned, and must still find them.
   const reap = (note: string): Promise<string> => {
@@ -233,8 +238,9 @@ async function runOrphans(ctx: Ctx, args: { reapFirst?: boolean; skipReap?: bool
       return (w.ret === orphan || !w.ok) && w.trace;
     }).catch(() => 'waitpid never returned the orphan');
   };
+  ctx.note(`the shell has exited; let its orphan, PID ${orphan}, run sleep 0`);
+  (shell.stdio[3] as Writable).end('go\n');
   let wait = args.reapFirst ? await reap('sabotage: reap the orphan before looking at it') : null;
-  // Wait for it to finish (0.3 s), then look.
   await waitFor(`PID ${orphan} to finish`, () => !alive(field(readOr(`/proc/${orphan}/status`), 'State')));
   const zombie = look('Name', 'State', 'Pid', 'PPid');
   if (!args.reapFirst && !args.skipReap) wait = await reap('PID 1 reaps it: waitpid for that PID');
@@ -305,18 +311,10 @@ async function linesFrom(child: ChildProcess, count: number): Promise<string[]> 
   return said();
 }
 
-/** Until its first process exists a new PID namespace has no init, and the link cannot be
- * followed: readlink fails with ENOENT. */
-function linkOrError(path: string): string {
-  try {
-    return readlinkSync(path);
-  } catch (err) {
-    return `(${(err as NodeJS.ErrnoException).code})`;
-  }
-}
+const exitOf = (child: ChildProcess): Promise<Exit> => new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
 
 // Sabotage: unshareOnThreadpool calls unshare on a libuv threadpool thread instead of the thread
-// that starts the children; pid1Stays keeps PID 1 running while the second process starts.
+// that starts the children; pid1Stays keeps PID 1 running while the next process starts.
 async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stays?: boolean } = {}) {
   const { sys } = ctx;
   const [sh, sleep, unshareBin] = bins(ctx, 'sh', 'sleep', 'unshare');
@@ -335,20 +333,26 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
   const unshare = args.unshareOnThreadpool
     ? must(await sys.unshareAsync(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID) on the threadpool').trace
     : must(sys.unshare(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID)').trace;
-  const forChildrenUnborn = linkOrError('/proc/self/ns/pid_for_children');
+  // Until its first process exists the new namespace has no init: the link cannot be followed.
+  const forChildrenUnborn = readlinkOr('/proc/self/ns/pid_for_children');
   ctx.note('this process stays where it was; the next process it starts is PID 1 of the new namespace');
-  const first = spawn(sh!, ['-c', `echo "pid1: $$"; ${sleep} 1000 & echo "sleep: $!"; read line; echo "pid1 exits"`], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const firstExit = new Promise<string>((res) => first.on('exit', (code, signal) => res(exitText({ code, signal }))));
-  const firstSaid = await linesFrom(first, 2);
-  const firstPid = first.pid ?? -1;
-  const forChildrenAfter = linkOrError('/proc/self/ns/pid_for_children');
-  const sleepPid = await childRunning(ctx, firstPid, 'sleep').catch(() => -1);
-  const sleepBefore = statusLines(ctx, sleepPid, 'Name', 'State', 'PPid', 'NSpid');
+  const first = spawn(sh!, ['-c', 'echo "pid1: $$"; read line; echo "pid1 exits"'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const firstExit = exitOf(first).then(exitText);
+  const firstSaid = await linesFrom(first, 1);
+  const forChildrenAfter = readlinkOr('/proc/self/ns/pid_for_children');
+  // The other process is this Node's child, not PID 1's: Node, outside, gets its wait status.
+  const other = spawn(sleep!, ['1000'], { stdio: 'ignore' });
+  const otherExit = exitOf(other);
+  const otherPid = other.pid ?? -1;
+  await waitFor('sleep 1000 to run', () => runs(otherPid, 'sleep')).catch(() => undefined);
+  const otherBefore = statusLines(ctx, otherPid, 'Name', 'State', 'NSpid');
 
   if (args.pid1Stays) ctx.note('sabotage: PID 1 keeps running while the next process starts');
   else first.stdin!.end();
   const pid1Exit = args.pid1Stays ? 'still running' : await firstExit;
-  const sleepAfter = existsSync(`/proc/${sleepPid}`) ? statusLines(ctx, sleepPid, 'State')[0]! : 'gone';
+  // PID 1's exit completes only once every other process of its namespace is reaped: if the sleep
+  // is still alive now, nothing is going to kill it.
+  const otherEnd = alive(field(readOr(`/proc/${otherPid}/status`), 'State')) ? null : await otherExit;
 
   let second: { ok: boolean; said: string; error: string | null };
   try {
@@ -359,14 +363,19 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
     second = { ok: false, said: '', error: `${e.syscall ?? 'spawn'} ${e.code ?? ''} (${e.message})` };
   }
   ctx.note(second.ok ? `second process started: ${second.said}` : `second process: ${second.error}`);
-  // The sabotaged run's PID 1 is still there (the other one has exited, and kill is a no-op);
-  // pid1Exit stays what it was when the second process was started.
+  // Whatever the sabotage left running (kill is a no-op for the gone).
   first.kill('SIGKILL');
+  other.kill('SIGKILL');
   await firstExit;
   const memAvailable = readOr('/proc/meminfo').match(/^MemAvailable:.*$/m)?.[0] ?? 'MemAvailable: (unreadable)';
   const forChildren = { before: forChildrenBefore, unborn: forChildrenUnborn, after: forChildrenAfter };
-  return { learner, unshare, nsPid, forChildren, firstSaid, firstPid, sleepPid, sleepBefore, pid1Exit, sleepAfter, second, memAvailable };
+  const sleepEnd = { otherPid, otherBefore, otherExit: exitText(otherEnd), otherKilled: diedOf(otherEnd, 'SIGKILL') };
+  return { learner, unshare, nsPid, forChildren, firstSaid, firstPid: first.pid ?? -1, ...sleepEnd, pid1Exit, second, memAvailable };
 }
+
+/** The first child did not become PID 1 of a new namespace: the sabotage moved another thread. */
+const notPid1 = (firstSaid: string[]): string =>
+  firstSaid[0] === 'pid1: 1' ? '' : `the first child said "${firstSaid[0] ?? ''}", not "pid1: 1": it was not the init of a new namespace (unshare moved a threadpool thread, not the one that starts children), so no namespace lost its init. `;
 
 const pid1Exit = experiment({
   id: 'pid1-exit',
@@ -398,35 +407,38 @@ const pid1Exit = experiment({
     },
     {
       id: 'pid1-exit-kills-the-rest',
-      expected: 'when PID 1 exits, the other process in its namespace (sleep 1000) is killed with it',
-      check(obs) {
-        const state = field(obs.sleepBefore, 'State');
+      expected: 'when PID 1 exits, the kernel kills the other process of its namespace (sleep 1000) with SIGKILL, as the wait status its parent, this Node, collects says',
+      check(o) {
+        const state = field(o.otherBefore, 'State');
         return {
-          pass: alive(state) && obs.pid1Exit !== 'still running' && obs.sleepAfter === 'gone',
-          observed: `PID 1 ${obs.pid1Exit}; sleep 1000 (PID ${obs.sleepPid} here): ${obs.sleepAfter}`,
-          evidence: [...obs.sleepBefore, `PID 1 (PID ${obs.firstPid} here): ${obs.pid1Exit}`, `/proc/${obs.sleepPid}: ${obs.sleepAfter}`],
-          hint:
-            obs.pid1Exit === 'still running' || obs.sleepAfter !== 'gone'
-              ? `sleep 1000 is ${obs.sleepAfter} (PID 1, the first child, when we looked: ${obs.pid1Exit}): the namespace's other processes die only when its init does`
-              : `the sleep was not running before PID 1 exited (State: ${state || 'no /proc entry'})`,
+          pass: alive(state) && o.pid1Exit !== 'still running' && o.otherKilled,
+          observed: `PID 1 ${o.pid1Exit}; sleep 1000 (PID ${o.otherPid} here): ${o.otherExit}`,
+          evidence: [...o.otherBefore, `PID 1 (PID ${o.firstPid} here): ${o.pid1Exit}`, `sleep 1000's wait status, as its parent saw it: ${o.otherExit}`],
+          hint: !alive(state)
+            ? `the sleep was not running before PID 1 exited (State: ${state || 'no /proc entry'})`
+            : `${notPid1(o.firstSaid)}sleep 1000 is ${o.otherExit} (PID 1, the first child, when we looked: ${o.pid1Exit}): the namespace's other processes are killed when its init exits, not before`,
         };
       },
     },
     {
       id: 'fork-enomem-after-pid1',
       expected: 'once PID 1 has exited, starting another process in the namespace fails with ENOMEM while memory is plentiful',
-      check: ({ second, pid1Exit, memAvailable, learner }) => ({
+      check: ({ second, pid1Exit, memAvailable, learner, firstSaid }) => ({
         pass: !second.ok && /ENOMEM/.test(second.error ?? ''),
         observed: second.ok ? `started: ${second.said}` : `${second.error}`,
         evidence: [`PID 1: ${pid1Exit}`, `second process: ${second.ok ? second.said : second.error}`, memAvailable, ...(learner ? [learner] : [])],
         hint: second.ok
-          ? `the second process started fine (${second.said}; PID 1 at that moment: ${pid1Exit}), so the namespace still accepted new processes. ENOMEM comes from a namespace whose init is gone, not from memory (${memAvailable}).`
+          ? `${notPid1(firstSaid)}the second process started fine (${second.said}; PID 1 at that moment: ${pid1Exit}), so the namespace still accepted new processes. ENOMEM comes from a namespace whose init is gone, not from memory (${memAvailable}).`
           : `the second process failed with ${second.error}, not ENOMEM`,
       }),
     },
   ],
   sabotage: [
-    { what: 'call unshare(CLONE_NEWPID) on a threadpool thread (koffi .async)', args: { unshareOnThreadpool: true }, fails: ['unshare-moves-children-only'] },
+    {
+      what: 'call unshare(CLONE_NEWPID) on a threadpool thread (koffi .async): no child is PID 1 of a new namespace',
+      args: { unshareOnThreadpool: true },
+      fails: ['unshare-moves-children-only', 'pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'],
+    },
     { what: 'keep PID 1 running while the second process starts (unshare --fork)', args: { pid1Stays: true }, fails: ['pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'] },
   ],
 });

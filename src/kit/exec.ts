@@ -28,10 +28,11 @@ export interface WatchOptions {
   timeoutMs?: number;
 }
 
-/** Runs `file` and polls `look(pid)` while it runs until `look` returns something (it throws or
- * returns undefined while the exec has not happened yet: check the status's Name). Resolves when
+/** Runs `file` and polls `look(pid, output)` while it runs until `look` returns something (it
+ * throws or returns undefined while the exec has not happened yet: check the status's Name; or
+ * until `output`, what it has printed so far, shows it got where it was going). Resolves when
  * the program is gone, with what it printed, how it ended and what was seen. */
-export function watchExec<T>(ctx: SandboxContext, file: string, args: string[], look: (pid: number) => T | undefined, opts: WatchOptions = {}): Promise<Watched<T>> {
+export function watchExec<T>(ctx: SandboxContext, file: string, args: string[], look: (pid: number, output: string) => T | undefined, opts: WatchOptions = {}): Promise<Watched<T>> {
   const who = opts.uid === undefined ? {} : { uid: opts.uid, gid: opts.gid ?? opts.uid };
   const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], ...who });
   let output = '';
@@ -50,7 +51,7 @@ export function watchExec<T>(ctx: SandboxContext, file: string, args: string[], 
   const poll = setInterval(() => {
     if (seen !== undefined || !child.pid) return;
     try {
-      seen = look(child.pid);
+      seen = look(child.pid, output);
     } catch {
       /* not exec'd yet, or gone */
     }

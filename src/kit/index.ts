@@ -2,7 +2,7 @@
 // what many lessons need and none should write again. Context helpers run inside the sandbox
 // and take the context they are handed; check builders run on the host over observations. The
 // engine never names a lesson, and the kit never names one either. docs/authoring.md lists it.
-export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, eachProcess, timeScale, type Traced } from './context.js';
+export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, eachProcess, tracedWrite, timeScale, type Traced } from './context.js';
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
 export { exitWithin, exitText, exitLine, diedOf, type Exit } from './exit.js';
 export { threads, mainTid, threadNs, threadLines, startThreadpool, readOnPool, type Thread } from './threads.js';
@@ -10,10 +10,13 @@ export { lsOr } from './context.js';
 export { usernsProbe, type UsernsProbe } from './tools.js';
 export { ownNamespace, rootedInRootfs } from './exercise.js';
 export { nsenter, nsenterArgs } from './nsenter.js';
+export { openNs, askNs, type NsAnswer } from './nsfile.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
 export { experiment } from './experiment.js';
+export { runs, childRunning, signalSettled } from './processes.js';
+export { echoTo, keyedLines, readlinkOr, mkfifos, release } from './control.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';
 export type { SandboxContext, OutsideView, SpawnResult, BackgroundProcess } from '../sandbox/types.js';

@@ -1,0 +1,62 @@
+// Processes a lesson started, followed by their state instead of by the clock: which program a
+// PID runs, a child once it has exec'd, and what became of a signal. kill(2) decides at once
+// whether a signal is dropped (ignored, or sent to a namespace's init that has no handler for
+// it) or queued; a queued one shows in SigPnd/ShdPnd until a thread takes it, a fatal one marks
+// the process exiting (PF_EXITING in /proc/PID/stat), and a handler installed one-shot
+// (SA_RESETHAND) is reset to the default in SigCgt as the signal is taken.
+import { basename } from 'node:path';
+import type { SandboxContext } from '../sandbox/types.js';
+import { readOr, waitFor } from './context.js';
+import type { Exit } from './exit.js';
+
+type Ctx = SandboxContext;
+
+/** PID `pid` runs program `name`: its argv[0] ends in /name once whatever started it has exec'd
+ * it. A Node program can announce that it is ready by setting process.title to a name. */
+export function runs(pid: number, name: string): boolean {
+  return basename(readOr(`/proc/${pid}/cmdline`).split('\0')[0] ?? '') === name;
+}
+
+/** The first child of `parent` (a PID of this /proc), once it runs `name`. */
+export function childRunning(ctx: Ctx, parent: number, name: string, opts: { timeoutMs?: number } = {}): Promise<number> {
+  return waitFor(`${name} as the child of PID ${parent}`, () => {
+    const kid = ctx.proc.readChildren(parent)[0];
+    return kid !== undefined && runs(kid, name) && kid;
+  }, { timeoutMs: opts.timeoutMs ?? 5000 });
+}
+
+const PF_EXITING = 0x4;
+const SIGKILL = 9;
+const bit = (sig: number): bigint => 1n << BigInt(sig - 1);
+const mask = (line: string): bigint => BigInt(`0x${line.split(':')[1]?.trim() || '0'}`);
+
+/**
+ * Calls `send` (which signals `pid` with `signals`) and waits only until the kernel has settled
+ * their fate: the process ended (`exited` resolved: its Exit), or it is alive with none of them
+ * pending, not exiting, asleep again, and any handler that caught one has run (seen as a one-shot
+ * handler reset in SigCgt, then the process asleep on a later read). A signal dropped at the send
+ * settles at once. A handler that stays installed and does not exit settles only by the (scaled)
+ * deadline. Resolves null while the process is alive.
+ */
+export async function signalSettled(ctx: Ctx, pid: number, exited: Promise<Exit>, signals: number[], send: () => unknown, opts: { timeoutMs?: number } = {}): Promise<Exit | null> {
+  let end: Exit | null = null;
+  void exited.then((e) => (end = e));
+  const sent = signals.reduce((m, s) => m | bit(s), 0n);
+  const caught = ctx.proc.readStatus(pid).sigCgt & sent;
+  await send();
+  let handled = false;
+  const settled = (): boolean => {
+    if (end) return true;
+    const st = ctx.proc.readStatus(pid);
+    const stat = readOr(`/proc/${pid}/stat`);
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    const pending = st.sigPnd | mask(st.line('ShdPnd'));
+    if (pending & (sent | bit(SIGKILL)) || flags & PF_EXITING || !/^[ST]/.test(st.state)) return false;
+    // The handler has run once the task sleeps again on a read after the one that saw its reset.
+    const ran = handled;
+    handled ||= (st.sigCgt & caught) === 0n;
+    return caught === 0n || ran;
+  };
+  await waitFor(`PID ${pid} to take or drop signal ${signals.join(', ')}`, settled, { timeoutMs: opts.timeoutMs ?? 1000 }).catch(() => undefined);
+  return end;
+}
