@@ -1,10 +1,9 @@
 // Lesson 07: user namespaces (uid_map, gid_map, setgroups, root inside versus outside, who owns
 // which namespace), the UTS namespace (hostname) and the IPC namespace (SysV shared memory).
-import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
-import type { LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext, SpawnResult } from '../../src/sandbox/types.js';
-import { errnoIs, experiment, must, startAndWait, statusLines, waitFor } from '../../src/kit/index.js';
+import type { LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
+import { askNs, errnoIs, experiment, must, openNs, startAndWait, statusLines, tracedWrite, waitFor } from '../../src/kit/index.js';
 
 type Ctx = SandboxContext;
 
@@ -28,10 +27,9 @@ const EXEC_PART2 = 'exec /bin/sh -c "$PART2"';
 
 /** Run `sh -c SCRIPT` (through unshare or not) that stops twice: before its maps are written,
  * when `mapIt(pid)` writes them, and after exec'ing PART2, when the host looks at it. Each stop
- * is waited for by the State in /proc under a deadline, never a guessed delay. Its KEY=value
- * lines come back with tabs as spaces. The scripts call their programs by name from the rootfs:
- * each is looked up first, so a rootfs without one skips the experiment, naming the package,
- * instead of a script line failing midway. */
+ * is waited for by the State in /proc, never a guessed delay. Its KEY=value lines come back with
+ * tabs as spaces. Its programs are looked up first, so a rootfs without one skips the experiment,
+ * naming the package, instead of a script line failing midway. */
 async function twoStops(ctx: Ctx, argv: string[], part2: string, as: { uid?: number; gid?: number }, mapIt: (pid: number) => void, label: string) {
   for (const name of ['grep', 'cat', 'stat', 'touch', 'hostname', 'tail', 'sh']) ctx.bin(name);
   let ended: SpawnResult | undefined;
@@ -51,17 +49,6 @@ async function twoStops(ctx: Ctx, argv: string[], part2: string, as: { uid?: num
   process.kill(pid, 'SIGCONT');
   const pairs = (await done).stdout.split('\n').map((l) => /^([\w.-]+)=(.*)$/.exec(l));
   return { v: Object.fromEntries(pairs.filter((m) => m !== null).map((m) => [m[1]!, m[2]!.replace(/\t/g, ' ').trim()])), hook };
-}
-
-/** Open and write one /proc file, traced, as newuidmap and nslab's helper do for a child: the
- * write's trace line, or the open's when the open failed. */
-function writeProc(ctx: Ctx, path: string, text: string): string {
-  const { sys } = ctx;
-  const fd = sys.open(path, sys.O_WRONLY);
-  if (!fd.ok) return fd.trace;
-  const w = sys.write(fd.ret, text);
-  sys.close(fd.ret);
-  return w.trace;
 }
 
 // ---- Experiment 1: before the map, and the unprivileged way to write one (what `unshare -r` does).
@@ -87,10 +74,10 @@ const beforeTheMap = experiment({
       w.dropTrace = sys.capset({ effective: now.effective & NO_SETID, permitted: now.permitted & NO_SETID, inheritable: 0n }).trace;
       // A namespace made under an unprivileged user's sandbox inherits "deny" already: then there
       // is no refused first try to show, only the rule that "deny" comes before gid_map.
-      if (ctx.proc.readSetgroups(pid) === 'allow') w.gidFirst = writeProc(ctx, `/proc/${pid}/gid_map`, '0 0 1\n');
-      if (!args.skipDeny) w.deny = writeProc(ctx, `/proc/${pid}/setgroups`, 'deny');
-      if (!w.gidFirst || /= -1/.test(w.gidFirst)) w.gidAgain = writeProc(ctx, `/proc/${pid}/gid_map`, '0 0 1\n');
-      if (!args.skipUidMap) w.uid = writeProc(ctx, `/proc/${pid}/uid_map`, '0 0 1\n');
+      if (ctx.proc.readSetgroups(pid) === 'allow') w.gidFirst = tracedWrite(ctx, `/proc/${pid}/gid_map`, '0 0 1\n');
+      if (!args.skipDeny) w.deny = tracedWrite(ctx, `/proc/${pid}/setgroups`, 'deny');
+      if (!w.gidFirst || /= -1/.test(w.gidFirst)) w.gidAgain = tracedWrite(ctx, `/proc/${pid}/gid_map`, '0 0 1\n');
+      if (!args.skipUidMap) w.uid = tracedWrite(ctx, `/proc/${pid}/uid_map`, '0 0 1\n');
     }, 'mapped');
     return { cmd: `unshare ${flag} sh`, v, w, fullCaps: fullCaps(ctx) };
   },
@@ -122,13 +109,7 @@ const beforeTheMap = experiment({
         return {
           pass: denied && gidMap !== '' && ruleHeld && end === 'deny',
           observed: `setgroups started "${start}"; gid_map before deny: ${first}; deny ${w.deny ? (denied ? 'written' : 'refused') : 'never written'}; gid_map now "${gidMap}"`,
-          evidence: [
-            w.dropTrace,
-            `setgroups (start): ${start}`,
-            ...[w.gidFirst, w.deny, w.gidAgain].filter((t) => t !== null),
-            `gid_map: ${gidMap || '(empty)'}`,
-            `setgroups (end): ${end}`,
-          ],
+          evidence: [w.dropTrace, `setgroups (start): ${start}`, ...[w.gidFirst, w.deny, w.gidAgain].filter((t) => t !== null), `gid_map: ${gidMap || '(empty)'}`, `setgroups (end): ${end}`],
           hint:
             !w.deny && start === 'deny' && gidMap
               ? 'nothing wrote "deny": the namespace inherited deny from the sandbox (an unprivileged user made that one), so gid_map was accepted anyway. Under a parent that says allow, the same write fails with EPERM'
@@ -149,16 +130,11 @@ const beforeTheMap = experiment({
         const host = outside['mapped']?.[0];
         const [uid, capEff, map] = ['after.Uid', 'after.CapEff', 'after.uid_map'].map((k) => v[k] ?? '');
         const full = capEff.endsWith(fullCaps);
+        const hostView = host ? [`host reads /proc/${host.pid}/status: ${hostUid(host.status)}`, `host: user -> ${host.ns.user} (host ${host.hostNs.user})`] : [];
         return {
           pass: uid === 'Uid: 0 0 0 0' && full && !!host,
           observed: `inside ${uid} (${full ? 'all capabilities' : capEff}); the host sees ${hostUid(host?.status)}`,
-          evidence: [
-            w.uid ?? '(uid_map never written)',
-            `mapped, same shell: ${v['mapped-noexec.Uid']}, ${v['mapped-noexec.CapEff']}`,
-            `after exec: ${uid}, ${capEff}`,
-            `uid_map (inside): ${map || '(empty)'}`,
-            ...(host ? [`host reads /proc/${host.pid}/status: ${hostUid(host.status)}`, `host: user -> ${host.ns.user} (host ${host.hostNs.user})`] : []),
-          ],
+          evidence: [w.uid ?? '(uid_map never written)', `mapped, same shell: ${v['mapped-noexec.Uid']}, ${v['mapped-noexec.CapEff']}`, `after exec: ${uid}, ${capEff}`, `uid_map (inside): ${map || '(empty)'}`, ...hostView],
           hint: !map
             ? `uid_map is still empty, so the shell stays ${uid} with ${capEff}: the kernel still knows its real uid (the host sees ${hostUid(host?.status)}), it has no name for it inside, and an exec as a non-zero uid grants nothing`
             : `after the exec: ${uid}, ${capEff}, not uid 0 with the full set`,
@@ -206,7 +182,7 @@ const rootInsideOutside = experiment({
     const { v, hook } = await twoStops(ctx, argv, ROOT_PART2, outer ? { uid: outer, gid: outer } : {}, (pid) => {
       if (args.noMap || args.sameUserns) return;
       ctx.note(`the parent writes the child's maps: uid 0 inside = uid ${outer} in the sandbox`);
-      for (const file of ['uid_map', 'gid_map']) mapTraces.push(writeProc(ctx, `/proc/${pid}/${file}`, `0 ${outer} 1\n`));
+      for (const file of ['uid_map', 'gid_map']) mapTraces.push(tracedWrite(ctx, `/proc/${pid}/${file}`, `0 ${outer} 1\n`));
     }, 'child');
     return { mapTraces, v, fullCaps: fullCaps(ctx), host: (hook as { devNull: string; mine: string } | null) ?? null };
   },
@@ -248,10 +224,8 @@ const rootInsideOutside = experiment({
           pass: v.devnull === '65534:65534' && v.touch === 'ok' && v.mine === '0:0',
           observed: `/dev/null ${v.devnull} inside (${host?.devNull ?? '?'} on the host); new file ${v.mine || v.touch} inside (${host?.mine ?? '?'} on the host)`,
           evidence: [
-            `uid_map: ${v['root.uid_map'] || '(empty)'}`,
-            `inside: stat -c %u:%g /dev/null -> ${v.devnull}; host: stat /proc/PID/root/dev/null -> ${host?.devNull ?? '?'}`,
-            `inside: touch /tmp/made-by-child-root -> ${v.touch}; stat -> ${v.mine || '-'}`,
-            `host: stat /proc/PID/root/tmp/made-by-child-root -> ${host?.mine ?? '?'}`,
+            `uid_map: ${v['root.uid_map'] || '(empty)'}; inside: stat -c %u:%g /dev/null -> ${v.devnull}; host: stat /proc/PID/root/dev/null -> ${host?.devNull ?? '?'}`,
+            `inside: touch /tmp/made-by-child-root -> ${v.touch}; stat -> ${v.mine || '-'}; host: stat /proc/PID/root/tmp/made-by-child-root -> ${host?.mine ?? '?'}`,
           ],
           hint:
             v.touch !== 'ok'
@@ -273,9 +247,8 @@ const rootInsideOutside = experiment({
           pass: /must be root|not permitted/i.test(parent) && own === 'nslab-07-child' && v['parent-uts-name'] === 'nslab-07',
           observed: `sandbox's UTS: ${parent}; own UTS: ${own || v['own-uts']}; sandbox still "${v['parent-uts-name']}"`,
           evidence: [
-            `hostname "$(hostname)" -> ${parent}`,
+            `hostname "$(hostname)" -> ${parent}; sandbox /proc/sys/kernel/hostname: ${v['parent-uts-name']}; inside: ${v['root.CapEff']}`,
             `unshare -u sh -c "hostname nslab-07-child" -> ${v['own-uts']}, its /proc/sys/kernel/hostname: ${own || '-'}`,
-            `sandbox /proc/sys/kernel/hostname: ${v['parent-uts-name']}; inside: ${v['root.CapEff']}`,
           ],
           hint:
             parent === 'ok'
@@ -295,18 +268,6 @@ const rootInsideOutside = experiment({
 
 // ---- Experiment 3: which user namespace owns which namespace (ioctl_ns).
 
-/** ioctl_ns(2) on a namespace file: the namespace it answers with ('user:[4026532...]') or the errno. */
-function askNs(ctx: Ctx, path: string, req: number): { trace: string[]; link: string | null; errno: string | null } {
-  const { sys } = ctx;
-  const fd = sys.open(path, sys.O_RDONLY | sys.O_CLOEXEC);
-  if (!fd.ok) return { trace: [fd.trace], link: null, errno: fd.errno };
-  const r = sys.nsIoctl(fd.ret, req);
-  const link = r.ok ? readlinkSync(`/proc/self/fd/${r.ret}`) : null;
-  if (r.ok) sys.close(r.ret);
-  sys.close(fd.ret);
-  return { trace: [fd.trace, r.trace, ...(link ? [`readlink("/proc/self/fd/${r.ret}") = "${link}"`] : [])], link, errno: r.errno };
-}
-
 const ownership = experiment({
   id: 'who-owns-what',
   title: 'every namespace has an owning user namespace, and user namespaces nest',
@@ -322,7 +283,7 @@ const ownership = experiment({
     const childUtsOwner = askNs(ctx, `/proc/${bg.pid}/ns/uts`, sys.NS_GET_USERNS);
     const childUserParent = askNs(ctx, `/proc/${bg.pid}/ns/user`, sys.NS_GET_PARENT);
     const selfUserParent = askNs(ctx, '/proc/self/ns/user', sys.NS_GET_PARENT);
-    const ufd = sys.open(`/proc/${bg.pid}/ns/user`, sys.O_RDONLY | sys.O_CLOEXEC);
+    const ufd = openNs(ctx, `/proc/${bg.pid}/ns/user`);
     const ownerUid = sys.nsOwnerUid(ufd.ret).trace;
     sys.close(ufd.ret);
     await ctx.outside('tree', [sys.getpid(), bg.pid]);
@@ -402,32 +363,22 @@ const uts = experiment({
   },
   outside: () => ({ procHostname: hostnameFile(), osHostname: hostname() }),
   checks: [
-    errnoIs(
-      'host-uts-eperm',
-      "sethostname in the host's UTS namespace fails with EPERM, although CapEff holds CAP_SYS_ADMIN",
-      'EPERM',
-      (o: { hostAttempt: string; capEff: string; utsMain: string }) => ({
-        trace: o.hostAttempt,
-        evidence: [o.capEff],
-        why: `by then the thread was already in a UTS namespace of the sandbox's own (${o.utsMain}), which its user namespace owns`,
-      }),
-    ),
+    errnoIs('host-uts-eperm', "sethostname in the host's UTS namespace fails with EPERM, although CapEff holds CAP_SYS_ADMIN", 'EPERM', (o: { hostAttempt: string; capEff: string; utsMain: string }) => ({
+      trace: o.hostAttempt,
+      evidence: [o.capEff],
+      why: `by then the thread was already in a UTS namespace of the sandbox's own (${o.utsMain}), which its user namespace owns`,
+    })),
     {
       id: 'hostname-inside-only',
       expected: `inside, /proc/sys/kernel/hostname says ${NAME}; the host's still says its own name, from another UTS namespace`,
       check(o, outside) {
         const v = outside['uts']?.[0];
         const hostName = o.host?.procHostname ?? '?';
+        const links = v ? [`sandbox uts -> ${v.ns.uts}`, `host uts -> ${v.hostNs.uts}`] : [];
         return {
           pass: o.procHostname === NAME && o.gethostname === NAME && hostName !== NAME && !!v && v.ns.uts !== v.hostNs.uts,
           observed: `inside "${o.procHostname}", host "${hostName}"`,
-          evidence: [
-            o.unshareTrace,
-            o.setTrace,
-            `inside: /proc/sys/kernel/hostname = ${o.procHostname}`,
-            `host: /proc/sys/kernel/hostname = ${hostName} (os.hostname() ${o.host?.osHostname ?? '?'})`,
-            ...(v ? [`sandbox uts -> ${v.ns.uts}`, `host uts -> ${v.hostNs.uts}`] : []),
-          ],
+          evidence: [o.unshareTrace, o.setTrace, `inside: /proc/sys/kernel/hostname = ${o.procHostname}`, `host: /proc/sys/kernel/hostname = ${hostName} (os.hostname() ${o.host?.osHostname ?? '?'})`, ...links],
           hint: /EPERM/.test(o.setTrace)
             ? `sethostname("${NAME}") was refused (${o.setTrace}): without unshare(CLONE_NEWUTS) the thread is still in the host's UTS namespace, which the sandbox's root has no power over`
             : `inside "${o.procHostname}", host "${hostName}"`,

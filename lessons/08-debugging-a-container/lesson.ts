@@ -11,7 +11,7 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { ExperimentSpec, LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
 import type { Socket } from '../../src/proc/index.js';
-import { eachProcess, errnoIs, exitLine, experiment, freshProc, ident, must, needRootfs, nsenter, sameIdent, scratch, statusLines, waitFor } from '../../src/kit/index.js';
+import { eachProcess, errnoIs, exitLine, experiment, freshProc, ident, must, needRootfs, nsenter, openNs, sameIdent, scratch, statusLines, waitFor } from '../../src/kit/index.js';
 
 type Ctx = SandboxContext;
 const PORT = 8080;
@@ -191,8 +191,7 @@ function setnsMntFromNode(ctx: Ctx, pid: number, ownFs = false) {
   const [threads] = statusLines(ctx, 'self', 'Threads');
   const [cwd, root] = [process.cwd(), ident('/')];
   const steps = ownFs ? [must(sys.unshare(sys.CLONE_FS), 'unshare(CLONE_FS)').trace] : [];
-  const home = must(sys.open('/proc/self/ns/mnt', sys.O_RDONLY | sys.O_CLOEXEC), 'open our own ns/mnt');
-  const target = must(sys.open(`/proc/${pid}/ns/mnt`, sys.O_RDONLY | sys.O_CLOEXEC), `open /proc/${pid}/ns/mnt`);
+  const [home, target] = [openNs(ctx, '/proc/self/ns/mnt'), openNs(ctx, `/proc/${pid}/ns/mnt`)];
   steps.push(target.trace);
   const r = sys.setns(target.ret, sys.CLONE_NEWNS);
   if (r.ok) {
@@ -266,22 +265,15 @@ const nsenterPs = experiment({
       expected: "ps appears in its own listing: with -p it was born in the container's PID namespace",
       check(obs) {
         const me = obs.ps.find((r) => /\bps\b/.test(r.cmd));
-        const why = "without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot number (setns(CLONE_NEWPID) only affects children, which is why nsenter forks)";
-        const procps = /mount -t proc/.test(obs.psResult)
-          ? ": procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted. busybox's ps would list the container without itself"
-          : '';
+        const procps = /mount -t proc/.test(obs.psResult) ? ". procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted; busybox's ps would list the container without itself" : '';
         const listing = me ? `ps is PID ${me.pid} in the container` : obs.ps.length ? `ps is missing from its own listing (${obs.ps.length} lines)` : `ps printed no listing (${obs.psResult})`;
         return {
           pass: !!me && /^\d+$/.test(obs.selfLink),
           observed: `${listing}; readlink /proc/self: ${obs.selfLink}`,
           evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, `join ${obs.flags.join(' ')}: readlink /proc/self = ${obs.selfLink}`],
-          hint: !obs.flags.includes('-p')
-            ? obs.ps.length
-              ? `the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}: ${why}; readlink /proc/self there: ${obs.selfLink}`
-              : `${why}. So /proc/self leads nowhere there (readlink: ${obs.selfLink}), and ps printed nothing (${obs.psResult})${procps}`
-            : me
-              ? `ps is in the listing, but readlink /proc/self through the same join gave ${obs.selfLink}`
-              : 'ps was not found in the listing',
+          hint: obs.flags.includes('-p')
+            ? `${listing}, and readlink /proc/self through the same join gave ${obs.selfLink}`
+            : `${listing}: without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot number (setns(CLONE_NEWPID) only affects children, which is why nsenter forks), so /proc/self leads nowhere there (readlink: ${obs.selfLink})${obs.ps.length ? `; the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}` : procps}`,
         };
       },
     },

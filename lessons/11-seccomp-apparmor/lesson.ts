@@ -3,7 +3,7 @@
 // no_new_privs rule, and how to tell whether AppArmor is active and what confinement looks like.
 import { existsSync, readFileSync } from 'node:fs';
 import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
-import { errnoIs, experiment, mainTid, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
+import { errnoIs, experiment, mainTid, parseTraceResult, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
 
 type Sys = SandboxContext['sys'];
 
@@ -15,28 +15,19 @@ const EPERM = 1;
  * for `seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 0)`.
  */
 function denyFilter(sys: Sys, syscall: 'unshare' | 'setns'): { program: Buffer; listing: string[] } {
-  const nr = sys.sysno(syscall);
-  const arch = sys.auditArch();
-  // What `seccomp-tools disasm` would print for the program below.
-  const listing = [
-    `ld  [4]                        ; seccomp_data.arch`,
-    `jeq #0x${arch.toString(16)}, 1, 0         ; this machine's AUDIT_ARCH: skip the next line`,
-    `ret #SECCOMP_RET_KILL_PROCESS   ; any other ABI: kill`,
-    `ld  [0]                        ; seccomp_data.nr`,
-    `jeq #${nr}, 0, 1                  ; ${syscall}?`,
-    `ret #SECCOMP_RET_ERRNO|EPERM`,
-    `ret #SECCOMP_RET_ALLOW`,
+  const [nr, arch] = [sys.sysno(syscall), sys.auditArch()];
+  const { BPF_LD, BPF_W, BPF_ABS, BPF_JMP, BPF_JEQ, BPF_K, BPF_RET } = sys;
+  // Each instruction beside the line `seccomp-tools disasm` would print for it.
+  const code: [Buffer, string][] = [
+    [sys.bpfStmt(BPF_LD | BPF_W | BPF_ABS, sys.SECCOMP_DATA_ARCH), `ld  [4]                        ; seccomp_data.arch`],
+    [sys.bpfJump(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0), `jeq #0x${arch.toString(16)}, 1, 0         ; this machine's AUDIT_ARCH: skip the next line`],
+    [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_KILL_PROCESS), `ret #SECCOMP_RET_KILL_PROCESS   ; any other ABI: kill`],
+    [sys.bpfStmt(BPF_LD | BPF_W | BPF_ABS, sys.SECCOMP_DATA_NR), `ld  [0]                        ; seccomp_data.nr`],
+    [sys.bpfJump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1), `jeq #${nr}, 0, 1                  ; ${syscall}?`],
+    [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_ERRNO | EPERM), `ret #SECCOMP_RET_ERRNO|EPERM`],
+    [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_ALLOW), `ret #SECCOMP_RET_ALLOW`],
   ];
-  const program = sys.filterProgram([
-    sys.bpfStmt(sys.BPF_LD | sys.BPF_W | sys.BPF_ABS, sys.SECCOMP_DATA_ARCH),
-    sys.bpfJump(sys.BPF_JMP | sys.BPF_JEQ | sys.BPF_K, arch, 1, 0),
-    sys.bpfStmt(sys.BPF_RET | sys.BPF_K, sys.SECCOMP_RET_KILL_PROCESS),
-    sys.bpfStmt(sys.BPF_LD | sys.BPF_W | sys.BPF_ABS, sys.SECCOMP_DATA_NR),
-    sys.bpfJump(sys.BPF_JMP | sys.BPF_JEQ | sys.BPF_K, nr, 0, 1),
-    sys.bpfStmt(sys.BPF_RET | sys.BPF_K, sys.SECCOMP_RET_ERRNO | EPERM),
-    sys.bpfStmt(sys.BPF_RET | sys.BPF_K, sys.SECCOMP_RET_ALLOW),
-  ]);
-  return { program, listing };
+  return { program: sys.filterProgram(code.map(([insn]) => insn)), listing: code.map(([, line]) => line) };
 }
 
 /** Each thread's seccomp state, from /proc/self/task/TID/status: filters belong to a task. */
@@ -82,7 +73,8 @@ const blockUnshare = experiment({
     const threads = threadsSeccomp(ctx);
     ctx.note('a child: sh -c "grep Seccomp /proc/self/status; unshare -u true"');
     const child = await sh(ctx, 'grep -E "^(Seccomp|NoNewPrivs)" /proc/self/status; unshare -u true && echo "unshare worked"');
-    return { listing, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
+    const filter = { program: [...program], arch: sys.auditArch(), unshare: sys.sysno('unshare'), openat: sys.sysno('openat') };
+    return { listing, filter, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
   },
   checks: [
     {
@@ -130,6 +122,18 @@ const blockUnshare = experiment({
     { what: 'the filter matches setns instead of unshare', args: { wrongSyscall: true }, fails: ['unshare-eperm', 'children-inherit'] },
     { what: 'no filter loaded (no_new_privs only)', args: { noFilter: true }, fails: ['unshare-eperm', 'status-shows-filter', 'children-inherit'] },
   ],
+  diagrams: [{ kind: 'seccomp-filter', from: ({ filter: f, ...o }) => {
+    const on = / = 0$/.test(o.seccompTrace);
+    const call = (label: string, nr: number, result: string, filtered = on) => ({ label, nr, result, errno: parseTraceResult(result)?.errno ?? null, filtered });
+    const child = o.child.out.split('\n').pop() ?? '';
+    return { program: f.program, arch: f.arch, calls: [
+      call('unshare(CLONE_NEWUTS) before the filter', f.unshare, o.before, false),
+      call('unshare(CLONE_NEWUTS) on the main thread', f.unshare, o.afterMain),
+      call('unshare(CLONE_NEWUTS) on a threadpool thread', f.unshare, o.afterPool),
+      { ...call('unshare -u true in a child shell', f.unshare, child), errno: /Operation not permitted/.test(child) ? 'EPERM' : null },
+      { ...call('openat, reading /proc/self/status', f.openat, o.status.seccomp.replace(/\s+/g, ' ')), errno: null },
+    ] };
+  } }],
 });
 
 // ---------------------------------------------------------------------------------------------

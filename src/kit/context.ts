@@ -137,3 +137,14 @@ export function eachProcess<T>(ctx: Ctx, read: (pid: number) => T | undefined): 
     }
   });
 }
+
+/** Write `text` to a file through the traced open and write, as newuidmap writes a uid_map: the
+ * write's trace line, or the open's when the open failed, so the kernel's answer is evidence. */
+export function tracedWrite(ctx: Ctx, path: string, text: string): string {
+  const { sys } = ctx;
+  const fd = sys.open(path, sys.O_WRONLY);
+  if (!fd.ok) return fd.trace;
+  const w = sys.write(fd.ret, text);
+  sys.close(fd.ret);
+  return w.trace;
+}
