@@ -1,10 +1,8 @@
 // Lesson 09: network namespaces. A new one has only lo, and it is down; a veth pair joins two
-// of them; a TCP connection crosses it; /proc/net/* answers per namespace.
-//
-// Nothing touches the host's network: the experiment's sandbox has a network namespace of its
-// own, the two "containers" are nested inside it, and the addresses are a private /30. Links are
-// configured with the host's iproute2 `ip` (busybox's ignores the peer's name and namespace), run
-// by the helper inside each namespace; the containers hold the rootfs's sleep.
+// of them; a TCP connection crosses it; /proc/net/* answers per namespace. Nothing touches the
+// host's network: the experiment's sandbox has a network namespace of its own, the two
+// "containers" are nested inside it, and the addresses are a private /30. Links are configured
+// with the host's iproute2 `ip` (busybox's ignores the peer's name and namespace).
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { LessonModule } from '../../src/kit/index.js';
@@ -106,12 +104,7 @@ const loDown = experiment({
         return {
           pass: (lo.flags & IFF_UP) === 0 && !lo.addr.includes('127.0.0.1') && !b.ok && b.error === 'ENETUNREACH',
           observed: `flags ${flagsText(lo.flags)}, operstate ${lo.operstate}, ${lo.addr}; listen: ${b.listen}, connect: ${b.ok ? 'worked' : b.error}`,
-          evidence: [
-            `cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`,
-            `cat /sys/class/net/lo/operstate: ${lo.operstate}`,
-            `ip -o -4 addr show dev lo: ${lo.addr}`,
-            `listen(127.0.0.1:0): ${b.listen}; connect(127.0.0.1:${b.port ?? '?'}): ${b.ok ? 'ok' : b.error}`,
-          ],
+          evidence: [`cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`, `cat /sys/class/net/lo/operstate: ${lo.operstate}`, `ip -o -4 addr show dev lo: ${lo.addr}`, `listen(127.0.0.1:0): ${b.listen}; connect(127.0.0.1:${b.port ?? '?'}): ${connected}`],
           hint: sysfs.startsWith('(kept')
             ? `these are the flags of the host's lo (${flagsText(lo.flags)}): /sys was the host's sysfs, which shows the interfaces of the namespace that mounted it. The namespace's own lo has ${lo.addr} and the connection gave ${connected}`
             : lo.flags & IFF_UP
@@ -147,13 +140,7 @@ const loDown = experiment({
 // Experiment 2: a veth pair between two namespaces, addresses, and a TCP connection across.
 
 /** The client's report: its namespace and table, and the server's reply (what it saw, its own). */
-interface ClientReport {
-  ok: boolean;
-  error?: string;
-  tcp?: string[];
-  ns: string;
-  reply?: { bytes: number; local: string; remote: string; tcp: string[]; ns: string };
-}
+type ClientReport = { ok: boolean; error?: string; tcp?: string[]; ns: string; reply?: { bytes: number; local: string; remote: string; tcp: string[]; ns: string } };
 
 // Both ends of the test connection, one script. The server takes one connection, counts what
 // arrives, replies with what it saw (its own /proc/net/tcp while the connection is open, in its
@@ -192,6 +179,8 @@ if (role === 'server') {
 const isListen = (s: Socket): boolean => s.state === 'LISTEN' && s.local.port === PORT;
 const names = (d: NetDev[]): string => d.map((x) => x.name).sort().join(' ');
 const devLines = (pid: number, d: NetDev[]): string[] => [`/proc/${pid}/net/dev:`, ...d.map((x) => x.raw)];
+/** Sockets of one namespace's /proc/net/tcp, as evidence lines with the state spelled out. */
+const table = (who: string, t: Socket[]): string[] => t.map((s) => `${who} /proc/net/tcp: ${s.raw.trim()}  [${s.state}]`);
 
 const veth = experiment({
   id: 'veth-pair',
@@ -261,13 +250,7 @@ const veth = experiment({
       check: (obs) => ({
         pass: names(obs.devA0) === 'lo' && names(obs.devA1) === 'lo veth-a' && names(obs.devB1) === 'lo veth-b' && obs.experimentDev.every((n) => !n.startsWith('veth')),
         observed: `A before: ${names(obs.devA0)}; A: ${names(obs.devA1)}; B: ${names(obs.devB1)}; experiment: ${obs.experimentDev.join(' ')}`,
-        evidence: [
-          `A = PID ${obs.a} ${obs.ns.a}; B = PID ${obs.b} ${obs.ns.b}; experiment ${obs.ns.experiment}`,
-          ...obs.steps.slice(0, 1),
-          ...devLines(obs.a, obs.devA1),
-          ...devLines(obs.b, obs.devB1),
-          `experiment's /proc/net/dev: ${obs.experimentDev.join(' ')}`,
-        ],
+        evidence: [`A = PID ${obs.a} ${obs.ns.a}; B = PID ${obs.b} ${obs.ns.b}; experiment ${obs.ns.experiment}`, obs.steps[0]!, ...devLines(obs.a, obs.devA1), ...devLines(obs.b, obs.devB1), `experiment's /proc/net/dev: ${obs.experimentDev.join(' ')}`],
         hint: names(obs.devA1).includes('veth-b')
           ? `both ends are in A (${names(obs.devA1)}) and B has only ${names(obs.devB1)}: ip link add was run without "netns B" for the peer, so it was created next to veth-a (${obs.steps[0]})`
           : `unexpected interfaces: A ${names(obs.devA1)}, B ${names(obs.devB1)}`,
@@ -290,12 +273,7 @@ const veth = experiment({
         return {
           pass: !!c?.ok && !!r && r.remote.startsWith(`${A_ADDR}:`) && r.local === `${B_ADDR}:${PORT}` && r.ns === obs.ns.b && !!serverSide && !!clientSide && c.ns === obs.ns.a,
           observed: c?.ok ? `${r?.remote} -> ${r?.local}, ${r?.bytes} bytes` : `client: ${failed}`,
-          evidence: [
-            ...obs.steps,
-            `client ${c?.ns ?? '?'} (A): ${c?.ok ? 'connected' : c?.error}`,
-            ...obs.clientTcp.map((s) => `A /proc/net/tcp: ${s.raw.trim()}  [${s.state}]`),
-            ...obs.serverTcp.map((s) => `${obs.serverIn} /proc/net/tcp: ${s.raw.trim()}  [${s.state}]`),
-          ],
+          evidence: [...obs.steps, `client ${c?.ns ?? '?'} (A): ${c?.ok ? 'connected' : c?.error}`, ...table('A', obs.clientTcp), ...table(obs.serverIn, obs.serverTcp)],
           hint: c?.ok
             ? r?.ns !== obs.ns.b
               ? `the server answered from ${r?.ns}, not B's ${obs.ns.b}: client and server were in the same namespace (${obs.serverIn}), so the connection never left A`
@@ -322,13 +300,7 @@ const veth = experiment({
         return {
           pass: inA.length === 0 && inB.length === 1 && txA >= PAYLOAD && rxB >= PAYLOAD && obs.experimentTcp.filter(isListen).length === 0,
           observed: `LISTEN in A: ${inA.length}, in B: ${inB.length}; veth-a sent ${txA} bytes, veth-b received ${rxB}`,
-          evidence: [
-            ...ends('A', 'veth-a', obs.devA1, obs.devA2),
-            ...ends('B', 'veth-b', obs.devB1, obs.devB2),
-            ...inA.map((s) => `A LISTEN: ${s.raw.trim()}`),
-            ...inB.map((s) => `B LISTEN: ${s.raw.trim()}`),
-            `experiment's /proc/net/tcp: ${obs.experimentTcp.length} sockets`,
-          ],
+          evidence: [...ends('A', 'veth-a', obs.devA1, obs.devA2), ...ends('B', 'veth-b', obs.devB1, obs.devB2), ...table('A', inA), ...table('B', inB), `experiment's /proc/net/tcp: ${obs.experimentTcp.length} sockets`],
           hint: inA.length
             ? `the LISTEN is in A's own table (${inA[0]!.raw.trim().split(/\s+/).slice(1, 3).join(' ')} = ${inA[0]!.local.address}:${inA[0]!.local.port}): the server ran in A, beside the client, so the ${PAYLOAD} bytes went over A's local route and veth-a sent only ${txA} bytes, none of them ours (IPv6 housekeeping such as neighbour discovery)`
             : `veth-a sent ${txA} bytes and veth-b received ${rxB}: the data did not cross the pair (client: ${obs.client?.error ?? 'ok'})`,
