@@ -7,20 +7,15 @@
 // removes it when the sandbox ends, whatever ends it; ctx.cgroup() returns that decision with
 // its reason, or why no cgroup can be made here. The experiment (inside the sandbox) writes the
 // limits and reads the counters, as a learner would with echo and cat.
-import { closeSync, constants, existsSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
 import type { CgroupFeature, SandboxCgroup } from '../../src/sandbox/types.js';
-import { diedOf, exitText, exitWithin, experiment, freshProc, needRootfs, privateRoot, readOr, scratch } from '../../src/kit/index.js';
-import { startAndWait, statusLines, waitFor } from '../../src/kit/index.js';
+import { diedOf, echoTo, exitText, exitWithin, experiment, freshProc, keyedLines, mkfifos, needRootfs, privateRoot, readOr } from '../../src/kit/index.js';
+import { release, runs, scratch, startAndWait, statusLines, waitFor, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
-type Ctx = SandboxContext;
 type Version = SandboxCgroup['version'];
 
 const MIB = 1024 * 1024;
-/** 'oom_kill 1' lines (memory.events, pids.events, memory.oom_control) as numbers. */
-const keyed = (text: string): Record<string, number> =>
-  Object.fromEntries(text.split('\n').filter(Boolean).map((l) => [l.split(' ')[0], Number(l.split(' ')[1])]));
 const fileLine = (path: string, text: string): string => `${path}: ${text.trim().replace(/\n/g, ' | ')}`;
 const mib = (bytes: number): string => (bytes === Infinity ? 'unlimited' : `${Math.round(bytes / MIB)} MiB`);
 
@@ -35,34 +30,16 @@ async function makeCgroup(ctx: Ctx, features: CgroupFeature[], pids: number[], p
   return cg;
 }
 
-function put(ctx: Ctx, path: string, value: string): void {
-  ctx.note(`echo ${value} > ${path}`);
-  writeFileSync(path, value);
-}
-
 /** Private mounts for this run: a /proc of this PID namespace (the host's /proc would show host
  * PIDs) and a tmpfs for the fifos and output files, gone with the mount namespace. Then the
- * fifos the processes under test will wait on. */
+ * fifos the processes under test wait on (`read go < FIFO`) until they are released. */
 async function prepare(ctx: Ctx, ...fifos: string[]): Promise<{ sh: string; work: string }> {
   const work = `${needRootfs(ctx)}/tmp`;
   privateRoot(ctx);
   freshProc(ctx);
   scratch(ctx, work);
-  if (fifos.length) {
-    const r = await ctx.spawn(ctx.bin('mkfifo'), fifos.map((f) => `${work}/${f}`));
-    if (r.code !== 0) throw new Error(`mkfifo ${fifos.join(' ')}: ${r.stderr}`);
-  }
+  if (fifos.length) await mkfifos(ctx, work, ...fifos);
   return { sh: ctx.bin('sh'), work };
-}
-
-/** A process started blocked on a fifo, so it can be moved into the cgroup before it does the
- * thing under test. Opening the fifo for writing lets it go. */
-async function release(ctx: Ctx, fifo: string): Promise<void> {
-  ctx.note(`echo go > ${fifo}`);
-  // A non-blocking open for writing fails with ENXIO until the reader has opened its end.
-  const fd = await waitFor(`a reader on ${fifo}`, () => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
-  writeSync(fd, 'go\n');
-  closeSync(fd);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -74,15 +51,10 @@ const pidsLimit = experiment({
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   async run(ctx, args: { leaveNodeOut?: boolean; pidsMax?: string } = {}) {
     const { sh, work } = await prepare(ctx, 'go');
-    // Node starts its threads during startup: wait until the count has not changed for 150 ms.
-    let seen = { threads: 0, since: Date.now() };
-    const settled = (pid: number) => {
-      const threads = ctx.proc.readStatus(pid).threads;
-      if (threads !== seen.threads) seen = { threads, since: Date.now() };
-      return threads > 1 && Date.now() - seen.since >= 150;
-    };
-    const idle = ['-e', 'setInterval(() => {}, 1 << 30)'];
-    const node = await startAndWait(ctx, "Node's thread count to settle", process.execPath, idle, settled, { timeoutMs: 5000 });
+    // Node starts all its threads before it runs any JavaScript: once it has named itself, its
+    // Threads: count is final (libuv's threadpool would start only on an asynchronous call).
+    const idle = ['-e', "process.title = 'pids-ready'; setInterval(() => {}, 1 << 30)"];
+    const node = await startAndWait(ctx, 'Node to start', process.execPath, idle, (pid) => runs(pid, 'pids-ready'), { timeoutMs: 5000 });
     // dash reports a failed fork as "Cannot fork", without the errno: nslab-tools forks prints it.
     const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${ctx.tools} forks 3 30`]);
     const cg = await makeCgroup(ctx, ['pids'], args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid]);
@@ -93,13 +65,13 @@ const pidsLimit = experiment({
     const nodeCgroup = ctx.proc.readCgroup(node.pid).find((l) => l.controllers.includes('pids') || (cg.version === 'v2' && l.hierarchy === 0))?.raw ?? '';
     // The limit: exactly what is inside already, so the shell's first fork has no room.
     const max = args.pidsMax ?? String(current);
-    put(ctx, `${dir}/pids.max`, max);
+    echoTo(ctx, `${dir}/pids.max`, max);
     await release(ctx, `${work}/go`);
     const exit = await exitWithin(shell.exited, 5000);
     const [shellOutput, shellExit, shellFailed] = [readOr(`${work}/out`).trim(), exitText(exit), !!exit && exit.code !== 0];
     const events = readOr(`${dir}/pids.events`).trim();
     const member = { nodePid: node.pid, nodeThreads, threadsLine, nodeCgroup, current, max };
-    return { version: cg.version, why: cg.why, dir, ...member, shellOutput, shellExit, shellFailed, events, maxEvents: keyed(events).max ?? 0 };
+    return { version: cg.version, why: cg.why, dir, ...member, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
   },
   checks: [
     {
@@ -154,11 +126,11 @@ const memoryLimit = experiment({
     const v2 = cg.version === 'v2';
     const limit = args.limit ?? '16M';
     const limitFile = `${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`;
-    put(ctx, limitFile, limit);
+    echoTo(ctx, limitFile, limit);
     // With swap, the kernel could push the buffer out instead of killing: limit swap too.
     const swap = /^SwapTotal:\s+[1-9]/m.test(readOr('/proc/meminfo'));
-    if (swap && v2 && existsSync(`${dir}/memory.swap.max`)) put(ctx, `${dir}/memory.swap.max`, '0');
-    if (swap && !v2 && existsSync(`${dir}/memory.memsw.limit_in_bytes`)) put(ctx, `${dir}/memory.memsw.limit_in_bytes`, limit);
+    if (swap && v2 && existsSync(`${dir}/memory.swap.max`)) echoTo(ctx, `${dir}/memory.swap.max`, '0');
+    if (swap && !v2 && existsSync(`${dir}/memory.memsw.limit_in_bytes`)) echoTo(ctx, `${dir}/memory.memsw.limit_in_bytes`, limit);
     const limitBytes = Number(readOr(limitFile).trim()) || Infinity;
     await release(ctx, `${work}/go`);
     const exit = await exitWithin(shell.exited, 8000);
@@ -167,9 +139,9 @@ const memoryLimit = experiment({
     const counters = files.filter((f) => existsSync(`${dir}/${f}`)).map((f) => ({ path: `${dir}/${f}`, text: readOr(`${dir}/${f}`).trim() }));
     const text = (f: string) => counters.find((c) => c.path.endsWith(`/${f}`))?.text ?? '';
     const peak = text(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes');
-    const oomKills = keyed(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0;
+    const oomKills = keyedLines(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0;
     // Times the limit was hit: v2 memory.events max, v1 memory.failcnt (plus memsw.failcnt).
-    const limitHits = v2 ? (keyed(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0);
+    const limitHits = v2 ? (keyedLines(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0);
     const dd = { ddExit: exitText(exit), ddKilled: diedOf(exit, 'SIGKILL'), ddOutput: readOr(`${work}/out`).trim() };
     return { version: cg.version, why: cg.why, dir, limitFile, limit, limitBytes, ...dd, counters, oomKills, limitHits, peak: peak ? Number(peak) : null };
   },
@@ -214,6 +186,8 @@ function cpuTicks(pid: number): number {
   return Number(f[11]) + Number(f[12]);
 }
 
+/** How many ticks `pid` gains in `ms`. Only an interval can show that a process gets no CPU; the
+ * lesson makes it as long as the running loop needed to show some, measured on this machine. */
 async function ticksOver(pid: number, ms: number): Promise<number> {
   const a = cpuTicks(pid);
   await sleep(ms);
@@ -224,7 +198,7 @@ const freeze = experiment({
   id: 'freeze',
   title: 'freezing a cgroup: cgroup.freeze (v2) or freezer.state (v1)',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
-  async run(ctx, args: { skipFreeze?: boolean; skipThaw?: boolean; preferV1?: boolean } = {}) {
+  async run(ctx, args: { skipFreeze?: boolean; skipThaw?: boolean; sigstop?: boolean; preferV1?: boolean } = {}) {
     const { sh } = await prepare(ctx);
     const spin = await ctx.background(sh, ['-c', 'while :; do :; done']);
     const cg = await makeCgroup(ctx, ['freeze'], [spin.pid], args.preferV1);
@@ -234,39 +208,53 @@ const freeze = experiment({
     const [control, frozenValue, thawedValue] = v2 ? [`${dir}/cgroup.freeze`, '1', '0'] : [`${dir}/freezer.state`, 'FROZEN', 'THAWED'];
     // v1's freezer.state reads back what was written; v2's cgroup.events says "frozen 1" or "frozen 0".
     const reports = (value: string) => (v2 ? new RegExp(`^frozen ${value}$`, 'm').test(readOr(stateFile)) : readOr(stateFile).trim() === value);
-    const running = await ticksOver(spin.pid, 300);
-    if (!args.skipFreeze) {
-      put(ctx, control, frozenValue);
-      // Freezing takes effect task by task: wait until the cgroup says it is done.
-      await waitFor('the cgroup to report frozen', () => reports(frozenValue)).catch(() => undefined);
-    }
+    const signal = (sig: number) => ctx.note(`sabotage: ${ctx.sys.kill(spin.pid, sig).trace}`);
+    // The loop gains CPU time (3 clock ticks) as fast as this machine gives it; the frozen loop
+    // must gain none in twice that time.
+    const start = { at: Date.now(), ticks: cpuTicks(spin.pid) };
+    const gained = (from: number) => cpuTicks(spin.pid) - from;
+    const running = await waitFor('the loop to use CPU', () => {
+      const d = gained(start.ticks);
+      return d >= 3 && d;
+    });
+    const windowMs = Math.max(20, 2 * (Date.now() - start.at));
+    if (args.sigstop) signal(ctx.sys.SIGSTOP);
+    else if (!args.skipFreeze) echoTo(ctx, control, frozenValue);
+    // Freezing takes effect task by task: wait until the cgroup says it is done (or, stopped, until State: T).
+    const settled = () => reports(frozenValue) || statusLines(ctx, spin.pid, 'State')[0]!.startsWith('State: T');
+    if (args.sigstop || !args.skipFreeze) await waitFor('the cgroup to report frozen', settled).catch(() => undefined);
     const stateWhileFrozen = readOr(stateFile).trim();
     const [statusFrozen] = statusLines(ctx, spin.pid, 'State');
     const wchanFrozen = readOr(`/proc/${spin.pid}/wchan`).trim();
-    const frozen = await ticksOver(spin.pid, 300);
-    if (!args.skipThaw) {
-      put(ctx, control, thawedValue);
+    const frozen = await ticksOver(spin.pid, windowMs);
+    if (args.sigstop) signal(ctx.sys.SIGCONT);
+    else if (!args.skipThaw) {
+      echoTo(ctx, control, thawedValue);
       await waitFor('the cgroup to report thawed', () => reports(thawedValue)).catch(() => undefined);
     }
-    const thawed = await ticksOver(spin.pid, 300);
+    const thawedFrom = cpuTicks(spin.pid);
+    const thawed = await waitFor('the loop to run again', () => gained(thawedFrom) || false, { timeoutMs: 1000 }).catch(() => 0);
     const [statusThawed] = statusLines(ctx, spin.pid, 'State');
-    const seen = { stateWhileFrozen, statusFrozen, wchanFrozen, statusThawed, ticks: { running, frozen, thawed } };
+    const seen = { stateWhileFrozen, statusFrozen, wchanFrozen, statusThawed, ticks: { running, frozen, thawed, windowMs } };
     return { version: cg.version, why: cg.why, dir, pid: spin.pid, stateFile, ...seen };
   },
   checks: [
     {
       id: 'frozen-state',
-      expected: 'the cgroup reports frozen (cgroup.events frozen 1 / freezer.state FROZEN) and State: is no longer R',
+      expected: "the cgroup reports frozen (cgroup.events frozen 1 / freezer.state FROZEN), and the loop's State: is S on v2 (parked in the signal path) or D on v1 (the refrigerator): not R, not T",
       check(o) {
         const says = o.version === 'v2' ? /^frozen 1$/m.test(o.stateWhileFrozen) : o.stateWhileFrozen === 'FROZEN';
         const state = o.stateWhileFrozen.replace(/\n/g, ', ');
+        const [letter, want] = [o.statusFrozen.replace(/^State:\s*/, '')[0], o.version === 'v2' ? 'S' : 'D'];
         return {
-          pass: says && !/State: R/.test(o.statusFrozen),
+          pass: says && letter === want,
           observed: `${o.version}: ${state}; ${o.statusFrozen}; wchan ${o.wchanFrozen || '-'}`,
           evidence: [fileLine(o.stateFile, o.stateWhileFrozen), `/proc/${o.pid}/status: ${o.statusFrozen}`, `/proc/${o.pid}/wchan: ${o.wchanFrozen}`, o.why],
-          hint: !says
-            ? `${o.stateFile} says "${state}": nothing was written to ${o.version === 'v2' ? 'cgroup.freeze' : 'freezer.state'}, so the loop kept running (${o.statusFrozen})`
-            : `the cgroup says frozen, but the member shows ${o.statusFrozen}`,
+          hint: letter === 'T'
+            ? `${o.statusFrozen} is a stopped process, not a frozen one, and ${o.stateFile} says "${state}": SIGSTOP is a signal, which its parent sees (SIGCHLD) and SIGCONT undoes; freezing is done to the cgroup, and the process cannot tell`
+            : !says
+              ? `${o.stateFile} says "${state}": nothing was written to ${o.version === 'v2' ? 'cgroup.freeze' : 'freezer.state'}, so the loop kept running (${o.statusFrozen})`
+              : `the cgroup says frozen, but the member shows ${o.statusFrozen}, not ${want}`,
         };
       },
     },
@@ -275,8 +263,8 @@ const freeze = experiment({
       expected: 'CPU time (utime+stime) grows while running, stops while frozen, grows again after thawing',
       check: ({ ticks: t, ...o }) => ({
         pass: t.running > 0 && t.frozen === 0 && t.thawed > 0,
-        observed: `clock ticks per 300 ms: running ${t.running}, frozen ${t.frozen}, thawed ${t.thawed}`,
-        evidence: [`/proc/${o.pid}/stat utime+stime deltas: ${t.running} / ${t.frozen} / ${t.thawed}`, `/proc/${o.pid}/status after thaw: ${o.statusThawed}`],
+        observed: `clock ticks gained: running ${t.running}, frozen ${t.frozen} in ${t.windowMs} ms, thawed ${t.thawed}`,
+        evidence: [`/proc/${o.pid}/stat utime+stime deltas: ${t.running} / ${t.frozen} / ${t.thawed}`, `frozen for ${t.windowMs} ms, twice what the running loop needed for ${t.running} ticks`, `/proc/${o.pid}/status after thaw: ${o.statusThawed}`],
         hint: t.frozen > 0
           ? `the loop used ${t.frozen} ticks while it should have been frozen: ${o.stateFile} said "${o.stateWhileFrozen.replace(/\n/g, ', ')}"`
           : t.thawed === 0
@@ -288,6 +276,7 @@ const freeze = experiment({
   sabotage: [
     { what: 'never write the freeze file', args: { skipFreeze: true }, fails: ['frozen-state', 'no-cpu-while-frozen'] },
     { what: 'freeze, then never thaw (cleanup must still remove a frozen cgroup)', args: { skipThaw: true }, fails: ['no-cpu-while-frozen'] },
+    { what: 'stop the loop with SIGSTOP (and SIGCONT) instead of freezing its cgroup', args: { sigstop: true }, fails: ['frozen-state'] },
   ],
 });
 
@@ -312,9 +301,10 @@ const cgroupKill = experiment({
     const before = await waitFor('the shell and its two sleeps in cgroup.procs', () => members().length >= 3 && members()).catch(members);
     ctx.note(`rmdir ${dir} while ${before.length} processes are inside`);
     const busy = ctx.sys.rmdir(dir);
-    if (!args.skipKill) put(ctx, `${dir}/cgroup.kill`, '1');
-    const exit = await exitWithin(shell.exited, 2000);
-    await waitFor('cgroup.events to say populated 0', () => /^populated 0$/m.test(readOr(`${dir}/cgroup.events`)), { timeoutMs: 1000 }).catch(() => undefined);
+    if (!args.skipKill) echoTo(ctx, `${dir}/cgroup.kill`, '1');
+    // The kernel kills every member at once: the cgroup empties, and then the shell's exit is due.
+    const emptied = await waitFor('cgroup.events to say populated 0', () => /^populated 0$/m.test(readOr(`${dir}/cgroup.events`)), { timeoutMs: 1000 }).catch(() => false);
+    const exit = await exitWithin(shell.exited, emptied ? 2000 : 0);
     const after = before.map((pid) => ({ pid, state: existsSync(`/proc/${pid}`) ? statusLines(ctx, pid, 'State')[0]! : 'gone' }));
     const alive = after.filter((a) => !deadState(a.state));
     const procsAfter = readOr(`${dir}/cgroup.procs`).trim();
