@@ -83,7 +83,7 @@ export const COMMANDS: CommandSpec[] = [
     options: {
       json,
       junit: { type: 'string', arg: 'FILE', help: 'also write a JUnit XML report to FILE' },
-      jobs: { type: 'string', short: 'j', arg: 'N', help: 'lessons run at once (default 2)' },
+      jobs: { type: 'string', short: 'j', arg: 'N', help: 'experiments run at once (default: one per core)' },
     },
     args: [0, Infinity],
   },

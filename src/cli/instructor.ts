@@ -9,7 +9,7 @@ import { checkIgnores, loadWorkshop, preflight, resolveNeed, splitNeed, type Pre
 import { NslabError, UsageError, errnoOf } from '../runner/errors.js';
 import { Requirements } from '../runner/requirements.js';
 import { selftestLessons } from '../runner/selftest.js';
-import { toJUnit, verifyExitCode, verifyLessons, type VerifyLesson } from '../runner/verify.js';
+import { defaultJobs, toJUnit, verifyExitCode, verifyLessons, type ExperimentEvent, type VerifyLesson } from '../runner/verify.js';
 import { loadAll, pickLesson, type Ctx } from './context.js';
 
 export async function doctorCommand(ctx: Ctx): Promise<number> {
@@ -107,7 +107,7 @@ async function selected(ctx: Ctx): Promise<LoadedLesson[]> {
 }
 
 export async function verifyCommand(ctx: Ctx): Promise<number> {
-  const jobs = ctx.options.jobs === undefined ? 2 : Number(ctx.options.jobs);
+  const jobs = ctx.options.jobs === undefined ? defaultJobs() : Number(ctx.options.jobs);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`--jobs wants a whole number of at least 1, not '${ctx.options.jobs}'.`);
   const lessons = await selected(ctx);
   const { errors, format } = await loadAll(ctx);
@@ -117,8 +117,10 @@ export async function verifyCommand(ctx: Ctx): Promise<number> {
   const { lessons: _omit, ...environment } = await doctor([], requirements);
   const s = ctx.style;
   const json = Boolean(ctx.options.json);
+  const status = json ? undefined : runningLine(process.stdout);
   const line = (l: VerifyLesson) => {
     if (json) return;
+    status?.lessonDone();
     const tag = l.status === 'pass' ? s.green('PASS') : l.status === 'fail' ? s.red('FAIL') : s.yellow('SKIP');
     const n = l.checks.length;
     ctx.out(`${tag}  ${l.id}  ${s.dim(`${l.title}${n ? `, ${l.checks.filter((c) => c.pass).length}/${n} checks` : ''}${l.durationMs ? `, ${(l.durationMs / 1000).toFixed(1)} s` : ''}`)}`);
@@ -128,8 +130,17 @@ export async function verifyCommand(ctx: Ctx): Promise<number> {
       for (const ev of c.evidence.split('\n').filter(Boolean)) ctx.out(s.dim(`          ${ev}`));
       if (c.hint) ctx.out(`          hint: ${c.hint}`);
     }
+    status?.draw();
   };
-  const report = await verifyLessons(lessons, broken, { version: ctx.version, requirements, environment, concurrency: jobs, onLesson: line, formatError: format });
+  const report = await verifyLessons(lessons, broken, {
+    version: ctx.version,
+    requirements,
+    environment,
+    concurrency: jobs,
+    onLesson: line,
+    onExperiment: status?.event,
+    formatError: format,
+  }).finally(() => status?.lessonDone());
   if (typeof ctx.options.junit === 'string') {
     const file = resolve(ctx.options.junit);
     try {
@@ -144,6 +155,36 @@ export async function verifyCommand(ctx: Ctx): Promise<number> {
     ctx.out(`${report.passed} passed, ${report.failed} failed, ${report.skipped} skipped${report.skipped ? s.dim(' (skipped lessons cannot run on this machine: see nslab doctor)') : ''}`);
   }
   return verifyExitCode(report);
+}
+
+/** On a terminal, one line under the finished lessons saying what runs now; it is rubbed out
+ * before each lesson's result is printed and drawn again after, so results stay in order and
+ * nothing is interleaved. Off a terminal, nothing. */
+function runningLine(stream: NodeJS.WriteStream): { event: (e: ExperimentEvent) => void; lessonDone: () => void; draw: () => void } | undefined {
+  if (!stream.isTTY) return undefined;
+  const running = new Map<string, ExperimentEvent[]>();
+  let shown = false;
+  const draw = (): void => {
+    if (!running.size) return;
+    const text = `running ${[...running.values()].map((es) => `${es[0]!.lesson} (${es.map((e) => e.index).join(', ')} of ${es[0]!.of})`).join(', ')}`;
+    const width = (stream.columns || 80) - 1;
+    stream.write(`\r${text.length > width ? `${text.slice(0, width - 1)}…` : text}\x1b[K`);
+    shown = true;
+  };
+  return {
+    event(e) {
+      const list = (running.get(e.lesson) ?? []).filter((x) => x.experiment !== e.experiment);
+      if (e.state === 'start') list.push(e);
+      if (list.length) running.set(e.lesson, list);
+      else running.delete(e.lesson);
+      if (running.size) draw();
+    },
+    lessonDone() {
+      if (shown) stream.write('\r\x1b[K');
+      shown = false;
+    },
+    draw,
+  };
 }
 
 export async function selftestCommand(ctx: Ctx): Promise<number> {
@@ -180,5 +221,5 @@ export async function rootfsCommand(ctx: Ctx): Promise<number> {
   const flags = ['host', 'busybox', 'json'].filter((f) => ctx.options[f]).map((f) => `--${f}`);
   const { rootfsCommand: run } = await import('../rootfs/index.js');
   // The rootfs module owns its wording and exit statuses; the CLI only routes to it.
-  return run([action, ...flags], { out: (l) => ctx.out(l), err: (l) => ctx.note(l) });
+  return run([action, ...flags], { out: (l) => ctx.out(l), err: (l) => ctx.note(l), stream: process.stdout });
 }

@@ -1,8 +1,9 @@
-// `nslab verify`: every (or the named) lesson's experiments, non-interactively, two lessons at
-// a time (the CI machine has two cores, and each sandbox is a Node process of its own).
+// `nslab verify`: every (or the named) lesson's experiments, non-interactively, one experiment
+// per core at a time (each sandbox is a Node process of its own), reported in a fixed order.
 // A lesson that cannot run here is 'skip' with the doctor's reason, never 'pass', and the exit
 // status is 0 only when everything ran and passed. The JSON shape is read by scripts: add
 // fields, never rename them.
+import { availableParallelism } from 'node:os';
 import type { LessonError, LoadedLesson } from '../lessons/loader.js';
 import type { DoctorReport } from './doctor.js';
 import { lessonRequirements } from './doctor.js';
@@ -43,10 +44,39 @@ export interface VerifyOptions {
   version: string;
   requirements: Requirements;
   environment: Omit<DoctorReport, 'lessons'>;
+  /** Experiments at once; default one per core (see defaultJobs). */
   concurrency?: number;
-  /** Called as each lesson finishes, for live output. */
+  /** Called for each lesson in report order (sorted by id, as the JSON lists them) as soon as it
+   * and every lesson before it have finished: live output that reads the same at any --jobs. */
   onLesson?: (lesson: VerifyLesson) => void;
+  /** Called as each experiment starts and ends, for a live status line. */
+  onExperiment?: (event: ExperimentEvent) => void;
   formatError: (e: LessonError) => string;
+}
+
+export interface ExperimentEvent {
+  state: 'start' | 'end';
+  lesson: string;
+  experiment: string;
+  /** 1-based position of the experiment in its lesson, and how many the lesson has. */
+  index: number;
+  of: number;
+}
+
+/** One experiment per core: each is a Node process of its own, busy on the CPU while it starts,
+ * so more at once only queue for a core and hold more memory. */
+export function defaultJobs(): number {
+  return Math.max(1, availableParallelism());
+}
+
+interface Planned {
+  lesson: LoadedLesson;
+  /** Set once known: at once for a lesson that cannot run here, else when its last experiment ends. */
+  result?: VerifyLesson;
+  outcomes: ExperimentOutcome[];
+  /** Wall time spent in its experiments, summed: what the lesson costs, at any --jobs. */
+  spentMs: number;
+  pending: number;
 }
 
 export async function verifyLessons(lessons: LoadedLesson[], broken: LessonError[], opts: VerifyOptions): Promise<VerifyReport> {
@@ -60,14 +90,56 @@ export async function verifyLessons(lessons: LoadedLesson[], broken: LessonError
     experiments: [],
     durationMs: 0,
   }));
-  for (const b of brokenResults) opts.onLesson?.(b);
 
-  const results = await pool(lessons, opts.concurrency ?? 2, async (lesson) => {
-    const r = await verifyLesson(lesson, opts.requirements);
-    opts.onLesson?.(r);
-    return r;
+  // The report's order is fixed before anything runs: lessons start in it and are reported in
+  // it, so the output is the same whichever experiment happens to finish first.
+  const plans = new Map<string, Planned>();
+  for (const lesson of lessons) {
+    if (plans.has(lesson.meta.id)) continue;
+    const verdict = await opts.requirements.all(lessonRequirements(lesson, opts.requirements.probes.root));
+    const n = lesson.module.experiments.length;
+    plans.set(lesson.meta.id, { lesson, outcomes: new Array(n), spentMs: 0, pending: n, ...(verdict.ok ? {} : { result: skipped(lesson, verdict.reason) }) });
+  }
+  const fixed = new Map(brokenResults.map((b) => [b.id, b]));
+  const order = [...new Set([...plans.keys(), ...fixed.keys()])].sort((a, b) => a.localeCompare(b));
+  const resultOf = (id: string): VerifyLesson | undefined => plans.get(id)?.result ?? fixed.get(id);
+
+  let reported = 0;
+  const report = (): void => {
+    for (let r: VerifyLesson | undefined; reported < order.length && (r = resultOf(order[reported]!)); reported++) opts.onLesson?.(r);
+  };
+
+  // Across lessons, not lesson by lesson: a lesson with one slow experiment then holds one core,
+  // not the whole run. Each experiment has a fresh sandbox and nothing carries over from one to
+  // the next, so the order inside a lesson matters only to a learner reading along.
+  const tasks = order.flatMap((id) => {
+    const p = plans.get(id);
+    return p && !p.result ? p.lesson.module.experiments.map((_, i) => ({ plan: p, i })) : [];
   });
-  const all = [...results, ...brokenResults].sort((a, b) => a.id.localeCompare(b.id));
+  report(); // lessons that need no experiment, up to the first that does
+  if (tasks.some((t) => t.plan.lesson.module.experiments[t.i]!.sandbox.rootfs)) {
+    // Made once, before the experiments queue for its lock; its progress (stderr) is over before
+    // any experiment's starts.
+    const { ensureRootfs } = await import('../rootfs/index.js');
+    await ensureRootfs().catch(() => {
+      /* each experiment that needs it then skips with the reason */
+    });
+  }
+  await pool(tasks, opts.concurrency ?? defaultJobs(), async ({ plan, i }) => {
+    const event = { lesson: plan.lesson.meta.id, experiment: plan.lesson.module.experiments[i]!.id, index: i + 1, of: plan.outcomes.length };
+    opts.onExperiment?.({ state: 'start', ...event });
+    const started = Date.now();
+    plan.outcomes[i] = await runOne(plan.lesson, i, { requirements: opts.requirements });
+    plan.spentMs += Date.now() - started;
+    opts.onExperiment?.({ state: 'end', ...event });
+    if (--plan.pending === 0) {
+      plan.result = summarize(plan.lesson, plan.outcomes, plan.spentMs);
+      report();
+    }
+  });
+  report();
+
+  const all = order.map((id) => resultOf(id)!);
   return {
     nslab: opts.version,
     environment: opts.environment,
@@ -78,19 +150,29 @@ export async function verifyLessons(lessons: LoadedLesson[], broken: LessonError
   };
 }
 
+function skipped(lesson: LoadedLesson, reason: string): VerifyLesson {
+  return {
+    id: lesson.meta.id,
+    title: lesson.meta.title,
+    status: 'skip',
+    reason,
+    checks: [],
+    experiments: lesson.module.experiments.map((e) => ({ id: e.id, title: e.title, status: 'skip', reason, durationMs: 0, checks: e.checks.map((c) => c.id) })),
+    durationMs: 0,
+  };
+}
+
+/** One lesson on its own, its experiments one after another. */
 export async function verifyLesson(lesson: LoadedLesson, requirements: Requirements): Promise<VerifyLesson> {
   const started = Date.now();
-  const base = { id: lesson.meta.id, title: lesson.meta.title };
-  const experimentsOf = (status: Status, reason: string) =>
-    lesson.module.experiments.map((e) => ({ id: e.id, title: e.title, status, reason, durationMs: 0, checks: e.checks.map((c) => c.id) }));
   const verdict = await requirements.all(lessonRequirements(lesson, requirements.probes.root));
-  if (!verdict.ok) return { ...base, status: 'skip', reason: verdict.reason, checks: [], experiments: experimentsOf('skip', verdict.reason), durationMs: 0 };
-
+  if (!verdict.ok) return skipped(lesson, verdict.reason);
   const outcomes: ExperimentOutcome[] = [];
-  // Sequential within a lesson: later experiments may rely on what a learner saw before, and
-  // the parallelism is across lessons.
   for (let i = 0; i < lesson.module.experiments.length; i++) outcomes.push(await runOne(lesson, i, { requirements }));
+  return summarize(lesson, outcomes, Date.now() - started);
+}
 
+function summarize(lesson: LoadedLesson, outcomes: ExperimentOutcome[], durationMs: number): VerifyLesson {
   const checks: VerifyCheck[] = outcomes.flatMap((o) =>
     o.checks.map((c) => ({
       id: c.id,
@@ -103,17 +185,18 @@ export async function verifyLesson(lesson: LoadedLesson, requirements: Requireme
     })),
   );
   const failed = outcomes.filter((o) => o.status === 'fail');
-  const skipped = outcomes.filter((o) => o.status === 'skip');
+  const skips = outcomes.filter((o) => o.status === 'skip');
   const optional = new Set(lesson.module.experiments.filter((e) => e.optional).map((e) => e.id));
-  const required = skipped.filter((o) => !optional.has(o.experiment));
+  const required = skips.filter((o) => !optional.has(o.experiment));
   const status: Status = failed.length ? 'fail' : required.length ? 'skip' : 'pass';
   const reason = failed.length
     ? failed.map((o) => `${o.experiment}: ${o.reason}`).join('; ')
-    : skipped.length
-      ? skipped.map((o) => `${o.experiment}${optional.has(o.experiment) ? ' (optional)' : ''}: ${o.reason}`).join('; ')
+    : skips.length
+      ? skips.map((o) => `${o.experiment}${optional.has(o.experiment) ? ' (optional)' : ''}: ${o.reason}`).join('; ')
       : '';
   return {
-    ...base,
+    id: lesson.meta.id,
+    title: lesson.meta.title,
     status,
     reason,
     checks,
@@ -125,7 +208,7 @@ export async function verifyLesson(lesson: LoadedLesson, requirements: Requireme
       durationMs: o.result?.durationMs ?? 0,
       checks: lesson.module.experiments[i]!.checks.map((c) => c.id),
     })),
-    durationMs: Date.now() - started,
+    durationMs,
   };
 }
 
