@@ -1,7 +1,7 @@
 // `npm run bench`: ratios measured in one run, medians over repeated runs, interleaved so a
 // slow moment of the machine hits both sides of a ratio alike.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -79,10 +79,11 @@ const pairs: Pair[] = [
     b: bareNode,
   },
   {
-    name: 'sandboxed busybox true / unshare -Urfpm true',
-    aLabel: 'nslab-helper run -U -m -p -- busybox true',
+    // The rootfs's own copy of true: busybox is no longer what a rootfs is built from.
+    name: 'sandboxed true / unshare -Urfpm true',
+    aLabel: 'nslab-helper run -U -m -p -- true',
     bLabel: 'unshare -Urfpm true',
-    a: () => run(sandbox.helperPath(), ['run', '-U', '-m', '-p', '--', join(rootfs, 'bin', 'busybox'), 'true']),
+    a: () => run(sandbox.helperPath(), ['run', '-U', '-m', '-p', '--', join(rootfs, 'bin', 'true')]),
     b: () => (haveUnshare ? run('unshare', ['-Urfpm', 'true']) : undefined),
   },
   { name: 'nslab --version / node -e 0', goal: 1.5, aLabel: 'nslab --version', bLabel: 'node -e 0', a: () => run(process.execPath, [cli, '--version']), b: bareNode },
@@ -92,7 +93,7 @@ const pairs: Pair[] = [
 console.log(`nslab bench: medians of ${RUNS} interleaved runs (ms)\n`);
 const rows = [];
 for (const p of pairs) {
-  if (p.name.startsWith('sandboxed busybox') && !haveUnshare) {
+  if (p.name.startsWith('sandboxed true') && !haveUnshare) {
     console.log(`skip  ${p.name}: util-linux unshare -Urfpm does not work here`);
     continue;
   }
@@ -102,28 +103,101 @@ for (const p of pairs) {
   console.log(`${m.ratio.toFixed(2)}x  ${m.name}  (${m.a.toFixed(1)} vs ${m.b.toFixed(1)})${verdict}`);
 }
 
-// Verifying the six core lessons: at least one Node start per experiment is inherent, so the
-// ratio is against that floor, the experiments' count times a bare `node -e 0`.
+// `nslab verify` as a user feels it: wall time, as a ratio to a bare `node -e 0` measured in the
+// same run, for all lessons and for the six core ones; and the memory it holds at its peak.
+const lessonsFlag = process.env.NSLAB_BENCH_LESSONS ? ['--lessons', resolve(process.env.NSLAB_BENCH_LESSONS)] : [];
+const VERIFY_RUNS = Number(process.env.NSLAB_BENCH_VERIFY_RUNS) || 5;
+const PAGE = Number(spawnSync('getconf', ['PAGESIZE'], { encoding: 'utf8' }).stdout.trim()) || 4096;
+
+/** ppid and resident set (bytes) of every process, from /proc/PID/stat: one read each. */
+function processTable(): Map<number, { ppid: number; rss: number }> {
+  const table = new Map<number, { ppid: number; rss: number }>();
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // Fields after the command name, which may hold spaces and parentheses: state is field 3.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(pid, { ppid: Number(f[1]), rss: Number(f[21]) * PAGE });
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return table;
+}
+
+/** RSS of pid alone, and summed over pid and all its descendants (shared pages, such as the
+ * node binary's, count once per process: an upper bound of what the tree holds). */
+function treeRss(root: number): { main: number; tree: number } {
+  const table = processTable();
+  const kids = new Map<number, number[]>();
+  for (const [pid, p] of table) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), pid]);
+  let tree = 0;
+  const stack = [root];
+  while (stack.length) {
+    const pid = stack.pop()!;
+    tree += table.get(pid)?.rss ?? 0;
+    stack.push(...(kids.get(pid) ?? []));
+  }
+  return { main: table.get(root)?.rss ?? 0, tree };
+}
+
+interface VerifyRun {
+  ms: number;
+  peakTree: number;
+  peakMain: number;
+  ok: boolean;
+}
+
+/** One verify, sampled every 20 ms while it runs. */
+function verifyOnce(lessons: string[]): Promise<VerifyRun> {
+  return new Promise((done) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [cli, ...lessonsFlag, 'verify', ...lessons], { stdio: 'ignore' });
+    let peakTree = 0;
+    let peakMain = 0;
+    const sample = () => {
+      const r = treeRss(child.pid!);
+      peakTree = Math.max(peakTree, r.tree);
+      peakMain = Math.max(peakMain, r.main);
+    };
+    const timer = setInterval(sample, 20);
+    child.on('exit', (code) => {
+      const ms = performance.now() - t;
+      clearInterval(timer);
+      done({ ms, peakTree, peakMain, ok: code === 0 });
+    });
+  });
+}
+
 const core = ['01', '02', '03', '04', '05', '06'];
-const countOut = spawnSync(process.execPath, [cli, 'list', '--json'], { encoding: 'utf8' });
-let experiments = 0;
-try {
-  const listed = JSON.parse(countOut.stdout) as { lessons: { id: string; experiments?: number }[] };
-  experiments = listed.lessons.filter((l) => core.includes(l.id.slice(0, 2))).reduce((n, l) => n + (l.experiments ?? 0), 0);
-} catch {
-  /* the list has no experiment counts yet */
+const all: VerifyRun[] = [];
+const six: VerifyRun[] = [];
+const nodes: number[] = [];
+await verifyOnce([]); // warm the rootfs, the code cache and the page cache
+for (let i = 0; i < VERIFY_RUNS; i++) {
+  for (let j = 0; j < 3; j++) nodes.push(await time(bareNode));
+  all.push(await verifyOnce([]));
+  for (let j = 0; j < 3; j++) nodes.push(await time(bareNode));
+  six.push(await verifyOnce(core));
 }
-if (experiments > 0) {
-  const verifyRuns = 3;
-  const vs: number[] = [];
-  for (let i = 0; i < verifyRuns; i++) vs.push(await time(() => spawnSync(process.execPath, [cli, 'verify', ...core], { stdio: 'ignore' })));
-  const nodes: number[] = [];
-  for (let i = 0; i < RUNS; i++) nodes.push(await time(bareNode));
-  const floor = experiments * median(nodes);
-  const ratio = median(vs) / floor;
-  console.log(
-    `${ratio.toFixed(2)}x  nslab verify (6 core lessons, ${experiments} experiments) / ${experiments} x node -e 0  (${median(vs).toFixed(0)} vs ${floor.toFixed(0)})  goal <= 6x: ${ratio <= 6 ? 'met' : 'NOT met'}`,
-  );
-} else {
-  console.log('skip  nslab verify of the core lessons: `nslab list --json` reports no experiments');
+const node0 = median(nodes);
+const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
+const failed = [...all, ...six].filter((r) => !r.ok).length;
+console.log(`\nnslab verify: medians of ${VERIFY_RUNS} runs each, interleaved with ${nodes.length} runs of node -e 0 (median ${node0.toFixed(1)} ms)${lessonsFlag.length ? `; lessons from ${lessonsFlag[1]}` : ''}`);
+for (const [name, runs, goal] of [
+  ['all lessons', all, 30],
+  ['core six (01-06)', six, 16],
+] as const) {
+  const ms = median(runs.map((r) => r.ms));
+  const ratio = ms / node0;
+  console.log(`${ratio.toFixed(1)}x  nslab verify, ${name} / node -e 0  (${ms.toFixed(0)} vs ${node0.toFixed(1)} ms)  goal <= ${goal}x: ${ratio <= goal ? 'met' : 'NOT met'}`);
 }
+const peakTree = Math.max(...all.map((r) => r.peakTree), ...six.map((r) => r.peakTree));
+const peakMain = Math.max(...all.map((r) => r.peakMain), ...six.map((r) => r.peakMain));
+console.log(
+  `${mb(peakTree)}  peak RSS of nslab verify's whole process tree (nslab and every sandbox, summed, sampled every 20 ms; highest of all runs)  goal <= 150 MB: ${peakTree <= 150 * 1048576 ? 'met' : 'NOT met'}`,
+);
+console.log(`${mb(peakMain)}  peak RSS of the nslab process alone`);
+if (failed) console.log(`warning: ${failed} verify run(s) did not exit 0; the times above include them`);
