@@ -3,7 +3,8 @@
 # ldd lists them) plus the dynamic loader, so nslab works on any Linux with nothing extra
 # installed, and a lesson runs the same unshare, setpriv, ps and ip the learner types on the
 # host. Bigger than busybox (~10-20 MB) but the same layout.
-#   rootfs-scripts/host-binaries.sh DIR   (NSLAB_EXTRA_BINARIES="strace tree" adds more)
+#   rootfs-scripts/host-binaries.sh DIR   (NSLAB_EXTRA_BINARIES="strace tree" adds more;
+#   NSLAB_STEPS=1 adds a "step N/TOTAL NAME" line per program)
 set -eu
 
 usage() { echo "usage: $0 DIR" >&2; exit 2; }
@@ -61,7 +62,15 @@ skeleton "$dir"
 copied=""
 programs=0
 missing=""
+# NSLAB_STEPS=1 (set by nslab): one "step N/TOTAL NAME" line per program, for nslab's updating
+# progress line; nslab shows the other lines as the build's summary.
+steps=${NSLAB_STEPS:-}
+# shellcheck disable=SC2086 # split into words on purpose: the count of programs
+total=$(echo $required $wanted | wc -w)
+step=0
 for name in $required $wanted; do
+	step=$((step + 1))
+	if [ -n "$steps" ]; then echo "step $step/$total $name"; fi
 	if ! src=$(find_binary "$name"); then
 		case " $required " in
 		*" $name "*)

@@ -12,9 +12,17 @@ import { TOOLS_IN_ROOTFS } from './tools.js';
 
 export type BuildMethod = 'busybox' | 'host';
 
+/** What a progress line is for. 'note': passing news (which step runs now), shown on a terminal's
+ * updating line and left out of a log; 'summary': part of what the build did, kept in a log and
+ * in the terminal's last line; 'done': the last line. A line without a kind is news worth a log
+ * line (why this builder, a wait for another build) that a terminal shows only while it holds. */
+export type ProgressKind = 'note' | 'summary' | 'done';
+
 export interface BuildOptions {
   method?: BuildMethod;
-  onProgress?: (line: string) => void;
+  onProgress?: (line: string, kind?: ProgressKind) => void;
+  /** One call per program copied: for an updating progress line, never for a log. */
+  onStep?: (done: number, total: number, what: string) => void;
 }
 
 const LOCK_WAIT_MS = 10 * 60_000;
@@ -137,19 +145,26 @@ export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise
   const progress = opts.onProgress ?? (() => {});
   const choice = chooseMethod(opts.method);
   progress(choice.why);
-  for (const p of removeLeftovers(dir)) progress(`removed the leftover of an interrupted build: ${p}`);
+  for (const p of removeLeftovers(dir)) progress(`removed the leftover of an interrupted build: ${p}`, 'summary');
 
   const building = `${dir}${BUILDING}${process.pid}`;
   const script = join(scriptsDir(), choice.method === 'busybox' ? 'busybox.sh' : 'host-binaries.sh');
   const env: Record<string, string> = {};
   if (choice.busybox) env.NSLAB_BUSYBOX = choice.busybox;
-  progress(`running ${script} ${building}`);
+  if (opts.onStep) env.NSLAB_STEPS = '1';
+  progress(`running ${script} ${building}`, 'note');
 
   const { execa } = await import('execa');
   const child = execa('sh', [script, building], { env, all: true, reject: false, stdin: 'ignore' });
   const tail: string[] = [];
   for await (const line of child.iterable({ from: 'all' })) {
-    progress(line);
+    const step = /^step (\d+)\/(\d+) (.+)$/.exec(line);
+    if (step) {
+      opts.onStep?.(Number(step[1]), Number(step[2]), step[3]!);
+      continue;
+    }
+    // "built DIR.building-PID": the temporary name, which is renamed into place below.
+    progress(line, line.startsWith(`built ${building}`) ? 'note' : 'summary');
     tail.push(line);
     if (tail.length > 5) tail.shift();
   }
@@ -182,7 +197,7 @@ export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise
   try {
     renameSync(dir, old);
     hadOld = true;
-    progress(`replacing the previous rootfs in ${dir}`);
+    progress(`replacing the previous rootfs in ${dir}`, 'note');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
@@ -192,8 +207,54 @@ export async function buildLocked(dir: string, opts: BuildOptions = {}): Promise
   const status = rootfsStatus(dir);
   if (status.state !== 'ready')
     throw new RootfsError(`The rootfs built in ${dir} is ${status.state} (${status.reason}); the builder script is broken, please report it.`);
-  progress(`rootfs ready: ${dir} (${manifest.kind})`);
+  progress(`rootfs ready: ${dir} (${manifest.kind})`, 'done');
   return manifest;
+}
+
+export interface Reporter {
+  onProgress: (line: string, kind?: ProgressKind) => void;
+  onStep: (done: number, total: number, what: string) => void;
+  /** The build ended (or failed): take the updating line off the screen if it is still there. */
+  end: () => void;
+}
+
+/**
+ * How a build looks. On a terminal: one line, rewritten in place as the build goes, that ends as
+ * the 'done' line with the summary after it. Elsewhere (a log, CI, a pipe): the summary lines and
+ * the 'done' line, one each, and nothing per program.
+ */
+export function reporter(stream: { isTTY?: boolean; columns?: number; write(s: string): unknown }, prefix = '', tty = Boolean(stream.isTTY)): Reporter {
+  const summary: string[] = [];
+  let shown = false;
+  const fit = (text: string): string => {
+    const width = (stream.columns || 80) - 1;
+    return text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  };
+  const show = (text: string): void => {
+    stream.write(`\r${fit(prefix + text)}\x1b[K`);
+    shown = true;
+  };
+  const end = (): void => {
+    if (shown) stream.write('\r\x1b[K');
+    shown = false;
+  };
+  return {
+    onProgress(line, kind) {
+      if (!tty) {
+        if (kind !== 'note') stream.write(`${prefix}${line}\n`);
+        return;
+      }
+      if (kind === 'summary') summary.push(line);
+      if (kind !== 'done') return show(line);
+      end();
+      stream.write(`${prefix}${[line, ...summary].join('; ')}\n`);
+      summary.length = 0;
+    },
+    onStep(done, total, what) {
+      if (tty) show(`copying programs [${done}/${total}] ${what}`);
+    },
+    end,
+  };
 }
 
 /** Build (or rebuild) the rootfs in dir. */

@@ -9,6 +9,9 @@ import { rootfsStatus } from './status.js';
 export interface CommandIO {
   out: (line: string) => void;
   err: (line: string) => void;
+  /** Where out goes, when it is a stream that may be a terminal: a build then shows one updating
+   * line there instead of its summary lines. */
+  stream?: { isTTY?: boolean; columns?: number; write(s: string): unknown };
 }
 
 export const ROOTFS_USAGE = `Usage: nslab rootfs <command>
@@ -71,8 +74,13 @@ export async function rootfsCommand(
     }
     if (sub === 'build') {
       const method: BuildMethod | undefined = flags.has('--host') ? 'host' : flags.has('--busybox') ? 'busybox' : undefined;
-      const { buildRootfs } = await import('./build.js');
-      await buildRootfs(dir, { method, onProgress: (l) => io.out(l) });
+      const { buildRootfs, reporter } = await import('./build.js');
+      const r = reporter(io.stream ?? { write: (s) => io.out(s.replace(/\n$/, '')) });
+      try {
+        await buildRootfs(dir, { method, onProgress: r.onProgress, onStep: r.onStep });
+      } finally {
+        r.end();
+      }
       return 0;
     }
     const { cleanRootfs } = await import('./ensure.js');

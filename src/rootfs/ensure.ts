@@ -1,6 +1,6 @@
 // The first-run path: a lesson needs the rootfs, so make sure there is a good one.
 import { existsSync, rmSync } from 'node:fs';
-import { acquireLock, buildLocked, installTools, removeLeftovers, type BuildMethod } from './build.js';
+import { acquireLock, buildLocked, installTools, removeLeftovers, reporter, type BuildMethod, type BuildOptions } from './build.js';
 import { rootfsDir } from './paths.js';
 import { rootfsStatus, type RootfsStatus } from './status.js';
 
@@ -19,21 +19,31 @@ export function outdated(s: RootfsStatus, env: NodeJS.ProcessEnv = process.env):
 export interface EnsureOptions {
   dir?: string;
   method?: BuildMethod;
-  /** Progress lines of a (re)build; default: printed on stderr, since a build takes a moment. */
-  onProgress?: (line: string) => void;
+  /** Progress lines of a (re)build; default: on stderr (one updating line on a terminal, a short
+   * summary elsewhere), since a build takes a moment. */
+  onProgress?: BuildOptions['onProgress'];
+  /** Each program copied, for an updating line; only with onProgress (the default has its own). */
+  onStep?: BuildOptions['onStep'];
 }
-
-const toStderr = (line: string): void => void process.stderr.write(`nslab rootfs: ${line}\n`);
 
 /** The rootfs directory, built or rebuilt first when it is missing, half-built or damaged. */
 export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
+  if (opts.onProgress) return ensure(opts, opts.onProgress, opts.onStep);
+  const r = reporter(process.stderr, 'nslab rootfs: ');
+  try {
+    return await ensure(opts, r.onProgress, r.onStep);
+  } finally {
+    r.end();
+  }
+}
+
+async function ensure(opts: EnsureOptions, progress: NonNullable<BuildOptions['onProgress']>, onStep: BuildOptions['onStep']): Promise<string> {
   const dir = opts.dir ?? rootfsDir();
   const first = rootfsStatus(dir);
   if (first.state === 'ready' && !outdated(first)) {
-    refreshTools(dir, opts.onProgress ?? toStderr);
+    refreshTools(dir, progress);
     return dir;
   }
-  const progress = opts.onProgress ?? toStderr;
   const release = await acquireLock(dir, progress);
   try {
     // Another process may have built it while we waited for the lock.
@@ -46,7 +56,7 @@ export async function ensureRootfs(opts: EnsureOptions = {}): Promise<string> {
           ? `the rootfs in ${dir} was built by an older nslab, without programs lessons now run; rebuilding it`
           : `the rootfs in ${dir} is ${status.state} (${status.reason}); rebuilding it`,
     );
-    await buildLocked(dir, { method: opts.method, onProgress: progress });
+    await buildLocked(dir, { method: opts.method, onProgress: progress, onStep });
     return dir;
   } finally {
     release();
