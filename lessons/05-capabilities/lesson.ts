@@ -3,7 +3,7 @@
 // what root in a fresh user namespace can and cannot do.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { errnoIs, experiment, watchExec } from '../../src/kit/index.js';
+import { errnoIs, experiment, mainTid, startThreadpool, threads, watchExec } from '../../src/kit/index.js';
 import type { LessonModule } from '../../src/lessons/types.js';
 import type { SandboxContext } from '../../src/sandbox/types.js';
 
@@ -44,25 +44,28 @@ function capsetWithoutNetRaw(sys: Ctx['sys'], inheritable: boolean): string {
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: the bounding set is a ceiling, not a switch.
 
-function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boolean } = {}) {
+async function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boolean; poolAfterDrop?: boolean } = {}) {
   const { sys } = ctx;
+  // libuv starts its threadpool on the first asynchronous call: start it first, so that every
+  // thread compared below existed before the drop (the sabotage starts it after).
+  if (!args.poolAfterDrop) await startThreadpool();
   let capsetTrace: string | null = args.capsetFirst ? capsetWithoutNetRaw(sys, true) : null;
   ctx.note('PR_CAPBSET_DROP: take CAP_NET_RAW out of the bounding set');
   const dropTrace = sys.capbsetDrop(sys.CAP_NET_RAW).trace;
   const afterDrop = snapshot(ctx);
+  if (args.poolAfterDrop) await startThreadpool();
   const socketAfterDrop = rawSocket(sys);
-  // The bounding set is per thread: Node's other threads still have the capability there.
-  const otherThreads = ctx.proc
-    .listThreads('self')
-    .filter((tid) => tid !== sys.gettid())
-    .slice(0, 2)
-    .map((tid) => `thread ${tid}: ${ctx.proc.readTaskStatus('self', tid).line('CapBnd')}`);
+  // Each thread's own CapBnd (threads are tasks): the drop ran on the main one.
+  const perThread = threads(ctx).map(({ tid, comm }) => {
+    const st = ctx.proc.readTaskStatus('self', tid);
+    return { tid, comm, main: tid === mainTid(), netRaw: ctx.proc.decodeCaps(st.capBnd).includes('CAP_NET_RAW'), line: st.line('CapBnd').replace(/\t/g, ' ') };
+  });
   if (!args.skipCapset && !args.capsetFirst) {
     ctx.note('capset: take CAP_NET_RAW out of the effective and permitted sets');
     capsetTrace = capsetWithoutNetRaw(sys, true);
   }
   const afterCapset = snapshot(ctx);
-  return { afterDrop, afterCapset, dropTrace, capsetTrace, socketAfterDrop, socketAfterCapset: rawSocket(sys), otherThreads };
+  return { afterDrop, afterCapset, dropTrace, capsetTrace, socketAfterDrop, socketAfterCapset: rawSocket(sys), perThread };
 }
 
 const bounding = experiment({
@@ -80,7 +83,7 @@ const bounding = experiment({
         return {
           pass: bndGone && effKept && o.socketAfterDrop.ok,
           observed: `CapBnd ${bndGone ? 'without' : 'with'} CAP_NET_RAW, CapEff ${effKept ? 'with' : 'without'} it; raw socket ${o.socketAfterDrop.ok ? 'opened' : o.socketAfterDrop.errno}`,
-          evidence: [o.dropTrace, named(o.afterDrop, 'CapBnd'), named(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace, ...o.otherThreads],
+          evidence: [o.dropTrace, named(o.afterDrop, 'CapBnd'), named(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace],
           hint: !bndGone
             ? `CapBnd still lists CAP_NET_RAW: the drop did not happen (${o.dropTrace})`
             : !effKept
@@ -101,6 +104,27 @@ const bounding = experiment({
           : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
       }),
     },
+    {
+      id: 'bset-per-thread',
+      expected: "the drop changes the calling thread only: the main thread's CapBnd lacks CAP_NET_RAW, every other thread's (/proc/self/task/TID/status) still has it",
+      check({ perThread: all }) {
+        const [main, others] = [all.find((t) => t.main), all.filter((t) => !t.main)];
+        const lost = others.filter((t) => !t.netRaw);
+        // One evidence line per distinct CapBnd, naming the threads that have it.
+        const masks = [...new Set(all.map((t) => t.line))].map((l) => {
+          const same = all.filter((t) => t.line === l);
+          return `${same.length > 1 ? 'tasks' : 'task'} ${same.map((t) => t.tid).join(' ')} (${[...new Set(same.map((t) => (t.main ? 'main' : t.comm)))].join(', ')}): ${l}`;
+        });
+        return {
+          pass: !!main && !main.netRaw && others.length > 0 && lost.length === 0,
+          observed: `main thread ${main?.netRaw ? 'with' : 'without'} CAP_NET_RAW in CapBnd; ${others.length - lost.length} of ${others.length} other threads with it`,
+          evidence: masks,
+          hint: lost.length
+            ? `${lost.map((t) => `${t.tid} (${t.comm})`).join(', ')} lack CAP_NET_RAW too: they were created after the drop, and a new thread starts with a copy of its creator's sets (libuv made its threadpool on the first asynchronous call, after the drop)`
+            : `the main thread ${main?.netRaw ? 'still has CAP_NET_RAW in CapBnd: the drop did not happen' : 'was not found among the threads'}`,
+        };
+      },
+    },
     errnoIs<Awaited<ReturnType<typeof runBounding>>>('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
       trace: o.socketAfterCapset.trace,
       evidence: [named(o.afterCapset, 'CapEff')],
@@ -110,6 +134,7 @@ const bounding = experiment({
   sabotage: [
     { what: 'drop only the bounding set, never call capset', args: { skipCapset: true }, fails: ['capset-clears-eff', 'raw-socket-eperm'] },
     { what: 'capset first, before the bounding drop', args: { capsetFirst: true }, fails: ['bset-drop-keeps-eff'] },
+    { what: 'start the threadpool only after the drop', args: { poolAfterDrop: true }, fails: ['bset-per-thread'] },
   ],
 });
 
@@ -145,7 +170,10 @@ function decodeVfsCap(value: Buffer, decode: (m: bigint) => string[]) {
   };
 }
 
-const PING_ARGS = ['-c', '2', '-i', '0.5', '-W', '1', '127.0.0.1'];
+// The second echo request is 5 s away: the ping waits there, once it has its first reply, until
+// the lesson has read its status and stops it.
+const PING_ARGS = ['-c', '2', '-i', '5', '-W', '1', '127.0.0.1'];
+const replied = (output: string): boolean => / bytes from /.test(output);
 
 async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?: boolean; xattrFirst?: boolean; nosuidMount?: boolean } = {}) {
   const { sys, proc } = ctx;
@@ -184,14 +212,14 @@ async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?
     if (!r.ok) ctx.skip(`no uid besides 0 in this user namespace, and SECBIT_NOROOT could not be set (${r.trace})`);
     identity += ` (${r.trace})`;
   }
-  /** The running ping's status lines, once it has exec'd. */
-  const look = (pid: number) => {
+  /** The running ping's status lines, once it has exec'd and has its first reply. */
+  const look = (pid: number, output: string) => {
     const st = proc.readStatus(pid);
-    return st.name === 'ping' ? { uid: st.line('Uid'), capPrm: st.line('CapPrm'), capEff: st.line('CapEff'), effNames: proc.decodeCaps(st.capEff) } : undefined;
+    return st.name === 'ping' && replied(output) ? { uid: st.line('Uid'), capPrm: st.line('CapPrm'), capEff: st.line('CapEff'), effNames: proc.decodeCaps(st.capEff) } : undefined;
   };
   const runPing = () => {
     ctx.note(`run ${ping} as ${identity.split(' (')[0]}`);
-    return watchExec(ctx, ping, PING_ARGS, look, learner);
+    return watchExec(ctx, ping, PING_ARGS, look, { ...learner, stop: true });
   };
   const before = await runPing();
   if (!args.xattrFirst && !args.skipXattr) writeXattr();
@@ -223,11 +251,11 @@ const fileCaps = experiment({
       id: 'ping-denied-without-filecap',
       expected: 'without file capabilities, the unprivileged ping fails: "permission denied (are you root?)"',
       check: ({ before: b, identity, xattrTrace }) => ({
-        pass: b.code !== 0 && /permission denied/i.test(b.output),
-        observed: `exit ${b.code}: ${b.output.split('\n').pop()}`,
+        pass: !replied(b.output) && /permission denied/i.test(b.output),
+        observed: replied(b.output) ? 'ping got a reply' : `exit ${b.code}: ${b.output.split('\n').pop()}`,
         evidence: [`as ${identity}`, ...b.output.split('\n').slice(-2), ...(b.seen ? [b.seen.uid, b.seen.capEff] : [])],
         hint:
-          b.code === 0
+          replied(b.output)
             ? `ping already worked on the first run: ${xattrTrace ? 'the xattr had been written before it' : 'the binary carried some privilege already'}; its ${b.seen?.capEff.replace(/\t/g, ' ') ?? 'CapEff was not seen'}`
             : `ping failed, but not with "permission denied": ${b.output}`,
       }),
@@ -258,9 +286,9 @@ const fileCaps = experiment({
         const effOk = !!a.seen && a.seen.effNames.length === 1 && a.seen.effNames[0] === 'CAP_NET_RAW';
         const last = a.output.split('\n').at(-1) ?? '';
         return {
-          pass: a.code === 0 && effOk,
-          observed: `exit ${a.code}; ping's CapEff ${a.seen ? a.seen.effNames.join(',') || '(none)' : 'not seen'}`,
-          evidence: [...(a.seen ? [a.seen.uid, a.seen.capPrm, a.seen.capEff] : []), a.output.split('\n').find((l) => /received/.test(l)) ?? last, mount],
+          pass: replied(a.output) && effOk,
+          observed: `${replied(a.output) ? 'a reply' : `exit ${a.code}`}; ping's CapEff ${a.seen ? a.seen.effNames.join(',') || '(none)' : 'not seen'}`,
+          evidence: [...(a.seen ? [a.seen.uid, a.seen.capPrm, a.seen.capEff] : []), a.output.split('\n').find(replied) ?? last, mount],
           hint: /\bnosuid\b/.test(mount.split(' ')[5] ?? '')
             ? `the binary sits on a nosuid mount (${mount}): nosuid makes exec ignore file capabilities as well as setuid bits`
             : a.seen && a.seen.effNames.length === 0
@@ -345,7 +373,7 @@ const usernsRoot = experiment({
     })),
   ],
   sabotage: [
-    { what: 'drop CAP_SYS_ADMIN and CAP_NET_RAW before looking', args: { dropFirst: true }, fails: ['all-caps-in-userns'] },
+    { what: 'drop CAP_SYS_ADMIN and CAP_NET_RAW before looking', args: { dropFirst: true }, fails: ['all-caps-in-userns', 'power-over-own-net'] },
     { what: 'unshare the network namespace before the first socket', args: { unshareFirst: true }, fails: ['no-power-over-host-net'] },
     { what: 'drop CAP_NET_RAW before the socket in the new namespace', args: { dropNetRawLater: true }, fails: ['power-over-own-net'] },
   ],
