@@ -47,7 +47,12 @@ export interface StatusFacts {
   key: string;
   /** What the value (the text after the colon, tabs as spaces, trimmed) must be or match. */
   want: string | RegExp | ((value: string) => boolean);
+  /** Lines shown after the status line. */
+  evidence?: string[];
   why?: string;
+  /** Said when there is no such line, instead of the usual guess (a process that could not be
+   * looked at, say why). */
+  missing?: string;
 }
 
 /** One line of /proc/PID/status has the wanted value. */
@@ -64,8 +69,10 @@ export function statusIs<O>(id: string, expected: string, pick: (o: O, outside: 
       return outcome(
         pass,
         value === undefined ? `no ${f.key}: line` : `${f.key}: ${value}`,
-        [`${f.who}: ${line?.replace(/\t/g, ' ') ?? `(no ${f.key}: line)`}`],
-        value === undefined ? `${f.who} has no ${f.key}: line in its status (an older kernel, or the process was gone)` : `${f.who} shows ${f.key}: ${value}, not ${wanted}${f.why ? `: ${f.why}` : ''}`,
+        [`${f.who}: ${line?.replace(/\t/g, ' ') ?? `(no ${f.key}: line)`}`, ...(f.evidence ?? [])],
+        value === undefined
+          ? `${f.who} has no ${f.key}: line in its status${f.missing ? `: ${f.missing}` : ' (an older kernel, or the process was gone)'}`
+          : `${f.who} shows ${f.key}: ${value}, not ${wanted}${f.why ? `: ${f.why}` : ''}`,
       );
     },
   };

@@ -5,7 +5,7 @@
 export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, eachProcess, tracedWrite, timeScale, type Traced } from './context.js';
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
 export { exitWithin, exitText, exitLine, diedOf, type Exit } from './exit.js';
-export { threads, mainTid, threadNs, threadLines, startThreadpool, readOnPool, type Thread } from './threads.js';
+export { threads, mainTid, threadNs, threadLines, startThreadpool, readOnPool, onNewThread, type Thread } from './threads.js';
 export { lsOr } from './context.js';
 export { usernsProbe, type UsernsProbe } from './tools.js';
 export { ownNamespace, rootedInRootfs } from './exercise.js';

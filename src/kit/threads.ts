@@ -4,6 +4,7 @@
 // about a dozen (V8's workers, libuv's threadpool); these helpers read them from the calling
 // thread (Node's main one), through /proc/self/task, as a learner would with ls and cat.
 import { promises as fsp, readlinkSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { SandboxContext } from '../sandbox/types.js';
 import { readOr } from './context.js';
 
@@ -50,4 +51,29 @@ export function threadLines(ctx: SandboxContext, tid: number, ...keys: string[])
  * threads exist before the experiment does what they should (or should not) follow. */
 export async function startThreadpool(): Promise<void> {
   await fsp.readFile('/proc/self/status');
+}
+
+/** fs.promises.readFile, which runs on a libuv threadpool thread: the file as that thread's
+ * namespaces and root see it (its text, trimmed), or the errno it got. */
+export function readOnPool(path: string): Promise<{ ok: boolean; code?: string; text?: string }> {
+  return fsp.readFile(path, 'utf8').then(
+    (text) => ({ ok: true, text: text.trim() }),
+    (err: NodeJS.ErrnoException) => ({ ok: false, code: err.code }),
+  );
+}
+
+/** Runs `code` (CommonJS, with require) on a thread started now, a worker_threads Worker cloned
+ * from the calling thread, and resolves with the first message it posts (parentPort.postMessage):
+ * what a thread created at this moment inherits, where the threadpool's older threads differ. */
+export async function onNewThread<T>(code: string): Promise<T> {
+  const w = new Worker(code, { eval: true });
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+      w.once('exit', (c) => reject(new Error(`the new thread exited (${c}) before it posted anything`)));
+    });
+  } finally {
+    await w.terminate();
+  }
 }
