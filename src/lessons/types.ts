@@ -105,13 +105,13 @@ export interface CapSets {
 }
 
 /** One execve: the caller's sets just before it, the file's capabilities (null: none), and the
- * sets of the new program as /proc showed them. */
+ * sets of the new program as /proc showed them (null: it exited before they could be read). */
 export interface CapExec {
   label: string;
   program: string;
   before: CapSets;
   file: { permitted: bigint; inheritable: bigint; effective: boolean } | null;
-  after: CapSets;
+  after: CapSets | null;
 }
 
 export interface UidStep {

@@ -38,7 +38,7 @@ const FORMULA = [
 export function capExec(execs: CapExec[], s: Style): string[] {
   if (execs.length === 0) return [s.dim('  (no execve observed)')];
   const lines = [s.dim("  execve computes the new sets P' from the caller's P and the file's F:"), ...FORMULA.map((l) => `    ${s.cyan(l)}`)];
-  lines.push(s.dim('  (capabilities(7); for a caller that is not root, or is root under SECBIT_NOROOT)'));
+  lines.push(s.dim('  (capabilities(7), for a caller other than root, or root under SECBIT_NOROOT)'));
   for (const e of execs) {
     const want = capsAfterExec(e.before, e.file);
     const fileCell = (k: (typeof SETS)[number]): string => {
@@ -48,13 +48,13 @@ export function capExec(execs: CapExec[], s: Style): string[] {
     };
     const cols = SETS.map((k) => ({
       set: k,
-      p: hex(e.before[k]),
-      // P(permitted) and P(effective) take no part in the rules: shown, but dimmed.
+      // P(permitted) and P(effective) take no part in the rules.
+      p: k === 'permitted' || k === 'effective' ? 'unused' : hex(e.before[k]),
       used: k !== 'permitted' && k !== 'effective',
       f: fileCell(k),
       want: hex(want[k]),
-      seen: hex(e.after[k]),
-      ok: want[k] === e.after[k],
+      seen: e.after ? hex(e.after[k]) : '?',
+      ok: !e.after || want[k] === e.after[k],
     }));
     const w = {
       set: 11,
@@ -66,12 +66,13 @@ export function capExec(execs: CapExec[], s: Style): string[] {
     lines.push('', `  ${s.bold(e.label)}: ${e.program}`);
     lines.push(s.dim(`  ${padEnd('set', w.set)}  ${padEnd('P caller', w.p)}  ${padEnd(e.file ? 'F file' : 'F (none)', w.f)}  ${padEnd("P' by rule", w.want)}  ${padEnd("P' seen", w.seen)}`));
     for (const c of cols) {
-      const mark = c.ok ? s.green(s.sym.pass) : s.red(s.sym.fail);
+      const mark = !e.after ? '' : c.ok ? s.green(s.sym.pass) : s.red(s.sym.fail);
       const p = c.used ? c.p : s.dim(c.p);
-      lines.push(`  ${padEnd(c.set, w.set)}  ${padEnd(p, w.p)}  ${padEnd(c.f, w.f)}  ${padEnd(c.want, w.want)}  ${padEnd(c.ok ? c.seen : s.red(c.seen), w.seen)}  ${mark}`);
+      lines.push(`  ${padEnd(c.set, w.set)}  ${padEnd(p, w.p)}  ${padEnd(c.f, w.f)}  ${padEnd(c.want, w.want)}  ${padEnd(c.ok ? c.seen : s.red(c.seen), w.seen)}  ${mark}`.trimEnd());
     }
-    lines.push(s.dim(`  the new program's effective set: ${names(e.after.effective)}; permitted: ${names(e.after.permitted)}`));
-    if (cols.some((c) => !c.ok)) lines.push(s.red(`  ${s.sym.fail} the kernel did not do what these rules say: the caller was root, or its sets changed before the execve`));
+    if (e.after) lines.push(s.dim(`  the new program's effective set: ${names(e.after.effective)}; permitted: ${names(e.after.permitted)}`));
+    else lines.push(s.dim(`  ? it exited before /proc was read; by the rules, effective: ${names(want.effective)}`));
+    if (cols.some((c) => !c.ok)) lines.push(s.red(`  ${s.sym.fail} not what the rules give for this F: the kernel set F aside (a nosuid`), s.red('    mount, no_new_privs), or the caller was root'));
   }
   return lines;
 }

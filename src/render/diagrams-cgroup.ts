@@ -23,7 +23,9 @@ export function cgroupTree(v: CgroupView, s: Style, width = 78): string[] {
   const procs = members.length ? members.map((m) => `${m.pid} ${m.name}${m.threads !== undefined && m.threads > 1 ? ` (${m.threads} threads)` : ''}`).join(', ') : '(empty)';
   if (v.members) rows.push({ name: 'cgroup.procs', value: procs, role: 'members' });
   const nameW = Math.max(...rows.map((r) => r.name.length));
-  const valueW = Math.max(8, Math.min(Math.max(...rows.map((r) => r.value.length)), width - 9 - nameW - 2 - 7));
+  const cap = width - 9 - nameW - 2 - 7;
+  // As wide as the longest value that fits; longer ones get lines of their own.
+  const valueW = Math.max(8, ...rows.map((r) => r.value.length).filter((n) => n <= cap));
   rows.forEach((r, i) => {
     const branch = i === rows.length - 1 ? s.sym.elbow : s.sym.tee;
     const lead = `     ${branch} ${padEnd(r.name, nameW)}  `;

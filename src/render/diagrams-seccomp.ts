@@ -103,7 +103,7 @@ export function seccompFilter(v: SeccompView, s: Style, width = 78): string[] {
   const textW = Math.min(Math.max(...text.map((t) => t.length)), width - 6 - 3 * calls.length);
   const visit = s.unicode ? '•' : '*';
   const ret = s.unicode ? '◀' : '<';
-  const lines = [s.dim(`  ${padEnd('#', 3)}${padEnd(`the filter (seccomp_data of the call: nr, arch = ${hex(v.arch)}${ARCHES[v.arch] ? `, ${ARCHES[v.arch]}` : ''})`, textW)}`) + s.bold(calls.map((c) => `  ${c.key}`).join(''))];
+  const lines = [s.dim(`  ${padEnd('#', 3)}${padEnd('instruction (A: the value loaded)', textW)}`) + s.bold(calls.map((c) => `  ${c.key}`).join(''))];
   prog.forEach((insn, pc) => {
     const cells = calls.map((c) => {
       if (!c.run?.path.includes(pc)) return '   ';
@@ -115,7 +115,9 @@ export function seccompFilter(v: SeccompView, s: Style, width = 78): string[] {
   lines.push('');
   for (const c of calls) {
     const room = width - 5 - 'kernel: '.length - 2;
-    const seen = c.result.length > room ? c.result.slice(0, room - s.sym.ellipsis.length) + s.sym.ellipsis : c.result;
+    // The errno's text in parentheses goes first when the line is too long.
+    const r = c.result.length > room ? c.result.replace(/ \([^)]*\)/, '') : c.result;
+    const seen = r.length > room ? r.slice(0, room - s.sym.ellipsis.length) + s.sym.ellipsis : r;
     let said: string;
     let ok = true;
     if (!c.run) said = 'no filter yet';
@@ -132,5 +134,6 @@ export function seccompFilter(v: SeccompView, s: Style, width = 78): string[] {
     lines.push(`     kernel: ${seen}`);
   }
   lines.push(s.dim(`  ${visit} an instruction the call went through; ${ret} the return that decided it`));
+  lines.push(s.dim(`  each call's seccomp_data: its nr, and arch ${hex(v.arch)}${ARCHES[v.arch] ? ` (${ARCHES[v.arch]})` : ''}`));
   return lines;
 }

@@ -11,8 +11,8 @@ const COLS = ['real', 'eff', 'saved', 'fs'];
 
 function meaning(uid: number[]): string {
   const [r, e, sv] = uid;
-  if (e === 0) return r === 0 && sv === 0 ? 'root' : 'root, started by ' + r;
-  return r === 0 || sv === 0 ? 'a 0 kept: root can return' : 'no 0 left: root is gone';
+  if (e === 0) return r === 0 && sv === 0 ? 'root' : `root, real ${r}`;
+  return r === 0 || sv === 0 ? 'may seteuid(0)' : 'no way back to 0';
 }
 
 export function uidSteps(steps: UidStep[], s: Style, width = 78): string[] {
@@ -23,9 +23,9 @@ export function uidSteps(steps: UidStep[], s: Style, width = 78): string[] {
   });
   const noteW = Math.max(...notes.map((n) => n.length));
   const idW = 6;
-  const labelW = Math.max(10, Math.min(Math.max(...steps.map((st) => visibleWidth(st.label))), width - 2 - COLS.length * idW - 3 - noteW));
+  const labelW = Math.max(10, Math.min(Math.max(...steps.map((st) => visibleWidth(st.label))), width - 4 - COLS.length * idW - 3 - noteW));
   const fit = (l: string) => (visibleWidth(l) > labelW ? l.slice(0, labelW - s.sym.ellipsis.length) + s.sym.ellipsis : l);
-  const lines = [s.dim(`  ${padEnd('step', labelW)}${COLS.map((c) => padStart(c, idW)).join('')}   `)];
+  const lines = [s.dim(`  ${padEnd('step', labelW)}  ${COLS.map((c) => padStart(c, idW)).join('')}`)];
   steps.forEach((st, i) => {
     const b = i === 0 ? undefined : steps[st.base ?? i - 1];
     const cells = COLS.map((_, k) => {
@@ -36,10 +36,10 @@ export function uidSteps(steps: UidStep[], s: Style, width = 78): string[] {
       return changed ? padStart(s.yellow(s.bold(`${text}*`)), idW) : padStart(`${text} `, idW);
     });
     const note = notes[i]!;
-    const shown = note === 'unchanged' ? s.dim(note) : note.startsWith('no 0') ? s.green(note) : note.startsWith('root') ? s.red(note) : s.yellow(note);
-    lines.push(`  ${padEnd(fit(st.label), labelW)}${cells.join('')}   ${shown}`);
+    const shown = note === 'unchanged' ? s.dim(note) : note.startsWith('no way') ? s.green(note) : note.startsWith('root') ? s.red(note) : s.yellow(note);
+    lines.push(`  ${padEnd(fit(st.label), labelW)}  ${cells.join('')}   ${shown}`);
   });
   const fromFirst = steps.length > 1 && steps.every((st, i) => i === 0 || st.base === 0);
-  lines.push(s.dim(`  * changed from ${fromFirst ? 'the first row' : 'the row above'}; a 0 in real or saved lets seteuid(0) work`));
+  lines.push(s.dim(`  * changed from ${fromFirst ? 'the first row' : 'the row above'}; "may seteuid(0)": real or saved is 0`));
   return lines;
 }
