@@ -6,6 +6,8 @@ export * from './signals.js';
 export * from './ns.js';
 export * from './idmap.js';
 export * from './cgroup.js';
+export * from './cgroup-limits.js';
+export * from './lsm.js';
 export * from './root.js';
 export * from './net.js';
 export * from './tasks.js';
