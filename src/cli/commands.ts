@@ -133,6 +133,15 @@ export const COMMANDS: CommandSpec[] = [
     args: [0, 1],
   },
   {
+    name: 'inspect',
+    usage: 'nslab inspect <PID> [--profile docker|podman|runc|runc-rootless|CONFIG.json] [--json]',
+    summary: "how any process is confined, point by point, against a container runtime's defaults",
+    details:
+      "Reads /proc/PID from the host (never ptrace, no signal) and judges each point next to what the profile\nsets, with the /proc lines: namespaces shared with you or not, uid/gid maps, capability sets,\nno_new_privs, seccomp, the AppArmor label, cgroup and limits, masked and read-only paths, and the root.\n--profile takes docker (the default), podman, runc, runc-rootless, or the path of an OCI config.json\n(a runc bundle's own). Exit status: 0 when every point matches, 1 when one differs, 2 when the PID\ncannot be read.\nExample: sudo nslab inspect $(docker inspect -f '{{.State.Pid}}' web) --profile docker",
+    options: { json, profile: { type: 'string', arg: 'NAME|FILE', help: 'docker, podman, runc, runc-rootless, or an OCI config.json (default docker)' } },
+    args: [1, 1],
+  },
+  {
     name: 'report',
     usage: 'nslab report [--json|--md] [--out FILE] [--verify FILE] [--name NAME]',
     summary: 'one shareable file for an instructor: machine, doctor, verify results and progress',

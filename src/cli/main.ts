@@ -147,6 +147,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./exercise.js')).shellCommand(ctx, positionals[0]!);
     case 'check':
       return (await import('./exercise.js')).checkCommand(ctx, positionals[0]);
+    case 'inspect':
+      return (await import('./inspect.js')).inspectCommand(ctx, positionals[0]!);
     case 'report':
       return (await import('./report.js')).reportCommand(ctx);
     case 'class':
