@@ -166,6 +166,8 @@ function decodeVfsCap(value: Buffer, decode: (m: bigint) => string[]) {
     revision: ((magic & VFS_CAP_REVISION_MASK) >>> 0) >>> 24,
     effective: (magic & VFS_CAP_FLAGS_EFFECTIVE) !== 0,
     permitted: decode(perm),
+    mask: perm,
+    inheritable: BigInt(value.readUInt32LE(8)) | (BigInt(value.length >= 20 ? value.readUInt32LE(16) : 0) << 32n),
     rootid: rev3 && value.length >= 24 ? value.readUInt32LE(20) : null,
   };
 }
@@ -215,11 +217,14 @@ async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?
   /** The running ping's status lines, once it has exec'd and has its first reply. */
   const look = (pid: number, output: string) => {
     const st = proc.readStatus(pid);
-    return st.name === 'ping' && replied(output) ? { uid: st.line('Uid'), capPrm: st.line('CapPrm'), capEff: st.line('CapEff'), effNames: proc.decodeCaps(st.capEff) } : undefined;
+    return st.name === 'ping' && replied(output) ? { uid: st.line('Uid'), capPrm: st.line('CapPrm'), capEff: st.line('CapEff'), effNames: proc.decodeCaps(st.capEff), sets: sets(st) } : undefined;
   };
-  const runPing = () => {
+  // The five sets as bigints, and what execve starts from: the caller's sets, the file's xattr.
+  const sets = (st: ReturnType<typeof proc.readStatus>) => ({ inheritable: st.capInh, permitted: st.capPrm, effective: st.capEff, bounding: st.capBnd, ambient: st.capAmb });
+  const runPing = async () => {
     ctx.note(`run ${ping} as ${identity.split(' (')[0]}`);
-    return watchExec(ctx, ping, PING_ARGS, look, { ...learner, stop: true });
+    const [caller, x] = [sets(proc.readStatus('self')), sys.getxattr(ping, 'security.capability').value];
+    return { ...(await watchExec(ctx, ping, PING_ARGS, look, { ...learner, stop: true })), caller, file: x ? decodeVfsCap(x, (m) => proc.decodeCaps(m)) : null };
   };
   const before = await runPing();
   if (!args.xattrFirst && !args.skipXattr) writeXattr();
@@ -304,6 +309,7 @@ const fileCaps = experiment({
     { what: 'setcap before the first run', args: { xattrFirst: true }, fails: ['ping-denied-without-filecap'] },
     { what: 'put the binary on a nosuid mount', args: { nosuidMount: true }, fails: ['ping-works-with-filecap'] },
   ],
+  diagrams: [{ kind: 'cap-exec', from: (o) => [o.before, o.after].map((r, i) => ({ label: i ? 'second run' : 'first run', program: `ping, ${o.identity.split(' (')[0]}`, before: r.caller, file: r.file && { permitted: r.file.mask, inheritable: r.file.inheritable, effective: r.file.effective }, after: r.seen?.sets ?? null })) }],
 });
 
 // ---------------------------------------------------------------------------------------------

@@ -60,18 +60,21 @@ const pidsLimit = experiment({
     const cg = await makeCgroup(ctx, ['pids'], args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid]);
     const dir = cg.paths.pids!;
     const current = Number(readOr(`${dir}/pids.current`).trim());
+    // For the picture: whom cgroup.procs lists (PIDs of this namespace) at that moment, with their threads.
+    const procs = readOr(`${dir}/cgroup.procs`).split(/\s+/).filter(Boolean).map(Number).map((pid) => ({ pid, name: ctx.proc.readStatus(pid).name, threads: ctx.proc.readStatus(pid).threads }));
     const [threadsLine] = statusLines(ctx, node.pid, 'Threads');
     const nodeThreads = ctx.proc.readStatus(node.pid).threads;
     const nodeCgroup = ctx.proc.readCgroup(node.pid).find((l) => l.controllers.includes('pids') || (cg.version === 'v2' && l.hierarchy === 0))?.raw ?? '';
     // The limit: exactly what is inside already, so the shell's first fork has no room.
     const max = args.pidsMax ?? String(current);
     echoTo(ctx, `${dir}/pids.max`, max);
+    const maxRead = readOr(`${dir}/pids.max`).trim();
     await release(ctx, `${work}/go`);
     const exit = await exitWithin(shell.exited, 5000);
     const [shellOutput, shellExit, shellFailed] = [readOr(`${work}/out`).trim(), exitText(exit), !!exit && exit.code !== 0];
     const events = readOr(`${dir}/pids.events`).trim();
     const member = { nodePid: node.pid, nodeThreads, threadsLine, nodeCgroup, current, max };
-    return { version: cg.version, why: cg.why, dir, ...member, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
+    return { version: cg.version, why: cg.why, dir, ...member, procs, maxRead, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
   },
   checks: [
     {
@@ -109,6 +112,8 @@ const pidsLimit = experiment({
     { what: "move only the shell; leave the Node process (and its threads) out of the cgroup", args: { leaveNodeOut: true }, fails: ['pids-count-threads'] },
     { what: 'write "max" to pids.max (no limit)', args: { pidsMax: 'max' }, fails: ['fork-eagain'] },
   ],
+  diagrams: [{ kind: 'cgroup-tree', title: "The lesson's cgroup, pids controller", from: (o) => ({ version: o.version, dir: o.dir, members: o.procs,
+    files: [{ name: 'pids.current', text: String(o.current) }, { name: 'pids.max', text: o.maxRead }, { name: 'pids.events, after the forks', text: o.events }] }) }],
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -174,6 +179,8 @@ const memoryLimit = experiment({
     },
   ],
   sabotage: [{ what: 'set a limit larger than what dd allocates (256M)', args: { limit: '256M' }, fails: ['oom-killed', 'limit-held'] }],
+  diagrams: [{ kind: 'cgroup-tree', title: "The lesson's cgroup after dd, memory controller", from: (o) => ({ version: o.version, dir: o.dir,
+    files: [{ name: o.limitFile.split('/').pop()!, text: String(o.limitBytes) }, ...o.counters.map((c) => ({ name: c.path.split('/').pop()!, text: c.text }))] }) }],
 });
 
 // ---------------------------------------------------------------------------------------------
