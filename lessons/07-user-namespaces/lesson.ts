@@ -81,66 +81,54 @@ const beforeTheMap = experiment({
     }, 'mapped');
     return { cmd: `unshare ${flag} sh`, v, w, fullCaps: fullCaps(ctx) };
   },
-  checks: [
-    {
-      id: 'overflow-before-map',
-      expected: 'before any map is written: Uid: 65534 65534 65534 65534, an empty uid_map, and CapEff 0 (the exec cleared it)',
-      check({ v, cmd }) {
-        const [uid, capEff, map] = ['before.Uid', 'before.CapEff', 'before.uid_map'].map((k) => v[k] ?? '');
-        return {
-          pass: uid === 'Uid: 65534 65534 65534 65534' && map === '' && / 0+$/.test(capEff),
-          observed: `${uid}; uid_map ${map ? `"${map}"` : 'empty'}; ${capEff}`,
-          evidence: [`${cmd}: ${uid}`, capEff, `uid_map: ${map || '(empty)'}`, `setgroups: ${v['before.setgroups']}`],
-          hint: map
-            ? `the uid_map already held "${map}" when the shell first looked: ${cmd} wrote the map before it exec'd the shell, so there was no "before" to see`
-            : `Uid showed ${uid} and ${capEff}`,
-        };
-      },
-    },
-    {
-      id: 'gid-map-needs-setgroups-deny',
-      expected: 'without CAP_SETGID over the parent, gid_map is accepted only once setgroups says deny (while it says allow: EPERM)',
-      check({ v, w }) {
-        const [start, end, gidMap] = [v['before.setgroups'] ?? '?', v['after.setgroups'], v['after.gid_map'] ?? ''];
-        const denied = !!w.deny && !/= -1/.test(w.deny);
-        // The rule: while setgroups says allow, the write is refused (EPERM).
-        const ruleHeld = start === 'allow' ? !!w.gidFirst && /EPERM/.test(w.gidFirst) : !w.gidFirst;
-        const first = !w.gidFirst ? 'not tried (already deny)' : /= -1/.test(w.gidFirst) ? w.gidFirst.split(' = ')[1] : 'accepted';
-        return {
-          pass: denied && gidMap !== '' && ruleHeld && end === 'deny',
-          observed: `setgroups started "${start}"; gid_map before deny: ${first}; deny ${w.deny ? (denied ? 'written' : 'refused') : 'never written'}; gid_map now "${gidMap}"`,
-          evidence: [w.dropTrace, `setgroups (start): ${start}`, ...[w.gidFirst, w.deny, w.gidAgain].filter((t) => t !== null), `gid_map: ${gidMap || '(empty)'}`, `setgroups (end): ${end}`],
-          hint:
-            !w.deny && start === 'deny' && gidMap
-              ? 'nothing wrote "deny": the namespace inherited deny from the sandbox (an unprivileged user made that one), so gid_map was accepted anyway. Under a parent that says allow, the same write fails with EPERM'
-              : !w.deny && !gidMap
-                ? `gid_map stayed empty: with setgroups still "allow", the kernel refused it (${(w.gidAgain ?? w.gidFirst ?? '').split(' = ')[1]})`
-                : !ruleHeld
-                  ? `gid_map was accepted while setgroups said "${start}": the map had been written already (${w.gidFirst})`
-                  : w.deny && !denied
-                    ? `writing deny failed (${w.deny}): setgroups cannot change once a gid_map exists`
-                    : `gid_map "${gidMap}", setgroups "${end}"`,
-        };
-      },
-    },
-    {
-      id: 'root-inside-someone-outside',
-      expected: "after uid_map '0 0 1' the shell is uid 0; capabilities return at its next execve; the host sees the uid the map points to",
-      check({ v, w, fullCaps }, outside) {
-        const host = outside['mapped']?.[0];
-        const [uid, capEff, map] = ['after.Uid', 'after.CapEff', 'after.uid_map'].map((k) => v[k] ?? '');
-        const full = capEff.endsWith(fullCaps);
-        const hostView = host ? [`host reads /proc/${host.pid}/status: ${hostUid(host.status)}`, `host: user -> ${host.ns.user} (host ${host.hostNs.user})`] : [];
-        return {
-          pass: uid === 'Uid: 0 0 0 0' && full && !!host,
-          observed: `inside ${uid} (${full ? 'all capabilities' : capEff}); the host sees ${hostUid(host?.status)}`,
-          evidence: [w.uid ?? '(uid_map never written)', `mapped, same shell: ${v['mapped-noexec.Uid']}, ${v['mapped-noexec.CapEff']}`, `after exec: ${uid}, ${capEff}`, `uid_map (inside): ${map || '(empty)'}`, ...hostView],
-          hint: !map
-            ? `uid_map is still empty, so the shell stays ${uid} with ${capEff}: the kernel still knows its real uid (the host sees ${hostUid(host?.status)}), it has no name for it inside, and an exec as a non-zero uid grants nothing`
-            : `after the exec: ${uid}, ${capEff}, not uid 0 with the full set`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('overflow-before-map', 'before any map is written: Uid: 65534 65534 65534 65534, an empty uid_map, and CapEff 0 (the exec cleared it)', ({ v, cmd }) => {
+      const [uid, capEff, map] = ['before.Uid', 'before.CapEff', 'before.uid_map'].map((k) => v[k] ?? '');
+      return {
+        pass: uid === 'Uid: 65534 65534 65534 65534' && map === '' && / 0+$/.test(capEff),
+        observed: `${uid}; uid_map ${map ? `"${map}"` : 'empty'}; ${capEff}`,
+        evidence: [`${cmd}: ${uid}`, capEff, `uid_map: ${map || '(empty)'}`, `setgroups: ${v['before.setgroups']}`],
+        hint: map
+          ? `the uid_map already held "${map}" when the shell first looked: ${cmd} wrote the map before it exec'd the shell, so there was no "before" to see`
+          : `Uid showed ${uid} and ${capEff}`,
+      };
+    }),
+    check('gid-map-needs-setgroups-deny', 'without CAP_SETGID over the parent, gid_map is accepted only once setgroups says deny (while it says allow: EPERM)', ({ v, w }) => {
+      const [start, end, gidMap] = [v['before.setgroups'] ?? '?', v['after.setgroups'], v['after.gid_map'] ?? ''];
+      const denied = !!w.deny && !/= -1/.test(w.deny);
+      // The rule: while setgroups says allow, the write is refused (EPERM).
+      const ruleHeld = start === 'allow' ? !!w.gidFirst && /EPERM/.test(w.gidFirst) : !w.gidFirst;
+      const first = !w.gidFirst ? 'not tried (already deny)' : /= -1/.test(w.gidFirst) ? w.gidFirst.split(' = ')[1] : 'accepted';
+      return {
+        pass: denied && gidMap !== '' && ruleHeld && end === 'deny',
+        observed: `setgroups started "${start}"; gid_map before deny: ${first}; deny ${w.deny ? (denied ? 'written' : 'refused') : 'never written'}; gid_map now "${gidMap}"`,
+        evidence: [w.dropTrace, `setgroups (start): ${start}`, ...[w.gidFirst, w.deny, w.gidAgain].filter((t) => t !== null), `gid_map: ${gidMap || '(empty)'}`, `setgroups (end): ${end}`],
+        hint:
+          !w.deny && start === 'deny' && gidMap
+            ? 'nothing wrote "deny": the namespace inherited deny from the sandbox (an unprivileged user made that one), so gid_map was accepted anyway. Under a parent that says allow, the same write fails with EPERM'
+            : !w.deny && !gidMap
+              ? `gid_map stayed empty: with setgroups still "allow", the kernel refused it (${(w.gidAgain ?? w.gidFirst ?? '').split(' = ')[1]})`
+              : !ruleHeld
+                ? `gid_map was accepted while setgroups said "${start}": the map had been written already (${w.gidFirst})`
+                : w.deny && !denied
+                  ? `writing deny failed (${w.deny}): setgroups cannot change once a gid_map exists`
+                  : `gid_map "${gidMap}", setgroups "${end}"`,
+      };
+    }),
+    check('root-inside-someone-outside', "after uid_map '0 0 1' the shell is uid 0; capabilities return at its next execve; the host sees the uid the map points to", ({ v, w, fullCaps }, outside) => {
+      const host = outside['mapped']?.[0];
+      const [uid, capEff, map] = ['after.Uid', 'after.CapEff', 'after.uid_map'].map((k) => v[k] ?? '');
+      const full = capEff.endsWith(fullCaps);
+      const hostView = host ? [`host reads /proc/${host.pid}/status: ${hostUid(host.status)}`, `host: user -> ${host.ns.user} (host ${host.hostNs.user})`] : [];
+      return {
+        pass: uid === 'Uid: 0 0 0 0' && full && !!host,
+        observed: `inside ${uid} (${full ? 'all capabilities' : capEff}); the host sees ${hostUid(host?.status)}`,
+        evidence: [w.uid ?? '(uid_map never written)', `mapped, same shell: ${v['mapped-noexec.Uid']}, ${v['mapped-noexec.CapEff']}`, `after exec: ${uid}, ${capEff}`, `uid_map (inside): ${map || '(empty)'}`, ...hostView],
+        hint: !map
+          ? `uid_map is still empty, so the shell stays ${uid} with ${capEff}: the kernel still knows its real uid (the host sees ${hostUid(host?.status)}), it has no name for it inside, and an exec as a non-zero uid grants nothing`
+          : `after the exec: ${uid}, ${capEff}, not uid 0 with the full set`,
+      };
+    }),
   ],
   sabotage: [
     { what: "unshare -r: the map is written before the shell is exec'd", args: { mapFirst: true }, fails: ['overflow-before-map', 'gid-map-needs-setgroups-deny'] },
@@ -197,68 +185,56 @@ const rootInsideOutside = experiment({
     };
     return { devNull: st('/dev/null'), mine: st('/tmp/made-by-child-root') };
   },
-  checks: [
-    {
-      id: 'root-inside-plain-user-outside',
-      expected: 'inside: Uid 0 and a full CapEff; outside: the uid its map names, which is not a uid of its own',
-      check({ v, mapTraces, fullCaps }, outside) {
-        const host = outside['child']?.[0];
-        const [uid, capEff, map] = ['root.Uid', 'root.CapEff', 'root.uid_map'].map((k) => v[k] ?? '');
-        const own = host?.ns.user === host?.hostNs.user ? " (the host's own)" : '';
-        const hostView = host ? [`host: ${hostUid(host.status)}`, `host: user -> ${host.ns.user}${own}`] : [];
-        return {
-          pass: uid === 'Uid: 0 0 0 0' && capEff.endsWith(fullCaps) && map !== '',
-          observed: `inside ${uid}; host sees ${hostUid(host?.status)}`,
-          evidence: [...mapTraces, `uid_map (inside): ${map || '(empty)'}`, `inside: ${uid}`, `inside: ${capEff}`, ...hostView],
-          hint: !map
-            ? `nobody wrote the child's uid_map (${mapTraces.length ? mapTraces.join('; ') : 'no write at all'}), so inside it is ${uid}: an id with no name there`
-            : `inside ${uid}, ${capEff}`,
-        };
-      },
-    },
-    {
-      id: 'unmapped-files-are-nobody',
-      expected: "/dev/null (host root's) shows as 65534:65534 inside; a file the child's root creates shows as 0:0 inside and as the mapped uid on the host",
-      check({ v, host }) {
-        return {
-          pass: v.devnull === '65534:65534' && v.touch === 'ok' && v.mine === '0:0',
-          observed: `/dev/null ${v.devnull} inside (${host?.devNull ?? '?'} on the host); new file ${v.mine || v.touch} inside (${host?.mine ?? '?'} on the host)`,
-          evidence: [
-            `uid_map: ${v['root.uid_map'] || '(empty)'}; inside: stat -c %u:%g /dev/null -> ${v.devnull}; host: stat /proc/PID/root/dev/null -> ${host?.devNull ?? '?'}`,
-            `inside: touch /tmp/made-by-child-root -> ${v.touch}; stat -> ${v.mine || '-'}; host: stat /proc/PID/root/tmp/made-by-child-root -> ${host?.mine ?? '?'}`,
-          ],
-          hint:
-            v.touch !== 'ok'
-              ? `the child could not create a file (${v.touch}): with no uid_map its uid has no name in the filesystem's terms, and the kernel refuses to store an id it cannot map (EOVERFLOW)`
-              : v.devnull !== '65534:65534'
-                ? `/dev/null shows as ${v.devnull}: its owner (host uid ${host?.devNull.split(':')[0]}) is mapped in the child's namespace (uid_map "${v['root.uid_map']}")`
-                : `the new file shows as ${v.mine}`,
-        };
-      },
-    },
-    {
-      id: 'caps-over-own-uts-only',
-      expected: "sethostname on the sandbox's UTS namespace fails with EPERM; in a UTS namespace the child creates it works, and the sandbox's name is unchanged",
-      check({ v }) {
-        const [parent, own] = [v['sethostname-parent-uts'] ?? '', v['own-uts-name'] ?? ''];
-        return {
-          // sethostname's EPERM, in the words of Debian's hostname ("you must be root to change
-          // the host name") or busybox's ("Operation not permitted").
-          pass: /must be root|not permitted/i.test(parent) && own === 'nslab-07-child' && v['parent-uts-name'] === 'nslab-07',
-          observed: `sandbox's UTS: ${parent}; own UTS: ${own || v['own-uts']}; sandbox still "${v['parent-uts-name']}"`,
-          evidence: [
-            `hostname "$(hostname)" -> ${parent}; sandbox /proc/sys/kernel/hostname: ${v['parent-uts-name']}; inside: ${v['root.CapEff']}`,
-            `unshare -u sh -c "hostname nslab-07-child" -> ${v['own-uts']}, its /proc/sys/kernel/hostname: ${own || '-'}`,
-          ],
-          hint:
-            parent === 'ok'
-              ? "sethostname on the sandbox's UTS namespace worked: the script ran as the sandbox's own root, in the user namespace that owns that UTS namespace, so CAP_SYS_ADMIN counted there"
-              : !own
-                ? `the child's own UTS namespace did not work: ${v['own-uts']}`
-                : `parent hostname "${v['parent-uts-name']}", own "${own}"`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('root-inside-plain-user-outside', 'inside: Uid 0 and a full CapEff; outside: the uid its map names, which is not a uid of its own', ({ v, mapTraces, fullCaps }, outside) => {
+      const host = outside['child']?.[0];
+      const [uid, capEff, map] = ['root.Uid', 'root.CapEff', 'root.uid_map'].map((k) => v[k] ?? '');
+      const own = host?.ns.user === host?.hostNs.user ? " (the host's own)" : '';
+      const hostView = host ? [`host: ${hostUid(host.status)}`, `host: user -> ${host.ns.user}${own}`] : [];
+      return {
+        pass: uid === 'Uid: 0 0 0 0' && capEff.endsWith(fullCaps) && map !== '',
+        observed: `inside ${uid}; host sees ${hostUid(host?.status)}`,
+        evidence: [...mapTraces, `uid_map (inside): ${map || '(empty)'}`, `inside: ${uid}`, `inside: ${capEff}`, ...hostView],
+        hint: !map
+          ? `nobody wrote the child's uid_map (${mapTraces.length ? mapTraces.join('; ') : 'no write at all'}), so inside it is ${uid}: an id with no name there`
+          : `inside ${uid}, ${capEff}`,
+      };
+    }),
+    check('unmapped-files-are-nobody', "/dev/null (host root's) shows as 65534:65534 inside; a file the child's root creates shows as 0:0 inside and as the mapped uid on the host", ({ v, host }) => {
+      return {
+        pass: v.devnull === '65534:65534' && v.touch === 'ok' && v.mine === '0:0',
+        observed: `/dev/null ${v.devnull} inside (${host?.devNull ?? '?'} on the host); new file ${v.mine || v.touch} inside (${host?.mine ?? '?'} on the host)`,
+        evidence: [
+          `uid_map: ${v['root.uid_map'] || '(empty)'}; inside: stat -c %u:%g /dev/null -> ${v.devnull}; host: stat /proc/PID/root/dev/null -> ${host?.devNull ?? '?'}`,
+          `inside: touch /tmp/made-by-child-root -> ${v.touch}; stat -> ${v.mine || '-'}; host: stat /proc/PID/root/tmp/made-by-child-root -> ${host?.mine ?? '?'}`,
+        ],
+        hint:
+          v.touch !== 'ok'
+            ? `the child could not create a file (${v.touch}): with no uid_map its uid has no name in the filesystem's terms, and the kernel refuses to store an id it cannot map (EOVERFLOW)`
+            : v.devnull !== '65534:65534'
+              ? `/dev/null shows as ${v.devnull}: its owner (host uid ${host?.devNull.split(':')[0]}) is mapped in the child's namespace (uid_map "${v['root.uid_map']}")`
+              : `the new file shows as ${v.mine}`,
+      };
+    }),
+    check('caps-over-own-uts-only', "sethostname on the sandbox's UTS namespace fails with EPERM; in a UTS namespace the child creates it works, and the sandbox's name is unchanged", ({ v }) => {
+      const [parent, own] = [v['sethostname-parent-uts'] ?? '', v['own-uts-name'] ?? ''];
+      return {
+        // sethostname's EPERM, in the words of Debian's hostname ("you must be root to change
+        // the host name") or busybox's ("Operation not permitted").
+        pass: /must be root|not permitted/i.test(parent) && own === 'nslab-07-child' && v['parent-uts-name'] === 'nslab-07',
+        observed: `sandbox's UTS: ${parent}; own UTS: ${own || v['own-uts']}; sandbox still "${v['parent-uts-name']}"`,
+        evidence: [
+          `hostname "$(hostname)" -> ${parent}; sandbox /proc/sys/kernel/hostname: ${v['parent-uts-name']}; inside: ${v['root.CapEff']}`,
+          `unshare -u sh -c "hostname nslab-07-child" -> ${v['own-uts']}, its /proc/sys/kernel/hostname: ${own || '-'}`,
+        ],
+        hint:
+          parent === 'ok'
+            ? "sethostname on the sandbox's UTS namespace worked: the script ran as the sandbox's own root, in the user namespace that owns that UTS namespace, so CAP_SYS_ADMIN counted there"
+            : !own
+              ? `the child's own UTS namespace did not work: ${v['own-uts']}`
+              : `parent hostname "${v['parent-uts-name']}", own "${own}"`,
+      };
+    }),
   ],
   sabotage: [
     { what: "the parent never writes the child's uid_map/gid_map", args: { noMap: true }, fails: ['root-inside-plain-user-outside', 'unmapped-files-are-nobody'] },
@@ -289,37 +265,29 @@ const ownership = experiment({
     await ctx.outside('tree', [sys.getpid(), bg.pid]);
     return { self: links('self'), child: links(bg.pid), childPid: bg.pid, childUtsOwner, childUserParent, selfUserParent, ownerUid };
   },
-  checks: [
-    {
-      id: 'child-uts-owned-by-child-userns',
-      expected: "NS_GET_USERNS on the child's UTS namespace returns the child's own user namespace, not the sandbox's",
-      check: ({ self, child, childUtsOwner: owner }) => ({
-        pass: owner.link === child.user && child.user !== self.user,
-        observed: `owner of ${child.uts}: ${owner.link ?? owner.errno}; child ${child.user}, sandbox ${self.user}`,
-        evidence: [...owner.trace, `child: user -> ${child.user}`, `child: uts -> ${child.uts}`, `sandbox: user -> ${self.user}`],
-        hint:
-          child.user === self.user
-            ? `the child is still in the sandbox's user namespace (${self.user}): it made a UTS namespace without a user namespace, so the sandbox's user namespace owns it`
-            : `the owner came back as ${owner.link ?? owner.errno}`,
-      }),
-    },
-    {
-      id: 'user-namespaces-nest',
-      expected: "NS_GET_PARENT of the child's user namespace is the sandbox's; of the sandbox's own it is EPERM (the host's is out of scope)",
-      check({ self, child, childUserParent: cp, selfUserParent: sp, ownerUid }, outside) {
-        const host = outside['tree']?.[0];
-        return {
-          pass: cp.link === self.user && sp.errno === 'EPERM' && !!host && host.ns.user !== host.hostNs.user,
-          observed: `parent of child's ${child.user}: ${cp.link ?? cp.errno}; parent of sandbox's: ${sp.link ?? sp.errno}`,
-          evidence: [...cp.trace, ...sp.trace, ownerUid, ...(host ? [`host: sandbox user -> ${host.ns.user}, host's own -> ${host.hostNs.user}`] : [])],
-          hint: cp.errno
-            ? `NS_GET_PARENT on the child's user namespace failed with ${cp.errno}: the child's user namespace is ${child.user === self.user ? "the sandbox's own, whose parent is out of scope" : child.user}`
-            : cp.link !== self.user
-              ? `the child's parent is ${cp.link}, not the sandbox's ${self.user}`
-              : `NS_GET_PARENT of the sandbox's user namespace gave ${sp.link ?? sp.errno}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('child-uts-owned-by-child-userns', "NS_GET_USERNS on the child's UTS namespace returns the child's own user namespace, not the sandbox's", ({ self, child, childUtsOwner: owner }) => ({
+      pass: owner.link === child.user && child.user !== self.user,
+      observed: `owner of ${child.uts}: ${owner.link ?? owner.errno}; child ${child.user}, sandbox ${self.user}`,
+      evidence: [...owner.trace, `child: user -> ${child.user}`, `child: uts -> ${child.uts}`, `sandbox: user -> ${self.user}`],
+      hint:
+        child.user === self.user
+          ? `the child is still in the sandbox's user namespace (${self.user}): it made a UTS namespace without a user namespace, so the sandbox's user namespace owns it`
+          : `the owner came back as ${owner.link ?? owner.errno}`,
+    })),
+    check('user-namespaces-nest', "NS_GET_PARENT of the child's user namespace is the sandbox's; of the sandbox's own it is EPERM (the host's is out of scope)", ({ self, child, childUserParent: cp, selfUserParent: sp, ownerUid }, outside) => {
+      const host = outside['tree']?.[0];
+      return {
+        pass: cp.link === self.user && sp.errno === 'EPERM' && !!host && host.ns.user !== host.hostNs.user,
+        observed: `parent of child's ${child.user}: ${cp.link ?? cp.errno}; parent of sandbox's: ${sp.link ?? sp.errno}`,
+        evidence: [...cp.trace, ...sp.trace, ownerUid, ...(host ? [`host: sandbox user -> ${host.ns.user}, host's own -> ${host.hostNs.user}`] : [])],
+        hint: cp.errno
+          ? `NS_GET_PARENT on the child's user namespace failed with ${cp.errno}: the child's user namespace is ${child.user === self.user ? "the sandbox's own, whose parent is out of scope" : child.user}`
+          : cp.link !== self.user
+            ? `the child's parent is ${cp.link}, not the sandbox's ${self.user}`
+            : `NS_GET_PARENT of the sandbox's user namespace gave ${sp.link ?? sp.errno}`,
+      };
+    }),
   ],
   diagrams: [
     {
@@ -362,29 +330,25 @@ const uts = experiment({
     return { hostAttempt, unshareTrace, setTrace, procHostname, gethostname, capEff, utsMain, host };
   },
   outside: () => ({ procHostname: hostnameFile(), osHostname: hostname() }),
-  checks: [
+  checks: (check) => [
     errnoIs('host-uts-eperm', "sethostname in the host's UTS namespace fails with EPERM, although CapEff holds CAP_SYS_ADMIN", 'EPERM', (o: { hostAttempt: string; capEff: string; utsMain: string }) => ({
       trace: o.hostAttempt,
       evidence: [o.capEff],
       why: `by then the thread was already in a UTS namespace of the sandbox's own (${o.utsMain}), which its user namespace owns`,
     })),
-    {
-      id: 'hostname-inside-only',
-      expected: `inside, /proc/sys/kernel/hostname says ${NAME}; the host's still says its own name, from another UTS namespace`,
-      check(o, outside) {
-        const v = outside['uts']?.[0];
-        const hostName = o.host?.procHostname ?? '?';
-        const links = v ? [`sandbox uts -> ${v.ns.uts}`, `host uts -> ${v.hostNs.uts}`] : [];
-        return {
-          pass: o.procHostname === NAME && o.gethostname === NAME && hostName !== NAME && !!v && v.ns.uts !== v.hostNs.uts,
-          observed: `inside "${o.procHostname}", host "${hostName}"`,
-          evidence: [o.unshareTrace, o.setTrace, `inside: /proc/sys/kernel/hostname = ${o.procHostname}`, `host: /proc/sys/kernel/hostname = ${hostName} (os.hostname() ${o.host?.osHostname ?? '?'})`, ...links],
-          hint: /EPERM/.test(o.setTrace)
-            ? `sethostname("${NAME}") was refused (${o.setTrace}): without unshare(CLONE_NEWUTS) the thread is still in the host's UTS namespace, which the sandbox's root has no power over`
-            : `inside "${o.procHostname}", host "${hostName}"`,
-        };
-      },
-    },
+    check('hostname-inside-only', `inside, /proc/sys/kernel/hostname says ${NAME}; the host's still says its own name, from another UTS namespace`, (o, outside) => {
+      const v = outside['uts']?.[0];
+      const hostName = o.host?.procHostname ?? '?';
+      const links = v ? [`sandbox uts -> ${v.ns.uts}`, `host uts -> ${v.hostNs.uts}`] : [];
+      return {
+        pass: o.procHostname === NAME && o.gethostname === NAME && hostName !== NAME && !!v && v.ns.uts !== v.hostNs.uts,
+        observed: `inside "${o.procHostname}", host "${hostName}"`,
+        evidence: [o.unshareTrace, o.setTrace, `inside: /proc/sys/kernel/hostname = ${o.procHostname}`, `host: /proc/sys/kernel/hostname = ${hostName} (os.hostname() ${o.host?.osHostname ?? '?'})`, ...links],
+        hint: /EPERM/.test(o.setTrace)
+          ? `sethostname("${NAME}") was refused (${o.setTrace}): without unshare(CLONE_NEWUTS) the thread is still in the host's UTS namespace, which the sandbox's root has no power over`
+          : `inside "${o.procHostname}", host "${hostName}"`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'no unshare(CLONE_NEWUTS)', args: { skipUnshare: true }, fails: ['hostname-inside-only'] },
@@ -433,39 +397,31 @@ const ipc = experiment({
     }
   },
   outside: () => shmRows(),
-  checks: [
-    {
-      id: 'shm-listed-inside',
-      expected: `inside, /proc/sysvipc/shm lists the ${SHM_SIZE}-byte segment shmget returned`,
-      check(o) {
-        const row = o.inside.find((r) => r.shmid === o.shmid && r.size === SHM_SIZE);
-        return {
-          pass: !!row,
-          observed: row ? `shmid ${row.shmid}, ${row.size} bytes, perms ${row.perms}` : `not listed (${o.inside.length} segments)`,
-          evidence: [...o.traces, ...(row ? [row] : o.inside.slice(0, 3)).map((r) => `/proc/sysvipc/shm: ${r.raw}`)],
-          hint: o.traces.some((t) => /shmat\(.*EINVAL/.test(t))
-            ? 'the segment was removed (IPC_RMID) before anything attached to it, so the kernel destroyed it at once: attach first, then IPC_RMID'
-            : `no segment with shmid ${o.shmid} and size ${SHM_SIZE}`,
-        };
-      },
-    },
-    {
-      id: 'shm-absent-on-host',
-      expected: "the host's /proc/sysvipc/shm has no such segment: the sandbox's IPC namespace is not the host's",
-      check(o, outside) {
-        const v = outside['shm']?.[0];
-        const onHost = o.host.filter((r) => r.size === SHM_SIZE && (!v || r.cpid === v.pid));
-        const listed = onHost.length ? onHost.map((r) => r.raw) : [`${o.host.length} segments, none of ${SHM_SIZE} bytes made by PID ${v?.pid ?? '?'}`];
-        return {
-          pass: onHost.length === 0 && !!v && o.ipcMain !== v.hostNs.ipc,
-          observed: onHost.length ? `the host lists it: ${onHost[0]!.raw}` : `not on the host; ipc ${o.ipcMain} vs host ${v?.hostNs.ipc ?? '?'}`,
-          evidence: [`inside ipc -> ${o.ipcMain}`, `host ipc -> ${v?.hostNs.ipc ?? '?'}`, ...listed.map((l) => `host /proc/sysvipc/shm: ${l}`)],
-          hint: onHost.length
-            ? `the host lists the segment (cpid ${onHost[0]!.cpid} is the sandbox): shmget ran in the host's IPC namespace (${o.ipcMain}) because nothing unshared CLONE_NEWIPC first`
-            : `the thread's IPC namespace ${o.ipcMain} is the host's`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('shm-listed-inside', `inside, /proc/sysvipc/shm lists the ${SHM_SIZE}-byte segment shmget returned`, (o) => {
+      const row = o.inside.find((r) => r.shmid === o.shmid && r.size === SHM_SIZE);
+      return {
+        pass: !!row,
+        observed: row ? `shmid ${row.shmid}, ${row.size} bytes, perms ${row.perms}` : `not listed (${o.inside.length} segments)`,
+        evidence: [...o.traces, ...(row ? [row] : o.inside.slice(0, 3)).map((r) => `/proc/sysvipc/shm: ${r.raw}`)],
+        hint: o.traces.some((t) => /shmat\(.*EINVAL/.test(t))
+          ? 'the segment was removed (IPC_RMID) before anything attached to it, so the kernel destroyed it at once: attach first, then IPC_RMID'
+          : `no segment with shmid ${o.shmid} and size ${SHM_SIZE}`,
+      };
+    }),
+    check('shm-absent-on-host', "the host's /proc/sysvipc/shm has no such segment: the sandbox's IPC namespace is not the host's", (o, outside) => {
+      const v = outside['shm']?.[0];
+      const onHost = o.host.filter((r) => r.size === SHM_SIZE && (!v || r.cpid === v.pid));
+      const listed = onHost.length ? onHost.map((r) => r.raw) : [`${o.host.length} segments, none of ${SHM_SIZE} bytes made by PID ${v?.pid ?? '?'}`];
+      return {
+        pass: onHost.length === 0 && !!v && o.ipcMain !== v.hostNs.ipc,
+        observed: onHost.length ? `the host lists it: ${onHost[0]!.raw}` : `not on the host; ipc ${o.ipcMain} vs host ${v?.hostNs.ipc ?? '?'}`,
+        evidence: [`inside ipc -> ${o.ipcMain}`, `host ipc -> ${v?.hostNs.ipc ?? '?'}`, ...listed.map((l) => `host /proc/sysvipc/shm: ${l}`)],
+        hint: onHost.length
+          ? `the host lists the segment (cpid ${onHost[0]!.cpid} is the sandbox): shmget ran in the host's IPC namespace (${o.ipcMain}) because nothing unshared CLONE_NEWIPC first`
+          : `the thread's IPC namespace ${o.ipcMain} is the host's`,
+      };
+    }),
   ],
   sabotage: [
     { what: "no unshare(CLONE_NEWIPC): the segment is made in the host's IPC namespace (removed again at once)", args: { skipUnshare: true }, fails: ['shm-absent-on-host'] },

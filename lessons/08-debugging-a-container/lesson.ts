@@ -100,65 +100,53 @@ const findIt = experiment({
     const inspectedComm = rows.find((r) => r.pid === target)?.comm ?? '?';
     return { startedBy: c.argv.join(' '), self: nsLinksOf(ctx, 'self'), rows, container: c.pid, inspected: target, inspectedComm, ...seen };
   },
-  checks: [
-    {
-      id: 'lsns-finds-it',
-      expected: "walking /proc/*/ns, exactly one process has a network namespace other than the experiment's: the container's PID 1, with the inode it reports itself",
-      check(obs) {
-        const others = obs.rows.filter((r) => r.ns.net !== obs.self.net);
-        const own = obs.ownNs[2] ?? '(no answer from inside)';
-        const lsns = obs.rows.map((r) => `PID ${String(r.pid).padStart(3)} ${r.comm.padEnd(14)} ${r.ns.net} ${r.ns.mnt} ${r.ns.pid}`);
-        const container = obs.rows.find((r) => r.pid === obs.container);
-        const differs = container ? KINDS.filter((k) => container.ns[k] !== obs.self[k]) : [];
-        return {
-          pass: others.length === 1 && others[0]!.pid === obs.container && others[0]!.ns.net === own,
-          observed: others.length ? `${others.map((r) => `PID ${r.pid} (${r.comm}) ${r.ns.net}`).join(', ')}; inside it says ${own}` : `all ${obs.rows.length} processes share ${obs.self.net}`,
-          evidence: [`started: ${obs.startedBy}`, `experiment: ${obs.self.net}`, ...lsns, `inside the container: readlink /proc/self/ns/net = ${own}`],
-          hint: !others.length
-            ? `every process, the container's PID ${obs.container} included, is in ${obs.self.net}: the container was started without -n. lsns -t net would not list it on its own, although its ${differs.join(', ')} namespaces do differ`
-            : others[0]!.ns.net !== own
-              ? `the walk found ${others[0]!.ns.net} but the container says ${own}`
-              : `the walk found ${others.length} processes outside the experiment's namespace: ${others.map((r) => r.pid).join(', ')}`,
-        };
-      },
-    },
-    {
-      id: 'mounts-like-findmnt',
-      expected: "/proc/PID/mountinfo read from outside lists the same mounts (IDs and mount points) as the container's own /proc/self/mountinfo",
-      check(obs) {
-        const key = (l: string) => l.split(' ').filter((_, i) => i === 0 || i === 4).join(' ');
-        const [outside, inside] = [obs.outsideMountinfo.map(key).sort(), obs.ownMountinfo.map(key).sort()];
-        const extra = outside.filter((k) => !inside.includes(k));
-        const isExperiment = obs.outsideMountinfo.join('\n') === obs.experimentMountinfo.join('\n');
-        const points = (keys: string[]) => keys.map((k) => k.split(' ')[1]);
-        return {
-          pass: outside.length > 0 && outside.join('|') === inside.join('|'),
-          observed: `outside ${outside.length} mounts (${points(outside).slice(0, 6).join(' ')}${outside.length > 6 ? ' ...' : ''}); inside ${inside.length}`,
-          evidence: [`cat /proc/${obs.inspected}/mountinfo:`, ...obs.outsideMountinfo, 'inside: cat /proc/self/mountinfo:', ...obs.ownMountinfo],
-          hint:
-            isExperiment && obs.inspected !== obs.container
-              ? `PID ${obs.inspected} is ${obs.inspectedComm}, the helper that started the container: its mountinfo is the experiment's own (${obs.outsideMountinfo.length} lines, with ${points(extra).filter((m) => m !== '/').slice(0, 3).join(', ')} ...). The container is its child, PID ${obs.container}: look for the PID whose ns/mnt differs (lsns -t mnt)`
-              : `${extra.length} mounts seen from outside are not in the container's own table, e.g. "${extra[0] ?? ''}"`,
-        };
-      },
-    },
-    {
-      id: 'root-through-proc',
-      expected: "ls /proc/PID/root shows the container's own /, and a file the container writes in its /tmp appears there",
-      check(obs) {
-        const [a, b] = [[...obs.rootLs].sort().join(' '), [...obs.ownLs].sort().join(' ')];
-        const at = `/proc/${obs.inspected}/root`;
-        return {
-          pass: a === b && obs.markerSeen,
-          observed: `${at}: ${a}; marker ${obs.markerSeen ? 'seen' : 'not seen'}`,
-          evidence: [`readlink ${at} = ${obs.rootLink}`, `ls ${at}: ${a}`, `inside: ls /: ${b}`, `inside: touch /tmp/${obs.marker} (${obs.exec}); ${at}/tmp/${obs.marker}: ${obs.markerSeen ? 'exists' : 'absent'}`],
-          hint:
-            a !== b
-              ? `${at} lists "${a.slice(0, 60)}", not the container's "${b.slice(0, 60)}": PID ${obs.inspected} (${obs.inspectedComm}) is rooted at ${obs.rootLink}, the experiment's /. The container's PID 1 is ${obs.container}`
-              : `the listing matches but /tmp/${obs.marker} is not there: the container's /tmp is a tmpfs in its own mount namespace, reachable only through its own /proc/PID/root`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('lsns-finds-it', "walking /proc/*/ns, exactly one process has a network namespace other than the experiment's: the container's PID 1, with the inode it reports itself", (obs) => {
+      const others = obs.rows.filter((r) => r.ns.net !== obs.self.net);
+      const own = obs.ownNs[2] ?? '(no answer from inside)';
+      const lsns = obs.rows.map((r) => `PID ${String(r.pid).padStart(3)} ${r.comm.padEnd(14)} ${r.ns.net} ${r.ns.mnt} ${r.ns.pid}`);
+      const container = obs.rows.find((r) => r.pid === obs.container);
+      const differs = container ? KINDS.filter((k) => container.ns[k] !== obs.self[k]) : [];
+      return {
+        pass: others.length === 1 && others[0]!.pid === obs.container && others[0]!.ns.net === own,
+        observed: others.length ? `${others.map((r) => `PID ${r.pid} (${r.comm}) ${r.ns.net}`).join(', ')}; inside it says ${own}` : `all ${obs.rows.length} processes share ${obs.self.net}`,
+        evidence: [`started: ${obs.startedBy}`, `experiment: ${obs.self.net}`, ...lsns, `inside the container: readlink /proc/self/ns/net = ${own}`],
+        hint: !others.length
+          ? `every process, the container's PID ${obs.container} included, is in ${obs.self.net}: the container was started without -n. lsns -t net would not list it on its own, although its ${differs.join(', ')} namespaces do differ`
+          : others[0]!.ns.net !== own
+            ? `the walk found ${others[0]!.ns.net} but the container says ${own}`
+            : `the walk found ${others.length} processes outside the experiment's namespace: ${others.map((r) => r.pid).join(', ')}`,
+      };
+    }),
+    check('mounts-like-findmnt', "/proc/PID/mountinfo read from outside lists the same mounts (IDs and mount points) as the container's own /proc/self/mountinfo", (obs) => {
+      const key = (l: string) => l.split(' ').filter((_, i) => i === 0 || i === 4).join(' ');
+      const [outside, inside] = [obs.outsideMountinfo.map(key).sort(), obs.ownMountinfo.map(key).sort()];
+      const extra = outside.filter((k) => !inside.includes(k));
+      const isExperiment = obs.outsideMountinfo.join('\n') === obs.experimentMountinfo.join('\n');
+      const points = (keys: string[]) => keys.map((k) => k.split(' ')[1]);
+      return {
+        pass: outside.length > 0 && outside.join('|') === inside.join('|'),
+        observed: `outside ${outside.length} mounts (${points(outside).slice(0, 6).join(' ')}${outside.length > 6 ? ' ...' : ''}); inside ${inside.length}`,
+        evidence: [`cat /proc/${obs.inspected}/mountinfo:`, ...obs.outsideMountinfo, 'inside: cat /proc/self/mountinfo:', ...obs.ownMountinfo],
+        hint:
+          isExperiment && obs.inspected !== obs.container
+            ? `PID ${obs.inspected} is ${obs.inspectedComm}, the helper that started the container: its mountinfo is the experiment's own (${obs.outsideMountinfo.length} lines, with ${points(extra).filter((m) => m !== '/').slice(0, 3).join(', ')} ...). The container is its child, PID ${obs.container}: look for the PID whose ns/mnt differs (lsns -t mnt)`
+            : `${extra.length} mounts seen from outside are not in the container's own table, e.g. "${extra[0] ?? ''}"`,
+      };
+    }),
+    check('root-through-proc', "ls /proc/PID/root shows the container's own /, and a file the container writes in its /tmp appears there", (obs) => {
+      const [a, b] = [[...obs.rootLs].sort().join(' '), [...obs.ownLs].sort().join(' ')];
+      const at = `/proc/${obs.inspected}/root`;
+      return {
+        pass: a === b && obs.markerSeen,
+        observed: `${at}: ${a}; marker ${obs.markerSeen ? 'seen' : 'not seen'}`,
+        evidence: [`readlink ${at} = ${obs.rootLink}`, `ls ${at}: ${a}`, `inside: ls /: ${b}`, `inside: touch /tmp/${obs.marker} (${obs.exec}); ${at}/tmp/${obs.marker}: ${obs.markerSeen ? 'exists' : 'absent'}`],
+        hint:
+          a !== b
+            ? `${at} lists "${a.slice(0, 60)}", not the container's "${b.slice(0, 60)}": PID ${obs.inspected} (${obs.inspectedComm}) is rooted at ${obs.rootLink}, the experiment's /. The container's PID 1 is ${obs.container}`
+            : `the listing matches but /tmp/${obs.marker} is not there: the container's /tmp is a tmpfs in its own mount namespace, reachable only through its own /proc/PID/root`,
+      };
+    }),
   ],
   diagrams: [{ kind: 'ns-tree', title: 'namespaces of every process the lesson started', from: (obs) => obs.rows.map((r) => ({ label: `${r.pid} ${r.comm}`, ns: r.ns })) }],
   sabotage: [
@@ -203,108 +191,87 @@ function setnsMntFromNode(ctx: Ctx, pid: number, ownFs = false) {
   return { trace: r.trace, threads, steps, ownFs };
 }
 
-async function runNsenterPs(ctx: Ctx, args: { noMount?: boolean; noPid?: boolean; ownFs?: boolean } = {}) {
-  const { proc } = ctx;
-  const c = await startContainer(ctx);
-  // The sabotages leave out -m (ps runs from the experiment's filesystem and reads its /proc)
-  // or -p (ps is not in the container's PID namespace).
-  const flags = ['-U', ...(args.noMount ? [] : ['-m']), ...(args.noPid ? [] : ['-p'])];
-  // The container's own programs (/bin/ps in it). Without -m the path is resolved in the
-  // experiment's filesystem, where the same program is ROOTFS/bin/ps.
-  const program = (name: string): string => (args.noMount ? ctx.bin(name) : rootfsProgram(ctx, name));
-  ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ${program('ps')} ${PS_ALL.join(' ')}`);
-  const psRun = await nsenter(ctx, c.pid, flags, [program('ps'), ...PS_ALL]);
-  ctx.note('the same join, readlink -v /proc/self: which number does the reader have in that /proc?');
-  const self = await nsenter(ctx, c.pid, flags, [program('readlink'), '-v', '/proc/self']);
-  // The container's processes from outside: NSpid lines of every process in its PID namespace.
-  const pidNs = proc.readNs(c.pid).pid!.link;
-  const members = eachProcess(ctx, (pid) => {
-    const st = proc.readNs(pid).pid!.link === pidNs ? proc.readStatus(pid) : undefined;
-    return st && { pid, inner: st.nspid[st.nspid.length - 1]!, comm: st.name, nspidLine: st.line('NSpid') };
-  });
-  const hostTool = process.execPath;
-  ctx.note(`a tool the container lacks: ${hostTool}`);
-  const tool = await nsenter(ctx, c.pid, flags, [hostTool, '-e', 'console.log("node " + process.version + " ran, PID " + process.pid)']);
-  const hostToolRun = { code: tool.code, stdout: tool.stdout.trim(), stderr: tool.stderr.trim() };
-  const hostToolIs = { hostToolExists: existsSync(hostTool), hostToolInRootfs: existsSync(`${ctx.rootfs}${hostTool}`) };
-  ctx.note(`what the helper did for -m, from Node's own main thread: setns(CLONE_NEWNS) into PID ${c.pid}'s mount namespace`);
-  const mntSetns = setnsMntFromNode(ctx, c.pid, args.ownFs);
-  const psRaw = psRun.stdout.split('\n').filter(Boolean);
-  // readlink /proc/self through the same join: the number the reader has in that procfs.
-  const selfLink = self.code === 0 ? self.stdout.trim() : exitLine(self);
-  return { flags, ps: parsePs(psRaw), psRaw, psResult: exitLine(psRun), selfLink, members, hostTool, ...hostToolIs, hostToolRun, mntSetns };
-}
-
 const nsenterPs = experiment({
   id: 'nsenter-ps',
   title: 'nsenter -t PID -m -p: run ps inside the container',
   sandbox: SANDBOX,
-  run: runNsenterPs,
-  checks: [
-    {
-      id: 'ps-shows-the-container',
-      expected: "ps shows the container's processes as the container numbers them: httpd as PID 1, nothing of the experiment's",
-      check(obs) {
-        const one = obs.ps.find((r) => r.pid === 1);
-        const inner = new Set(obs.members.map((m) => m.inner));
-        const strangers = obs.ps.filter((r) => !inner.has(r.pid) && !/\bps\b/.test(r.cmd));
-        return {
-          pass: !!one && one.cmd.includes('httpd') && strangers.length === 0,
-          observed: obs.ps.map((r) => `${r.pid} ${r.cmd}`).join('; ') || `no output (${obs.psResult})`,
-          evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, "from outside, NSpid of the container's processes:", ...obs.members.map((m) => `PID ${m.pid} ${m.comm}: ${m.nspidLine}`)],
-          hint: !obs.flags.includes('-m')
-            ? `PID 1 is "${one?.cmd ?? '?'}" and ps lists ${strangers.length} processes that are not the container's: ps read the experiment's /proc, because without -m it stayed in the experiment's mount namespace. -p alone changes which PIDs ps's children get, not which procfs is mounted on /proc`
-            : !obs.ps.length && !obs.flags.includes('-p')
-              ? `ps printed no listing (${obs.psResult}): it read the container's /proc, but without -p it is not in the container's PID namespace, so that /proc has no number for it and /proc/self leads nowhere (readlink /proc/self: ${obs.selfLink})`
-              : `ps showed ${strangers.map((r) => `${r.pid} ${r.cmd}`).join(', ') || 'no httpd as PID 1'}`,
-        };
-      },
-    },
-    {
-      id: 'ps-sees-itself',
-      expected: "ps appears in its own listing: with -p it was born in the container's PID namespace",
-      check(obs) {
-        const me = obs.ps.find((r) => /\bps\b/.test(r.cmd));
-        const procps = /mount -t proc/.test(obs.psResult) ? ". procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted; busybox's ps would list the container without itself" : '';
-        const listing = me ? `ps is PID ${me.pid} in the container` : obs.ps.length ? `ps is missing from its own listing (${obs.ps.length} lines)` : `ps printed no listing (${obs.psResult})`;
-        return {
-          pass: !!me && /^\d+$/.test(obs.selfLink),
-          observed: `${listing}; readlink /proc/self: ${obs.selfLink}`,
-          evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, `join ${obs.flags.join(' ')}: readlink /proc/self = ${obs.selfLink}`],
-          hint: obs.flags.includes('-p')
-            ? `${listing}, and readlink /proc/self through the same join gave ${obs.selfLink}`
-            : `${listing}: without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot number (setns(CLONE_NEWPID) only affects children, which is why nsenter forks), so /proc/self leads nowhere there (readlink: ${obs.selfLink})${obs.ps.length ? `; the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}` : procps}`,
-        };
-      },
-    },
-    {
-      id: 'host-tool-missing',
-      expected: `a host tool (node) cannot be run after joining the mount namespace: the path resolves in the container's filesystem (ENOENT, as the seed's "failed to execute ps")`,
-      check: ({ hostToolRun: r, hostTool, hostToolExists, hostToolInRootfs, flags }) => ({
-        pass: r.code !== 0 && /ENOENT/.test(r.stderr) && hostToolExists && !hostToolInRootfs,
-        observed: r.code === 0 ? `it ran: ${r.stdout}` : r.stderr || `exit ${r.code}`,
-        evidence: [
-          `${hostTool} on the experiment's filesystem: ${hostToolExists ? 'exists' : 'absent'}; in the container's rootfs: ${hostToolInRootfs ? 'exists' : 'absent'}`,
-          `join ${flags.join(' ')} -- ${hostTool}: exit ${r.code}${r.stderr ? `, ${r.stderr}` : ''}${r.stdout ? `, ${r.stdout}` : ''}`,
-        ],
-        hint:
-          r.code === 0
-            ? `${hostTool} ran (${r.stdout}): the join was ${flags.join(' ')}, without -m, so the path was resolved in the experiment's filesystem, where node exists. With -m the container's / is used, and it has no ${hostTool}`
-            : `it failed, but not with ENOENT: ${r.stderr}`,
-      }),
-    },
-    errnoIs<Awaited<ReturnType<typeof runNsenterPs>>>(
-      'node-cannot-setns-mnt',
-      "setns(CLONE_NEWNS) from Node's main thread fails with EINVAL: its threads share one root and working directory (CLONE_FS), which the single-threaded helper does not",
-      'EINVAL',
-      (o) => ({
-        trace: o.mntSetns.trace,
-        evidence: [o.mntSetns.threads, ...o.mntSetns.steps, `the helper, single-threaded, joined the same namespace (join ${o.flags.join(' ')} -- ps: ${o.psResult})`],
-        why: o.mntSetns.ownFs
-          ? 'unshare(CLONE_FS) had given the main thread a root and working directory of its own, shared with no other thread: the rule is about sharing them, not about how many threads there are'
-          : undefined,
-      }),
-    ),
+  async run(ctx, args: { noMount?: boolean; noPid?: boolean; ownFs?: boolean } = {}) {
+    const { proc } = ctx;
+    const c = await startContainer(ctx);
+    // The sabotages leave out -m (ps runs from the experiment's filesystem and reads its /proc)
+    // or -p (ps is not in the container's PID namespace).
+    const flags = ['-U', ...(args.noMount ? [] : ['-m']), ...(args.noPid ? [] : ['-p'])];
+    // The container's own programs (/bin/ps in it). Without -m the path is resolved in the
+    // experiment's filesystem, where the same program is ROOTFS/bin/ps.
+    const program = (name: string): string => (args.noMount ? ctx.bin(name) : rootfsProgram(ctx, name));
+    ctx.note(`nsenter -t ${c.pid} ${flags.join(' ')} ${program('ps')} ${PS_ALL.join(' ')}`);
+    const psRun = await nsenter(ctx, c.pid, flags, [program('ps'), ...PS_ALL]);
+    ctx.note('the same join, readlink -v /proc/self: which number does the reader have in that /proc?');
+    const self = await nsenter(ctx, c.pid, flags, [program('readlink'), '-v', '/proc/self']);
+    // The container's processes from outside: NSpid lines of every process in its PID namespace.
+    const pidNs = proc.readNs(c.pid).pid!.link;
+    const members = eachProcess(ctx, (pid) => {
+      const st = proc.readNs(pid).pid!.link === pidNs ? proc.readStatus(pid) : undefined;
+      return st && { pid, inner: st.nspid[st.nspid.length - 1]!, comm: st.name, nspidLine: st.line('NSpid') };
+    });
+    const hostTool = process.execPath;
+    ctx.note(`a tool the container lacks: ${hostTool}`);
+    const tool = await nsenter(ctx, c.pid, flags, [hostTool, '-e', 'console.log("node " + process.version + " ran, PID " + process.pid)']);
+    const hostToolRun = { code: tool.code, stdout: tool.stdout.trim(), stderr: tool.stderr.trim() };
+    const hostToolIs = { hostToolExists: existsSync(hostTool), hostToolInRootfs: existsSync(`${ctx.rootfs}${hostTool}`) };
+    ctx.note(`what the helper did for -m, from Node's own main thread: setns(CLONE_NEWNS) into PID ${c.pid}'s mount namespace`);
+    const mntSetns = setnsMntFromNode(ctx, c.pid, args.ownFs);
+    const psRaw = psRun.stdout.split('\n').filter(Boolean);
+    // readlink /proc/self through the same join: the number the reader has in that procfs.
+    const selfLink = self.code === 0 ? self.stdout.trim() : exitLine(self);
+    return { flags, ps: parsePs(psRaw), psRaw, psResult: exitLine(psRun), selfLink, members, hostTool, ...hostToolIs, hostToolRun, mntSetns };
+  },
+  checks: (check) => [
+    check('ps-shows-the-container', "ps shows the container's processes as the container numbers them: httpd as PID 1, nothing of the experiment's", (obs) => {
+      const one = obs.ps.find((r) => r.pid === 1);
+      const inner = new Set(obs.members.map((m) => m.inner));
+      const strangers = obs.ps.filter((r) => !inner.has(r.pid) && !/\bps\b/.test(r.cmd));
+      return {
+        pass: !!one && one.cmd.includes('httpd') && strangers.length === 0,
+        observed: obs.ps.map((r) => `${r.pid} ${r.cmd}`).join('; ') || `no output (${obs.psResult})`,
+        evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, "from outside, NSpid of the container's processes:", ...obs.members.map((m) => `PID ${m.pid} ${m.comm}: ${m.nspidLine}`)],
+        hint: !obs.flags.includes('-m')
+          ? `PID 1 is "${one?.cmd ?? '?'}" and ps lists ${strangers.length} processes that are not the container's: ps read the experiment's /proc, because without -m it stayed in the experiment's mount namespace. -p alone changes which PIDs ps's children get, not which procfs is mounted on /proc`
+          : !obs.ps.length && !obs.flags.includes('-p')
+            ? `ps printed no listing (${obs.psResult}): it read the container's /proc, but without -p it is not in the container's PID namespace, so that /proc has no number for it and /proc/self leads nowhere (readlink /proc/self: ${obs.selfLink})`
+            : `ps showed ${strangers.map((r) => `${r.pid} ${r.cmd}`).join(', ') || 'no httpd as PID 1'}`,
+      };
+    }),
+    check('ps-sees-itself', "ps appears in its own listing: with -p it was born in the container's PID namespace", (obs) => {
+      const me = obs.ps.find((r) => /\bps\b/.test(r.cmd));
+      const procps = /mount -t proc/.test(obs.psResult) ? ". procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted; busybox's ps would list the container without itself" : '';
+      const listing = me ? `ps is PID ${me.pid} in the container` : obs.ps.length ? `ps is missing from its own listing (${obs.ps.length} lines)` : `ps printed no listing (${obs.psResult})`;
+      return {
+        pass: !!me && /^\d+$/.test(obs.selfLink),
+        observed: `${listing}; readlink /proc/self: ${obs.selfLink}`,
+        evidence: [`join ${obs.flags.join(' ')}: ps`, ...obs.psRaw, `join ${obs.flags.join(' ')}: readlink /proc/self = ${obs.selfLink}`],
+        hint: obs.flags.includes('-p')
+          ? `${listing}, and readlink /proc/self through the same join gave ${obs.selfLink}`
+          : `${listing}: without -p, ps runs in the experiment's PID namespace, which the container's /proc cannot number (setns(CLONE_NEWPID) only affects children, which is why nsenter forks), so /proc/self leads nowhere there (readlink: ${obs.selfLink})${obs.ps.length ? `; the listing has only ${obs.ps.map((r) => `${r.pid} ${r.cmd}`).join(', ')}` : procps}`,
+      };
+    }),
+    check('host-tool-missing', `a host tool (node) cannot be run after joining the mount namespace: the path resolves in the container's filesystem (ENOENT, as the seed's "failed to execute ps")`, ({ hostToolRun: r, hostTool, hostToolExists, hostToolInRootfs, flags }) => ({
+      pass: r.code !== 0 && /ENOENT/.test(r.stderr) && hostToolExists && !hostToolInRootfs,
+      observed: r.code === 0 ? `it ran: ${r.stdout}` : r.stderr || `exit ${r.code}`,
+      evidence: [
+        `${hostTool} on the experiment's filesystem: ${hostToolExists ? 'exists' : 'absent'}; in the container's rootfs: ${hostToolInRootfs ? 'exists' : 'absent'}`,
+        `join ${flags.join(' ')} -- ${hostTool}: exit ${r.code}${r.stderr ? `, ${r.stderr}` : ''}${r.stdout ? `, ${r.stdout}` : ''}`,
+      ],
+      hint:
+        r.code === 0
+          ? `${hostTool} ran (${r.stdout}): the join was ${flags.join(' ')}, without -m, so the path was resolved in the experiment's filesystem, where node exists. With -m the container's / is used, and it has no ${hostTool}`
+          : `it failed, but not with ENOENT: ${r.stderr}`,
+    })),
+    errnoIs('node-cannot-setns-mnt', "setns(CLONE_NEWNS) from Node's main thread fails with EINVAL: its threads share one root and working directory (CLONE_FS), which the single-threaded helper does not", 'EINVAL', (o) => ({
+      trace: o.mntSetns.trace,
+      evidence: [o.mntSetns.threads, ...o.mntSetns.steps, `the helper, single-threaded, joined the same namespace (join ${o.flags.join(' ')} -- ps: ${o.psResult})`],
+      why: o.mntSetns.ownFs ? 'unshare(CLONE_FS) had given the main thread a root and working directory of its own, shared with no other thread: the rule is about sharing them, not about how many threads there are' : undefined,
+    })),
   ],
   diagrams: [
     {
@@ -362,60 +329,48 @@ const netOnly = experiment({
     const nsenterFile = { ...nsAndTcp(viaFile), cmd };
     return { containerNet, experimentNet, flag, ownTcp, joined, fds, unshare, seedUnshare, unshareFile, nsenterFile };
   },
-  checks: [
-    {
-      id: 'listen-seen-in-its-netns',
-      expected: `joined to the container's network namespace only, /proc/net/tcp shows LISTEN ${ADDR}:${PORT} with the socket inode httpd holds`,
-      check({ joined, fds, containerNet, flag }) {
-        const l = httpdListen(joined.tcp);
-        const inode = l ? l.inode : NaN;
-        return {
-          pass: !!l && fds.inodes.includes(inode) && joined.ns === containerNet,
-          observed: l ? `LISTEN inode ${inode}; httpd holds ${fds.inodes.map((i) => `socket:[${i}]`).join(' ') || 'no socket'}` : `no LISTEN on ${ADDR}:${PORT} in ${joined.ns}`,
-          evidence: [`join ${flag}: readlink /proc/self/ns/net = ${joined.ns} (container: ${containerNet})`, ...raws(joined.tcp), ...fds.lines],
-          hint:
-            joined.ns !== containerNet
-              ? `the reader was in ${joined.ns}, not the container's ${containerNet}: join ${flag} does not change the network namespace; -n (nsenter --net) does`
-              : `the LISTEN line's inode ${inode} is not among httpd's sockets ${fds.inodes.join(', ')}`,
-        };
-      },
-    },
-    {
-      id: 'not-in-the-outside-table',
-      expected: `the experiment's own /proc/net/tcp has no socket on port ${PORT}: it reads a different network namespace`,
-      check({ ownTcp, containerNet, experimentNet }) {
-        const l = ownTcp.find((s) => s.local.port === PORT || s.remote.port === PORT);
-        return {
-          pass: !l && containerNet !== experimentNet,
-          observed: l ? `found: ${l.raw.trim()} (${l.state} ${l.local.address}:${l.local.port})` : `${ownTcp.length} sockets, none on port ${PORT}`,
-          evidence: [`experiment: ${experimentNet}; container: ${containerNet}`, 'cat /proc/net/tcp (experiment):', ...raws(ownTcp)],
-          hint:
-            containerNet === experimentNet
-              ? `the container is in the experiment's own ${experimentNet}: it was started without -n, so its LISTEN (inode ${l?.inode ?? '?'}) is in everyone's table, like docker run --net=host`
-              : `a socket on port ${PORT} is in the experiment's table: ${l?.raw}`,
-        };
-      },
-    },
-    {
-      id: 'nsenter-joins-unshare-creates',
-      expected: "nsenter --net=/proc/PID/ns/net reads the container's table; unshare --net=FILE makes a new, empty namespace instead",
-      check({ nsenterFile: n, unshareFile: u, containerNet, experimentNet, unshare, seedUnshare }) {
-        const sees = n.ns === containerNet && n.tcp.some((s) => s.state === 'LISTEN' && s.local.port === PORT);
-        const fresh = !u || (u.ns !== containerNet && u.ns !== experimentNet && u.tcp.length === 0);
-        const onFile = u ? `readlink /proc/self/ns/net = ${u.ns} (${u.result}), ${u.tcp.length} sockets` : '(no /mnt to try unshare --net=FILE on)';
-        return {
-          pass: sees && fresh,
-          observed: `${n.cmd}: ${n.ns}, ${n.tcp.length} sockets${u ? `; unshare --net=/mnt/netns: ${u.ns}, ${u.tcp.length} sockets` : ''}`,
-          evidence: [`container: ${containerNet}`, `${n.cmd} readlink /proc/self/ns/net = ${n.ns} (${n.result})`, ...raws(n.tcp), `seed's line, ${seedUnshare}`, `${unshare} --net=/mnt/netns: ${onFile}`],
-          hint:
-            !sees && n.cmd.includes('unshare')
-              ? `${n.cmd} did not enter ${containerNet}: ${n.result}. unshare always creates a namespace; --net=FILE only asks it to bind-mount the NEW one onto FILE to keep it alive (here onto a /proc link, which cannot work). To join an existing one, nsenter --net=FILE`
-              : !sees
-                ? `${n.cmd} ended in ${n.ns} with ${n.tcp.length} sockets: ${n.result}`
-                : `unshare --net=FILE ended in ${u?.ns} with ${u?.tcp.length} sockets`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('listen-seen-in-its-netns', `joined to the container's network namespace only, /proc/net/tcp shows LISTEN ${ADDR}:${PORT} with the socket inode httpd holds`, ({ joined, fds, containerNet, flag }) => {
+      const l = httpdListen(joined.tcp);
+      const inode = l ? l.inode : NaN;
+      return {
+        pass: !!l && fds.inodes.includes(inode) && joined.ns === containerNet,
+        observed: l ? `LISTEN inode ${inode}; httpd holds ${fds.inodes.map((i) => `socket:[${i}]`).join(' ') || 'no socket'}` : `no LISTEN on ${ADDR}:${PORT} in ${joined.ns}`,
+        evidence: [`join ${flag}: readlink /proc/self/ns/net = ${joined.ns} (container: ${containerNet})`, ...raws(joined.tcp), ...fds.lines],
+        hint:
+          joined.ns !== containerNet
+            ? `the reader was in ${joined.ns}, not the container's ${containerNet}: join ${flag} does not change the network namespace; -n (nsenter --net) does`
+            : `the LISTEN line's inode ${inode} is not among httpd's sockets ${fds.inodes.join(', ')}`,
+      };
+    }),
+    check('not-in-the-outside-table', `the experiment's own /proc/net/tcp has no socket on port ${PORT}: it reads a different network namespace`, ({ ownTcp, containerNet, experimentNet }) => {
+      const l = ownTcp.find((s) => s.local.port === PORT || s.remote.port === PORT);
+      return {
+        pass: !l && containerNet !== experimentNet,
+        observed: l ? `found: ${l.raw.trim()} (${l.state} ${l.local.address}:${l.local.port})` : `${ownTcp.length} sockets, none on port ${PORT}`,
+        evidence: [`experiment: ${experimentNet}; container: ${containerNet}`, 'cat /proc/net/tcp (experiment):', ...raws(ownTcp)],
+        hint:
+          containerNet === experimentNet
+            ? `the container is in the experiment's own ${experimentNet}: it was started without -n, so its LISTEN (inode ${l?.inode ?? '?'}) is in everyone's table, like docker run --net=host`
+            : `a socket on port ${PORT} is in the experiment's table: ${l?.raw}`,
+      };
+    }),
+    check('nsenter-joins-unshare-creates', "nsenter --net=/proc/PID/ns/net reads the container's table; unshare --net=FILE makes a new, empty namespace instead", ({ nsenterFile: n, unshareFile: u, containerNet, experimentNet, unshare, seedUnshare }) => {
+      const sees = n.ns === containerNet && n.tcp.some((s) => s.state === 'LISTEN' && s.local.port === PORT);
+      const fresh = !u || (u.ns !== containerNet && u.ns !== experimentNet && u.tcp.length === 0);
+      const onFile = u ? `readlink /proc/self/ns/net = ${u.ns} (${u.result}), ${u.tcp.length} sockets` : '(no /mnt to try unshare --net=FILE on)';
+      return {
+        pass: sees && fresh,
+        observed: `${n.cmd}: ${n.ns}, ${n.tcp.length} sockets${u ? `; unshare --net=/mnt/netns: ${u.ns}, ${u.tcp.length} sockets` : ''}`,
+        evidence: [`container: ${containerNet}`, `${n.cmd} readlink /proc/self/ns/net = ${n.ns} (${n.result})`, ...raws(n.tcp), `seed's line, ${seedUnshare}`, `${unshare} --net=/mnt/netns: ${onFile}`],
+        hint:
+          !sees && n.cmd.includes('unshare')
+            ? `${n.cmd} did not enter ${containerNet}: ${n.result}. unshare always creates a namespace; --net=FILE only asks it to bind-mount the NEW one onto FILE to keep it alive (here onto a /proc link, which cannot work). To join an existing one, nsenter --net=FILE`
+            : !sees
+              ? `${n.cmd} ended in ${n.ns} with ${n.tcp.length} sockets: ${n.result}`
+              : `unshare --net=FILE ended in ${u?.ns} with ${u?.tcp.length} sockets`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'join the UTS namespace (-u) instead of the network one', args: { joinFlag: '-u' }, fails: ['listen-seen-in-its-netns'] },
@@ -468,55 +423,43 @@ const sidecar = experiment({
     const containerNs = nsLinksOf(ctx, c.pid, ['mnt', 'pid', 'net']);
     return { container: c.pid, containerNs, flags, report, result: exitLine(r), ownPs, ...tcp, tool, toolInContainer: existsSync(`/proc/${c.pid}/root${tool}`) };
   },
-  checks: [
-    {
-      id: 'sidecar-sees-processes',
-      expected: "the sidecar's ps shows the container's httpd as PID 1 (as the container's own ps does) next to itself",
-      check({ report: r, ownPs, containerNs, flags, result }) {
-        const one = r?.procs.find((p) => p.pid === 1);
-        const ownOne = ownPs.find((l) => /^\s*1\s/.test(l)) ?? '';
-        return {
-          pass: !!r && !!one && one.cmd.includes('httpd') && ownOne.includes('httpd') && r.procs.some((p) => p.pid === r.self),
-          observed: r ? r.procs.map((p) => `${p.pid} ${p.comm}`).join(', ') : `no report (${result})`,
-          evidence: [`sidecar (join ${flags.join(' ')}): ${r?.ns.pid ?? '?'}, container: ${containerNs.pid}`, ...(r?.procs.map((p) => `sidecar /proc/${p.pid}: ${p.cmd}`) ?? []), "the container's own ps:", ...ownPs],
-          hint: !r
-            ? `the sidecar did not run: ${result}`
-            : r.ns.pid !== containerNs.pid
-              ? `PID 1 in the sidecar is "${one?.cmd ?? '?'}": it is in ${r.ns.pid}, not the container's ${containerNs.pid}, so its fresh /proc shows the experiment's processes. --pid=container: is the -p of the join`
-              : `PID 1 is "${one?.cmd ?? '?'}", not httpd`,
-        };
-      },
-    },
-    {
-      id: 'sidecar-sees-socket',
-      expected: `the sidecar's /proc/net/tcp has the container's LISTEN ${ADDR}:${PORT}, the same socket inode httpd holds`,
-      check({ report: r, sidecarTcp, ownTcp, fds, containerNs, result }) {
-        const l = r ? httpdListen(sidecarTcp) : undefined;
-        const inode = l ? l.inode : NaN;
-        return {
-          pass: !!l && fds.inodes.includes(inode),
-          observed: l ? `LISTEN inode ${inode}` : `no LISTEN on ${ADDR}:${PORT} (${r ? `${sidecarTcp.length} sockets in ${r.ns.net}` : result})`,
-          evidence: [`sidecar: ${r?.ns.net ?? '?'}; container: ${containerNs.net}`, ...raws(sidecarTcp), "the container's own /proc/net/tcp:", ...raws(ownTcp), ...fds.lines],
-          hint: !r
-            ? `the sidecar did not run: ${result}`
-            : r.ns.net !== containerNs.net
-              ? `the sidecar's network namespace is ${r.ns.net}, not the container's ${containerNs.net}: its table has ${sidecarTcp.length} sockets. --net=container: is the -n of the join`
-              : `the LISTEN inode ${inode} is not among httpd's sockets (${fds.inodes.join(', ')})`,
-        };
-      },
-    },
-    {
-      id: 'sidecar-brings-its-tools',
-      expected: "the sidecar runs node, which the container's filesystem does not have, from a mount namespace of its own",
-      check: ({ report: r, toolInContainer, containerNs, container, tool, flags, result }) => ({
-        pass: !!r && !toolInContainer && r.ns.mnt !== containerNs.mnt,
-        observed: r ? `${r.tool} ran in ${r.ns.mnt}` : `it did not run: ${result}`,
-        evidence: [`/proc/${container}/root${tool}: ${toolInContainer ? 'exists' : 'absent'}`, `container: ${containerNs.mnt}; sidecar: ${r?.ns.mnt ?? '(none)'}`, `sidecar: ${result}`],
+  checks: (check) => [
+    check('sidecar-sees-processes', "the sidecar's ps shows the container's httpd as PID 1 (as the container's own ps does) next to itself", ({ report: r, ownPs, containerNs, flags, result }) => {
+      const one = r?.procs.find((p) => p.pid === 1);
+      const ownOne = ownPs.find((l) => /^\s*1\s/.test(l)) ?? '';
+      return {
+        pass: !!r && !!one && one.cmd.includes('httpd') && ownOne.includes('httpd') && r.procs.some((p) => p.pid === r.self),
+        observed: r ? r.procs.map((p) => `${p.pid} ${p.comm}`).join(', ') : `no report (${result})`,
+        evidence: [`sidecar (join ${flags.join(' ')}): ${r?.ns.pid ?? '?'}, container: ${containerNs.pid}`, ...(r?.procs.map((p) => `sidecar /proc/${p.pid}: ${p.cmd}`) ?? []), "the container's own ps:", ...ownPs],
         hint: !r
-          ? `the sidecar joined the container's mount namespace too (join ${flags.join(' ')}), so its programs were looked up in the container's files: ${result}. A debug sidecar shares PID and network, never mnt`
-          : `the sidecar ran in ${r.ns.mnt}, which is the container's own`,
-      }),
-    },
+          ? `the sidecar did not run: ${result}`
+          : r.ns.pid !== containerNs.pid
+            ? `PID 1 in the sidecar is "${one?.cmd ?? '?'}": it is in ${r.ns.pid}, not the container's ${containerNs.pid}, so its fresh /proc shows the experiment's processes. --pid=container: is the -p of the join`
+            : `PID 1 is "${one?.cmd ?? '?'}", not httpd`,
+      };
+    }),
+    check('sidecar-sees-socket', `the sidecar's /proc/net/tcp has the container's LISTEN ${ADDR}:${PORT}, the same socket inode httpd holds`, ({ report: r, sidecarTcp, ownTcp, fds, containerNs, result }) => {
+      const l = r ? httpdListen(sidecarTcp) : undefined;
+      const inode = l ? l.inode : NaN;
+      return {
+        pass: !!l && fds.inodes.includes(inode),
+        observed: l ? `LISTEN inode ${inode}` : `no LISTEN on ${ADDR}:${PORT} (${r ? `${sidecarTcp.length} sockets in ${r.ns.net}` : result})`,
+        evidence: [`sidecar: ${r?.ns.net ?? '?'}; container: ${containerNs.net}`, ...raws(sidecarTcp), "the container's own /proc/net/tcp:", ...raws(ownTcp), ...fds.lines],
+        hint: !r
+          ? `the sidecar did not run: ${result}`
+          : r.ns.net !== containerNs.net
+            ? `the sidecar's network namespace is ${r.ns.net}, not the container's ${containerNs.net}: its table has ${sidecarTcp.length} sockets. --net=container: is the -n of the join`
+            : `the LISTEN inode ${inode} is not among httpd's sockets (${fds.inodes.join(', ')})`,
+      };
+    }),
+    check('sidecar-brings-its-tools', "the sidecar runs node, which the container's filesystem does not have, from a mount namespace of its own", ({ report: r, toolInContainer, containerNs, container, tool, flags, result }) => ({
+      pass: !!r && !toolInContainer && r.ns.mnt !== containerNs.mnt,
+      observed: r ? `${r.tool} ran in ${r.ns.mnt}` : `it did not run: ${result}`,
+      evidence: [`/proc/${container}/root${tool}: ${toolInContainer ? 'exists' : 'absent'}`, `container: ${containerNs.mnt}; sidecar: ${r?.ns.mnt ?? '(none)'}`, `sidecar: ${result}`],
+      hint: !r
+        ? `the sidecar joined the container's mount namespace too (join ${flags.join(' ')}), so its programs were looked up in the container's files: ${result}. A debug sidecar shares PID and network, never mnt`
+        : `the sidecar ran in ${r.ns.mnt}, which is the container's own`,
+    })),
   ],
   sabotage: [
     { what: 'share only the network namespace (no --pid=container:)', args: { noPid: true }, fails: ['sidecar-sees-processes'] },

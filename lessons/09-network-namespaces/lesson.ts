@@ -78,56 +78,44 @@ const loDown = experiment({
   },
   // The host's own interface list, for contrast (nslab's own namespace), parsed in run.
   outside: () => ({ netDev: readFileSync('/proc/self/net/dev', 'utf8') }),
-  checks: [
-    {
-      id: 'only-lo',
-      expected: 'the new namespace lists only lo, both in /proc/net/dev and in a sysfs mounted for it',
-      check(obs) {
-        const dev = obs.procNetDev.join(' ');
-        const sysNet = obs.sysClassNet.join(' ');
-        return {
-          pass: dev === 'lo' && sysNet === 'lo',
-          observed: `/proc/net/dev: ${dev}; /sys/class/net: ${sysNet}; host: ${obs.hostDevices.join(' ')}`,
-          evidence: [`${obs.netns}`, ...obs.procNetDevRaw.split('\n').filter(Boolean), obs.sysfs, `ls /sys/class/net: ${sysNet}`, `the host's /proc/net/dev: ${obs.hostDevices.join(' ')}`],
-          hint: sysNet !== 'lo' && dev === 'lo'
-            ? `/proc/net/dev says only lo, but /sys/class/net lists ${sysNet}: that sysfs was mounted by the host's network namespace, and sysfs shows the interfaces of whoever mounted it. Mount a new sysfs inside the namespace (${obs.sysfs})`
-            : `this namespace has ${dev}: it is not a new network namespace`,
-        };
-      },
-    },
-    {
-      id: 'lo-starts-down',
-      expected: 'lo starts without IFF_UP (flags 0x8) and without 127.0.0.1, and connecting to 127.0.0.1 fails (ENETUNREACH)',
-      check({ before: lo, sysfs, ipUp }) {
-        const b = lo.conn;
-        const connected = b.ok ? 'success' : b.error;
-        return {
-          pass: (lo.flags & IFF_UP) === 0 && !lo.addr.includes('127.0.0.1') && !b.ok && b.error === 'ENETUNREACH',
-          observed: `flags ${flagsText(lo.flags)}, operstate ${lo.operstate}, ${lo.addr}; listen: ${b.listen}, connect: ${b.ok ? 'worked' : b.error}`,
-          evidence: [`cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`, `cat /sys/class/net/lo/operstate: ${lo.operstate}`, `ip -o -4 addr show dev lo: ${lo.addr}`, `listen(127.0.0.1:0): ${b.listen}; connect(127.0.0.1:${b.port ?? '?'}): ${connected}`],
-          hint: sysfs.startsWith('(kept')
-            ? `these are the flags of the host's lo (${flagsText(lo.flags)}): /sys was the host's sysfs, which shows the interfaces of the namespace that mounted it. The namespace's own lo has ${lo.addr} and the connection gave ${connected}`
-            : lo.flags & IFF_UP
-              ? `lo was already UP (flags ${flagsText(lo.flags)}, ${lo.addr}) when first read: ip link set lo up (${ipUp}) ran before the first look, so the fresh state was never seen`
-              : `lo is down but the connection gave ${connected}`,
-        };
-      },
-    },
-    {
-      id: 'lo-up-works',
-      expected: 'after ip link set lo up: IFF_UP is set, 127.0.0.1/8 is on lo, and a TCP connection to 127.0.0.1 succeeds',
-      check({ after: lo, ipUp, ipUpCmd }) {
-        const a = lo.conn;
-        return {
-          pass: (lo.flags & IFF_UP) !== 0 && a.ok && lo.addr.includes('127.0.0.1/8'),
-          observed: `flags ${flagsText(lo.flags)}; ${lo.addr}; connect: ${a.ok ? `ok (port ${a.port})` : a.error}`,
-          evidence: [`${ipUpCmd}: ${ipUp}`, `cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`, `ip -o -4 addr show dev lo: ${lo.addr}`, `connect 127.0.0.1: ${a.ok ? 'ok' : a.error}`],
-          hint: !(lo.flags & IFF_UP)
-            ? `lo is still down (flags ${flagsText(lo.flags)}; ip link set lo up: ${ipUp}), so it has no 127.0.0.1 (${lo.addr}) and the connection gave ${a.error}`
-            : `lo is up but the connection gave ${a.error}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('only-lo', 'the new namespace lists only lo, both in /proc/net/dev and in a sysfs mounted for it', (obs) => {
+      const dev = obs.procNetDev.join(' ');
+      const sysNet = obs.sysClassNet.join(' ');
+      return {
+        pass: dev === 'lo' && sysNet === 'lo',
+        observed: `/proc/net/dev: ${dev}; /sys/class/net: ${sysNet}; host: ${obs.hostDevices.join(' ')}`,
+        evidence: [`${obs.netns}`, ...obs.procNetDevRaw.split('\n').filter(Boolean), obs.sysfs, `ls /sys/class/net: ${sysNet}`, `the host's /proc/net/dev: ${obs.hostDevices.join(' ')}`],
+        hint: sysNet !== 'lo' && dev === 'lo'
+          ? `/proc/net/dev says only lo, but /sys/class/net lists ${sysNet}: that sysfs was mounted by the host's network namespace, and sysfs shows the interfaces of whoever mounted it. Mount a new sysfs inside the namespace (${obs.sysfs})`
+          : `this namespace has ${dev}: it is not a new network namespace`,
+      };
+    }),
+    check('lo-starts-down', 'lo starts without IFF_UP (flags 0x8) and without 127.0.0.1, and connecting to 127.0.0.1 fails (ENETUNREACH)', ({ before: lo, sysfs, ipUp }) => {
+      const b = lo.conn;
+      const connected = b.ok ? 'success' : b.error;
+      return {
+        pass: (lo.flags & IFF_UP) === 0 && !lo.addr.includes('127.0.0.1') && !b.ok && b.error === 'ENETUNREACH',
+        observed: `flags ${flagsText(lo.flags)}, operstate ${lo.operstate}, ${lo.addr}; listen: ${b.listen}, connect: ${b.ok ? 'worked' : b.error}`,
+        evidence: [`cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`, `cat /sys/class/net/lo/operstate: ${lo.operstate}`, `ip -o -4 addr show dev lo: ${lo.addr}`, `listen(127.0.0.1:0): ${b.listen}; connect(127.0.0.1:${b.port ?? '?'}): ${connected}`],
+        hint: sysfs.startsWith('(kept')
+          ? `these are the flags of the host's lo (${flagsText(lo.flags)}): /sys was the host's sysfs, which shows the interfaces of the namespace that mounted it. The namespace's own lo has ${lo.addr} and the connection gave ${connected}`
+          : lo.flags & IFF_UP
+            ? `lo was already UP (flags ${flagsText(lo.flags)}, ${lo.addr}) when first read: ip link set lo up (${ipUp}) ran before the first look, so the fresh state was never seen`
+            : `lo is down but the connection gave ${connected}`,
+      };
+    }),
+    check('lo-up-works', 'after ip link set lo up: IFF_UP is set, 127.0.0.1/8 is on lo, and a TCP connection to 127.0.0.1 succeeds', ({ after: lo, ipUp, ipUpCmd }) => {
+      const a = lo.conn;
+      return {
+        pass: (lo.flags & IFF_UP) !== 0 && a.ok && lo.addr.includes('127.0.0.1/8'),
+        observed: `flags ${flagsText(lo.flags)}; ${lo.addr}; connect: ${a.ok ? `ok (port ${a.port})` : a.error}`,
+        evidence: [`${ipUpCmd}: ${ipUp}`, `cat /sys/class/net/lo/flags: 0x${lo.flags.toString(16)}`, `ip -o -4 addr show dev lo: ${lo.addr}`, `connect 127.0.0.1: ${a.ok ? 'ok' : a.error}`],
+        hint: !(lo.flags & IFF_UP)
+          ? `lo is still down (flags ${flagsText(lo.flags)}; ip link set lo up: ${ipUp}), so it has no 127.0.0.1 (${lo.addr}) and the connection gave ${a.error}`
+          : `lo is up but the connection gave ${a.error}`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'read /sys/class/net through the host\'s sysfs', args: { keepHostSysfs: true }, fails: ['only-lo'] },
@@ -243,70 +231,58 @@ const veth = experiment({
     const clientResult = exitLine(c);
     return { a, b, ns, steps, devA0, devA1, devB1, devA2, devB2, linkB, experimentDev, experimentTcp, serverIn, client, clientTcp, serverTcp, clientResult };
   },
-  checks: [
-    {
-      id: 'one-end-each',
-      expected: "A lists lo and veth-a only, B lists lo and veth-b only, and the experiment's own namespace has no veth",
-      check: (obs) => ({
-        pass: names(obs.devA0) === 'lo' && names(obs.devA1) === 'lo veth-a' && names(obs.devB1) === 'lo veth-b' && obs.experimentDev.every((n) => !n.startsWith('veth')),
-        observed: `A before: ${names(obs.devA0)}; A: ${names(obs.devA1)}; B: ${names(obs.devB1)}; experiment: ${obs.experimentDev.join(' ')}`,
-        evidence: [`A = PID ${obs.a} ${obs.ns.a}; B = PID ${obs.b} ${obs.ns.b}; experiment ${obs.ns.experiment}`, obs.steps[0]!, ...devLines(obs.a, obs.devA1), ...devLines(obs.b, obs.devB1), `experiment's /proc/net/dev: ${obs.experimentDev.join(' ')}`],
-        hint: names(obs.devA1).includes('veth-b')
-          ? `both ends are in A (${names(obs.devA1)}) and B has only ${names(obs.devB1)}: ip link add was run without "netns B" for the peer, so it was created next to veth-a (${obs.steps[0]})`
-          : `unexpected interfaces: A ${names(obs.devA1)}, B ${names(obs.devB1)}`,
-      }),
-    },
-    {
-      id: 'tcp-across',
-      expected: `a client in A reaches the server in B at ${B_ADDR}:${PORT}; B sees it coming from ${A_ADDR}, and each side's /proc/net/tcp has the ESTABLISHED pair mirrored`,
-      check(obs) {
-        const c = obs.client;
-        const r = c?.reply;
-        const isB = (e: Socket['local']) => e.address === B_ADDR && e.port === PORT;
-        // The server reads its table after the client's FIN: CLOSE_WAIT there, ESTABLISHED on
-        // the client, which read its table right after connecting.
-        const serverSide = obs.serverTcp.find((s) => isB(s.local) && s.remote.address === A_ADDR && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT'));
-        const clientSide = obs.clientTcp.find((s) => s.local.address === A_ADDR && isB(s.remote) && s.state === 'ESTABLISHED');
-        const linkB = obs.linkB.split('\n').find((l) => l.includes('veth-b'));
-        const downB = !!linkB && !/<[^>]*\bUP\b[^>]*>/.test(linkB);
-        const failed = c?.error ?? obs.clientResult;
-        return {
-          pass: !!c?.ok && !!r && r.remote.startsWith(`${A_ADDR}:`) && r.local === `${B_ADDR}:${PORT}` && r.ns === obs.ns.b && !!serverSide && !!clientSide && c.ns === obs.ns.a,
-          observed: c?.ok ? `${r?.remote} -> ${r?.local}, ${r?.bytes} bytes` : `client: ${failed}`,
-          evidence: [...obs.steps, `client ${c?.ns ?? '?'} (A): ${c?.ok ? 'connected' : c?.error}`, ...table('A', obs.clientTcp), ...table(obs.serverIn, obs.serverTcp)],
-          hint: c?.ok
-            ? r?.ns !== obs.ns.b
-              ? `the server answered from ${r?.ns}, not B's ${obs.ns.b}: client and server were in the same namespace (${obs.serverIn}), so the connection never left A`
-              : `the server saw ${r?.remote} -> ${r?.local}`
-            : downB
-              ? `the connection failed (${c?.error}): veth-b in B is not up ("${linkB?.replace(/\s+/g, ' ').slice(0, 80)}"), so veth-a has no carrier and nothing crosses. ip link set veth-b up`
-              : !obs.devB1.some((d) => d.name === 'veth-b')
-                ? `the connection failed (${failed}): B has no veth-b (its interfaces: ${names(obs.devB1)}), so nothing in B holds ${B_ADDR}: ${obs.steps.find((x) => x.includes(`${B_ADDR}/30`)) ?? ''}`
-                : `the connection failed: ${failed}`,
-        };
-      },
-    },
-    {
-      id: 'tables-and-counters-per-namespace',
-      expected: `the LISTEN is only in B's /proc/net/tcp, and at least ${PAYLOAD} bytes left through veth-a and arrived on veth-b (/proc/net/dev of each)`,
-      check(obs) {
-        const get = (d: NetDev[], n: string) => d.find((x) => x.name === n);
-        const txA = (get(obs.devA2, 'veth-a')?.txBytes ?? 0) - (get(obs.devA1, 'veth-a')?.txBytes ?? 0);
-        const rxB = (get(obs.devB2, 'veth-b')?.rxBytes ?? 0) - (get(obs.devB1, 'veth-b')?.rxBytes ?? 0);
-        const inA = obs.clientTcp.filter(isListen);
-        const inB = obs.serverIn === 'B' ? obs.serverTcp.filter(isListen) : [];
-        const ends = (label: string, name: string, before: NetDev[], after: NetDev[]) =>
-          [...before, ...after].filter((d) => d.name === name).map((d, i) => `${label} ${i ? 'after ' : 'before'}: ${d.raw}`);
-        return {
-          pass: inA.length === 0 && inB.length === 1 && txA >= PAYLOAD && rxB >= PAYLOAD && obs.experimentTcp.filter(isListen).length === 0,
-          observed: `LISTEN in A: ${inA.length}, in B: ${inB.length}; veth-a sent ${txA} bytes, veth-b received ${rxB}`,
-          evidence: [...ends('A', 'veth-a', obs.devA1, obs.devA2), ...ends('B', 'veth-b', obs.devB1, obs.devB2), ...table('A', inA), ...table('B', inB), `experiment's /proc/net/tcp: ${obs.experimentTcp.length} sockets`],
-          hint: inA.length
-            ? `the LISTEN is in A's own table (${inA[0]!.raw.trim().split(/\s+/).slice(1, 3).join(' ')} = ${inA[0]!.local.address}:${inA[0]!.local.port}): the server ran in A, beside the client, so the ${PAYLOAD} bytes went over A's local route and veth-a sent only ${txA} bytes, none of them ours (IPv6 housekeeping such as neighbour discovery)`
-            : `veth-a sent ${txA} bytes and veth-b received ${rxB}: the data did not cross the pair (client: ${obs.client?.error ?? 'ok'})`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('one-end-each', "A lists lo and veth-a only, B lists lo and veth-b only, and the experiment's own namespace has no veth", (obs) => ({
+      pass: names(obs.devA0) === 'lo' && names(obs.devA1) === 'lo veth-a' && names(obs.devB1) === 'lo veth-b' && obs.experimentDev.every((n) => !n.startsWith('veth')),
+      observed: `A before: ${names(obs.devA0)}; A: ${names(obs.devA1)}; B: ${names(obs.devB1)}; experiment: ${obs.experimentDev.join(' ')}`,
+      evidence: [`A = PID ${obs.a} ${obs.ns.a}; B = PID ${obs.b} ${obs.ns.b}; experiment ${obs.ns.experiment}`, obs.steps[0]!, ...devLines(obs.a, obs.devA1), ...devLines(obs.b, obs.devB1), `experiment's /proc/net/dev: ${obs.experimentDev.join(' ')}`],
+      hint: names(obs.devA1).includes('veth-b')
+        ? `both ends are in A (${names(obs.devA1)}) and B has only ${names(obs.devB1)}: ip link add was run without "netns B" for the peer, so it was created next to veth-a (${obs.steps[0]})`
+        : `unexpected interfaces: A ${names(obs.devA1)}, B ${names(obs.devB1)}`,
+    })),
+    check('tcp-across', `a client in A reaches the server in B at ${B_ADDR}:${PORT}; B sees it coming from ${A_ADDR}, and each side's /proc/net/tcp has the ESTABLISHED pair mirrored`, (obs) => {
+      const c = obs.client;
+      const r = c?.reply;
+      const isB = (e: Socket['local']) => e.address === B_ADDR && e.port === PORT;
+      // The server reads its table after the client's FIN: CLOSE_WAIT there, ESTABLISHED on
+      // the client, which read its table right after connecting.
+      const serverSide = obs.serverTcp.find((s) => isB(s.local) && s.remote.address === A_ADDR && (s.state === 'ESTABLISHED' || s.state === 'CLOSE_WAIT'));
+      const clientSide = obs.clientTcp.find((s) => s.local.address === A_ADDR && isB(s.remote) && s.state === 'ESTABLISHED');
+      const linkB = obs.linkB.split('\n').find((l) => l.includes('veth-b'));
+      const downB = !!linkB && !/<[^>]*\bUP\b[^>]*>/.test(linkB);
+      const failed = c?.error ?? obs.clientResult;
+      return {
+        pass: !!c?.ok && !!r && r.remote.startsWith(`${A_ADDR}:`) && r.local === `${B_ADDR}:${PORT}` && r.ns === obs.ns.b && !!serverSide && !!clientSide && c.ns === obs.ns.a,
+        observed: c?.ok ? `${r?.remote} -> ${r?.local}, ${r?.bytes} bytes` : `client: ${failed}`,
+        evidence: [...obs.steps, `client ${c?.ns ?? '?'} (A): ${c?.ok ? 'connected' : c?.error}`, ...table('A', obs.clientTcp), ...table(obs.serverIn, obs.serverTcp)],
+        hint: c?.ok
+          ? r?.ns !== obs.ns.b
+            ? `the server answered from ${r?.ns}, not B's ${obs.ns.b}: client and server were in the same namespace (${obs.serverIn}), so the connection never left A`
+            : `the server saw ${r?.remote} -> ${r?.local}`
+          : downB
+            ? `the connection failed (${c?.error}): veth-b in B is not up ("${linkB?.replace(/\s+/g, ' ').slice(0, 80)}"), so veth-a has no carrier and nothing crosses. ip link set veth-b up`
+            : !obs.devB1.some((d) => d.name === 'veth-b')
+              ? `the connection failed (${failed}): B has no veth-b (its interfaces: ${names(obs.devB1)}), so nothing in B holds ${B_ADDR}: ${obs.steps.find((x) => x.includes(`${B_ADDR}/30`)) ?? ''}`
+              : `the connection failed: ${failed}`,
+      };
+    }),
+    check('tables-and-counters-per-namespace', `the LISTEN is only in B's /proc/net/tcp, and at least ${PAYLOAD} bytes left through veth-a and arrived on veth-b (/proc/net/dev of each)`, (obs) => {
+      const get = (d: NetDev[], n: string) => d.find((x) => x.name === n);
+      const txA = (get(obs.devA2, 'veth-a')?.txBytes ?? 0) - (get(obs.devA1, 'veth-a')?.txBytes ?? 0);
+      const rxB = (get(obs.devB2, 'veth-b')?.rxBytes ?? 0) - (get(obs.devB1, 'veth-b')?.rxBytes ?? 0);
+      const inA = obs.clientTcp.filter(isListen);
+      const inB = obs.serverIn === 'B' ? obs.serverTcp.filter(isListen) : [];
+      const ends = (label: string, name: string, before: NetDev[], after: NetDev[]) =>
+        [...before, ...after].filter((d) => d.name === name).map((d, i) => `${label} ${i ? 'after ' : 'before'}: ${d.raw}`);
+      return {
+        pass: inA.length === 0 && inB.length === 1 && txA >= PAYLOAD && rxB >= PAYLOAD && obs.experimentTcp.filter(isListen).length === 0,
+        observed: `LISTEN in A: ${inA.length}, in B: ${inB.length}; veth-a sent ${txA} bytes, veth-b received ${rxB}`,
+        evidence: [...ends('A', 'veth-a', obs.devA1, obs.devA2), ...ends('B', 'veth-b', obs.devB1, obs.devB2), ...table('A', inA), ...table('B', inB), `experiment's /proc/net/tcp: ${obs.experimentTcp.length} sockets`],
+        hint: inA.length
+          ? `the LISTEN is in A's own table (${inA[0]!.raw.trim().split(/\s+/).slice(1, 3).join(' ')} = ${inA[0]!.local.address}:${inA[0]!.local.port}): the server ran in A, beside the client, so the ${PAYLOAD} bytes went over A's local route and veth-a sent only ${txA} bytes, none of them ours (IPv6 housekeeping such as neighbour discovery)`
+          : `veth-a sent ${txA} bytes and veth-b received ${rxB}: the data did not cross the pair (client: ${obs.client?.error ?? 'ok'})`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'create the pair without "netns B": both ends in A', args: { noPeerNetns: true }, fails: ['one-end-each', 'tcp-across'] },

@@ -76,47 +76,35 @@ const blockUnshare = experiment({
     const filter = { program: [...program], arch: sys.auditArch(), unshare: sys.sysno('unshare'), openat: sys.sysno('openat') };
     return { listing, filter, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
   },
-  checks: [
-    {
-      id: 'unshare-eperm',
-      expected: 'before the filter unshare(CLONE_NEWUTS) returns 0; after it, EPERM on the main thread and on the threadpool',
-      check: (o) => ({
-        pass: /= 0$/.test(o.before) && /EPERM/.test(o.afterMain) && /EPERM/.test(o.afterPool),
-        observed: `before: ${o.before.split(' = ')[1]}; after: ${o.afterMain.split(' = ')[1]} (main), ${o.afterPool.split(' = ')[1]}`,
-        evidence: [o.before, ...o.listing.map((l) => `  ${l}`), o.seccompTrace, o.afterMain, o.afterPool],
-        hint: !/= -1/.test(o.seccompTrace) && o.seccompTrace.startsWith('seccomp')
-          ? `a filter was loaded (${o.seccompTrace}) but unshare still returned ${o.afterMain.split(' = ')[1]}: the filter compares seccomp_data.nr with another syscall (${o.listing.find((l) => l.startsWith('jeq #') && !l.includes('ARCH'))?.trim()}), not unshare's number (${o.listing.length ? 'see the listing' : ''})`
-          : `no filter is in place (${o.seccompTrace}), so nothing stands between unshare and the kernel's own checks, which the sandbox's root passes`,
-      }),
-    },
-    {
-      id: 'status-shows-filter',
-      expected: '/proc/PID/status shows NoNewPrivs: 1, Seccomp: 2 (filter mode) and Seccomp_filters: 1, on every thread',
-      check(o) {
-        const okLine = (t: { seccomp: string; filters: string; nnp: string }) => /\b2$/.test(t.seccomp) && /\b1$/.test(t.filters) && /\b1$/.test(t.nnp);
-        const bad = o.threads.filter((t) => !okLine(t));
-        return {
-          pass: okLine(o.status) && bad.length === 0,
-          observed: `${o.status.seccomp.replace(/\s+/g, ' ')}, ${o.status.filters.replace(/\s+/g, ' ')}; ${o.threads.length - bad.length} of ${o.threads.length} threads filtered`,
-          evidence: [o.status.nnp, o.status.seccomp, o.status.filters, ...o.threads.slice(0, 8).map(tline)],
-          hint: /\b0$/.test(o.status.seccomp)
-            ? `Seccomp: 0 means no filter: ${o.seccompTrace}`
-            : `${bad.length} threads are not in filter mode: ${bad.slice(0, 2).map(tline).join('; ')}`,
-        };
-      },
-    },
-    {
-      id: 'children-inherit',
-      expected: 'a child shell shows Seccomp: 2 and its `unshare -u true` fails: Operation not permitted',
-      check: (o) => ({
-        pass: /Seccomp:\s+2/.test(o.child.out) && /Operation not permitted/.test(o.child.out) && o.child.code !== 0,
-        observed: `exit ${o.child.code}: ${o.child.out.split('\n').pop()}`,
-        evidence: o.child.out.split('\n'),
-        hint: /unshare worked/.test(o.child.out)
-          ? `the child's unshare worked (${o.child.out.split('\n').find((l) => l.startsWith('Seccomp:'))}): the filter it inherited ${/Seccomp:\s+2/.test(o.child.out) ? 'does not match unshare' : 'does not exist'}`
-          : `exit ${o.child.code}: ${o.child.out}`,
-      }),
-    },
+  checks: (check) => [
+    check('unshare-eperm', 'before the filter unshare(CLONE_NEWUTS) returns 0; after it, EPERM on the main thread and on the threadpool', (o) => ({
+      pass: /= 0$/.test(o.before) && /EPERM/.test(o.afterMain) && /EPERM/.test(o.afterPool),
+      observed: `before: ${o.before.split(' = ')[1]}; after: ${o.afterMain.split(' = ')[1]} (main), ${o.afterPool.split(' = ')[1]}`,
+      evidence: [o.before, ...o.listing.map((l) => `  ${l}`), o.seccompTrace, o.afterMain, o.afterPool],
+      hint: !/= -1/.test(o.seccompTrace) && o.seccompTrace.startsWith('seccomp')
+        ? `a filter was loaded (${o.seccompTrace}) but unshare still returned ${o.afterMain.split(' = ')[1]}: the filter compares seccomp_data.nr with another syscall (${o.listing.find((l) => l.startsWith('jeq #') && !l.includes('ARCH'))?.trim()}), not unshare's number (${o.listing.length ? 'see the listing' : ''})`
+        : `no filter is in place (${o.seccompTrace}), so nothing stands between unshare and the kernel's own checks, which the sandbox's root passes`,
+    })),
+    check('status-shows-filter', '/proc/PID/status shows NoNewPrivs: 1, Seccomp: 2 (filter mode) and Seccomp_filters: 1, on every thread', (o) => {
+      const okLine = (t: { seccomp: string; filters: string; nnp: string }) => /\b2$/.test(t.seccomp) && /\b1$/.test(t.filters) && /\b1$/.test(t.nnp);
+      const bad = o.threads.filter((t) => !okLine(t));
+      return {
+        pass: okLine(o.status) && bad.length === 0,
+        observed: `${o.status.seccomp.replace(/\s+/g, ' ')}, ${o.status.filters.replace(/\s+/g, ' ')}; ${o.threads.length - bad.length} of ${o.threads.length} threads filtered`,
+        evidence: [o.status.nnp, o.status.seccomp, o.status.filters, ...o.threads.slice(0, 8).map(tline)],
+        hint: /\b0$/.test(o.status.seccomp)
+          ? `Seccomp: 0 means no filter: ${o.seccompTrace}`
+          : `${bad.length} threads are not in filter mode: ${bad.slice(0, 2).map(tline).join('; ')}`,
+      };
+    }),
+    check('children-inherit', 'a child shell shows Seccomp: 2 and its `unshare -u true` fails: Operation not permitted', (o) => ({
+      pass: /Seccomp:\s+2/.test(o.child.out) && /Operation not permitted/.test(o.child.out) && o.child.code !== 0,
+      observed: `exit ${o.child.code}: ${o.child.out.split('\n').pop()}`,
+      evidence: o.child.out.split('\n'),
+      hint: /unshare worked/.test(o.child.out)
+        ? `the child's unshare worked (${o.child.out.split('\n').find((l) => l.startsWith('Seccomp:'))}): the filter it inherited ${/Seccomp:\s+2/.test(o.child.out) ? 'does not match unshare' : 'does not exist'}`
+        : `exit ${o.child.code}: ${o.child.out}`,
+    })),
   ],
   sabotage: [
     { what: 'the filter matches setns instead of unshare', args: { wrongSyscall: true }, fails: ['unshare-eperm', 'children-inherit'] },
@@ -159,51 +147,39 @@ const tsync = experiment({
     const poolAfterSecond = (await sys.unshareAsync(sys.CLONE_NEWUTS)).trace;
     return { mainTid: mainTid(), firstTrace, threadsAfterFirst, mainAfterFirst, poolAfterFirst, secondTrace, threadsAfterSecond, poolAfterSecond };
   },
-  checks: [
-    {
-      id: 'main-thread-only',
-      expected: 'after seccomp() without TSYNC, the main thread shows Seccomp: 2 and every other thread Seccomp: 0',
-      check(o) {
-        const main = o.threadsAfterFirst.find((t) => t.tid === o.mainTid);
-        const others = o.threadsAfterFirst.filter((t) => t.tid !== o.mainTid);
-        const filteredOthers = others.filter((t) => /\b2$/.test(t.seccomp));
-        return {
-          pass: !!main && /\b2$/.test(main.seccomp) && others.length > 0 && filteredOthers.length === 0,
-          observed: `main ${main?.seccomp ?? '?'}; ${filteredOthers.length} of ${others.length} other threads filtered`,
-          evidence: [o.firstTrace, ...o.threadsAfterFirst.slice(0, 8).map(tline)],
-          hint: filteredOthers.length
-            ? `${filteredOthers.length} other threads already have the filter: it was loaded with ${o.firstTrace.includes('TSYNC') ? 'SECCOMP_FILTER_FLAG_TSYNC' : 'some flag'} (${o.firstTrace})`
-            : `the main thread is ${main?.seccomp ?? 'missing'}`,
-        };
-      },
-    },
-    {
-      id: 'threadpool-bypass',
-      expected: 'meanwhile unshare on the main thread is EPERM, but the same call on a threadpool thread succeeds',
-      check: (o) => ({
-        pass: /EPERM/.test(o.mainAfterFirst) && /= 0 \[threadpool\]$/.test(o.poolAfterFirst),
-        observed: `main: ${o.mainAfterFirst.split(' = ')[1]}; pool: ${o.poolAfterFirst.split(' = ')[1]}`,
-        evidence: [o.firstTrace, o.mainAfterFirst, o.poolAfterFirst],
-        hint: /EPERM/.test(o.poolAfterFirst)
-          ? `the pool thread was filtered too: the first filter went to every thread (${o.firstTrace})`
-          : `main ${o.mainAfterFirst}; pool ${o.poolAfterFirst}`,
-      }),
-    },
-    {
-      id: 'tsync-covers-all',
-      expected: 'after a filter with TSYNC, every thread shows Seccomp: 2 and the threadpool\'s unshare is EPERM too',
-      check(o) {
-        const unfiltered = o.threadsAfterSecond.filter((t) => !/\b2$/.test(t.seccomp));
-        return {
-          pass: unfiltered.length === 0 && /EPERM/.test(o.poolAfterSecond),
-          observed: `${o.threadsAfterSecond.length - unfiltered.length} of ${o.threadsAfterSecond.length} threads filtered; pool: ${o.poolAfterSecond.split(' = ')[1]}`,
-          evidence: [o.secondTrace, ...o.threadsAfterSecond.slice(0, 8).map(tline), o.poolAfterSecond],
-          hint: o.secondTrace.includes('TSYNC')
-            ? `TSYNC was asked for (${o.secondTrace}) but ${unfiltered.length} threads are unfiltered`
-            : `the second filter was loaded without TSYNC too (${o.secondTrace}), so ${unfiltered.length} threads still run unfiltered, e.g. ${unfiltered[0] ? tline(unfiltered[0]) : '?'}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('main-thread-only', 'after seccomp() without TSYNC, the main thread shows Seccomp: 2 and every other thread Seccomp: 0', (o) => {
+      const main = o.threadsAfterFirst.find((t) => t.tid === o.mainTid);
+      const others = o.threadsAfterFirst.filter((t) => t.tid !== o.mainTid);
+      const filteredOthers = others.filter((t) => /\b2$/.test(t.seccomp));
+      return {
+        pass: !!main && /\b2$/.test(main.seccomp) && others.length > 0 && filteredOthers.length === 0,
+        observed: `main ${main?.seccomp ?? '?'}; ${filteredOthers.length} of ${others.length} other threads filtered`,
+        evidence: [o.firstTrace, ...o.threadsAfterFirst.slice(0, 8).map(tline)],
+        hint: filteredOthers.length
+          ? `${filteredOthers.length} other threads already have the filter: it was loaded with ${o.firstTrace.includes('TSYNC') ? 'SECCOMP_FILTER_FLAG_TSYNC' : 'some flag'} (${o.firstTrace})`
+          : `the main thread is ${main?.seccomp ?? 'missing'}`,
+      };
+    }),
+    check('threadpool-bypass', 'meanwhile unshare on the main thread is EPERM, but the same call on a threadpool thread succeeds', (o) => ({
+      pass: /EPERM/.test(o.mainAfterFirst) && /= 0 \[threadpool\]$/.test(o.poolAfterFirst),
+      observed: `main: ${o.mainAfterFirst.split(' = ')[1]}; pool: ${o.poolAfterFirst.split(' = ')[1]}`,
+      evidence: [o.firstTrace, o.mainAfterFirst, o.poolAfterFirst],
+      hint: /EPERM/.test(o.poolAfterFirst)
+        ? `the pool thread was filtered too: the first filter went to every thread (${o.firstTrace})`
+        : `main ${o.mainAfterFirst}; pool ${o.poolAfterFirst}`,
+    })),
+    check('tsync-covers-all', 'after a filter with TSYNC, every thread shows Seccomp: 2 and the threadpool\'s unshare is EPERM too', (o) => {
+      const unfiltered = o.threadsAfterSecond.filter((t) => !/\b2$/.test(t.seccomp));
+      return {
+        pass: unfiltered.length === 0 && /EPERM/.test(o.poolAfterSecond),
+        observed: `${o.threadsAfterSecond.length - unfiltered.length} of ${o.threadsAfterSecond.length} threads filtered; pool: ${o.poolAfterSecond.split(' = ')[1]}`,
+        evidence: [o.secondTrace, ...o.threadsAfterSecond.slice(0, 8).map(tline), o.poolAfterSecond],
+        hint: o.secondTrace.includes('TSYNC')
+          ? `TSYNC was asked for (${o.secondTrace}) but ${unfiltered.length} threads are unfiltered`
+          : `the second filter was loaded without TSYNC too (${o.secondTrace}), so ${unfiltered.length} threads still run unfiltered, e.g. ${unfiltered[0] ? tline(unfiltered[0]) : '?'}`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'TSYNC on the first filter already', args: { tsyncFirst: true }, fails: ['main-thread-only', 'threadpool-bypass'] },
@@ -240,7 +216,7 @@ const nnp = experiment({
   title: 'no_new_privs: the price of a filter without CAP_SYS_ADMIN',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
   run: nnpRun,
-  checks: [
+  checks: (check) => [
     errnoIs<NnpObs>('eacces-without-nnp', 'without CAP_SYS_ADMIN and without no_new_privs, seccomp() fails with EACCES', 'EACCES', (o) => ({
       trace: o.firstTrace,
       evidence: [o.capsetTrace, o.capEff, o.nnpBefore],
@@ -248,16 +224,12 @@ const nnp = experiment({
         ? `the filter was accepted: the thread still held CAP_SYS_ADMIN in its user namespace (${o.capEff}, ${o.capsetTrace})`
         : undefined,
     })),
-    {
-      id: 'nnp-set-and-inherited',
-      expected: 'PR_SET_NO_NEW_PRIVS shows as NoNewPrivs: 1, and a child started afterwards has it too',
-      check: (o) => ({
-        pass: /\b1$/.test(o.nnpLine) && /NoNewPrivs:\s+1/.test(o.child.out),
-        observed: `${o.nnpLine.replace(/\s+/g, ' ')}; child: ${o.child.out.split('\n').find((l) => l.startsWith('NoNewPrivs'))?.replace(/\s+/g, ' ') ?? '?'}`,
-        evidence: [o.nnpTrace ?? '(prctl(PR_SET_NO_NEW_PRIVS) never called)', o.nnpLine, ...o.child.out.split('\n').map((l) => `child: ${l}`)],
-        hint: o.nnpTrace ? `NoNewPrivs reads ${o.nnpLine}` : 'nothing set no_new_privs: the prctl was skipped, so the bit is 0 here and in every child',
-      }),
-    },
+    check('nnp-set-and-inherited', 'PR_SET_NO_NEW_PRIVS shows as NoNewPrivs: 1, and a child started afterwards has it too', (o) => ({
+      pass: /\b1$/.test(o.nnpLine) && /NoNewPrivs:\s+1/.test(o.child.out),
+      observed: `${o.nnpLine.replace(/\s+/g, ' ')}; child: ${o.child.out.split('\n').find((l) => l.startsWith('NoNewPrivs'))?.replace(/\s+/g, ' ') ?? '?'}`,
+      evidence: [o.nnpTrace ?? '(prctl(PR_SET_NO_NEW_PRIVS) never called)', o.nnpLine, ...o.child.out.split('\n').map((l) => `child: ${l}`)],
+      hint: o.nnpTrace ? `NoNewPrivs reads ${o.nnpLine}` : 'nothing set no_new_privs: the prctl was skipped, so the bit is 0 here and in every child',
+    })),
     errnoIs<NnpObs>('filter-accepted-with-nnp', 'with no_new_privs set, the same seccomp() call returns 0', 0, (o) => ({
       trace: o.secondTrace,
       evidence: [o.nnpTrace ?? '(no PR_SET_NO_NEW_PRIVS)', o.nnpLine],
@@ -313,35 +285,27 @@ const apparmor = experiment({
     const child = { code: r.code, out: `${r.stdout}${r.stderr}`.replace(/\0/g, '').trim() };
     return { enabled, lsm, self, legacy, child };
   },
-  checks: [
-    {
-      id: 'apparmor-label-of-self',
-      expected: 'AppArmor is active (enabled = Y) and this process has a label: "unconfined" or "PROFILE (MODE)"',
-      check(o) {
-        const label = o.self.value ?? o.legacy.value ?? '';
-        return {
-          pass: o.enabled.value === 'Y' && LABEL.test(label),
-          observed: `enabled ${o.enabled.value ?? o.enabled.error}; label "${label}"`,
-          evidence: [shown(o.enabled), shown(o.lsm), shown(o.self), shown(o.legacy)],
-          hint: label === ''
-            ? `${o.self.path} is empty: that file is not the current label (attr/exec holds the label for the next execve, empty unless someone set one)`
-            : `"${label}" is not an AppArmor label`,
-        };
-      },
-    },
-    {
-      id: 'label-inherited',
-      expected: 'a child (cat) reads the same label for itself: labels follow fork and execve unless a profile attaches to the new binary',
-      check(o) {
-        const label = o.self.value ?? '';
-        return {
-          pass: LABEL.test(o.child.out) && (o.child.out === label || label === 'unconfined'),
-          observed: `sandbox "${label}", child "${o.child.out}"`,
-          evidence: [shown(o.self), `child cat ${o.self.path}: ${o.child.out}`],
-          hint: o.child.out === '' ? 'the child printed an empty label: it read attr/exec, not attr/current' : `the child's label "${o.child.out}" differs from "${label}"`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('apparmor-label-of-self', 'AppArmor is active (enabled = Y) and this process has a label: "unconfined" or "PROFILE (MODE)"', (o) => {
+      const label = o.self.value ?? o.legacy.value ?? '';
+      return {
+        pass: o.enabled.value === 'Y' && LABEL.test(label),
+        observed: `enabled ${o.enabled.value ?? o.enabled.error}; label "${label}"`,
+        evidence: [shown(o.enabled), shown(o.lsm), shown(o.self), shown(o.legacy)],
+        hint: label === ''
+          ? `${o.self.path} is empty: that file is not the current label (attr/exec holds the label for the next execve, empty unless someone set one)`
+          : `"${label}" is not an AppArmor label`,
+      };
+    }),
+    check('label-inherited', 'a child (cat) reads the same label for itself: labels follow fork and execve unless a profile attaches to the new binary', (o) => {
+      const label = o.self.value ?? '';
+      return {
+        pass: LABEL.test(o.child.out) && (o.child.out === label || label === 'unconfined'),
+        observed: `sandbox "${label}", child "${o.child.out}"`,
+        evidence: [shown(o.self), `child cat ${o.self.path}: ${o.child.out}`],
+        hint: o.child.out === '' ? 'the child printed an empty label: it read attr/exec, not attr/current' : `the child's label "${o.child.out}" differs from "${label}"`,
+      };
+    }),
   ],
   sabotage: [{ what: 'read attr/exec instead of attr/current', args: { attr: 'exec' }, fails: ['apparmor-label-of-self', 'label-inherited'] }],
 });
