@@ -1,16 +1,14 @@
 // Lesson 03: PID 1 of a PID namespace. The sandbox's Node is itself PID 1 of a new PID
-// namespace; nested namespaces (through nslab's helper, or Node's own unshare(CLONE_NEWPID))
-// give other programs the same role. Each experiment mounts a fresh /proc first, as
-// `unshare --mount-proc` does, so /proc lists this namespace. Every process signalled here was
-// started by the experiment; all of them die with the sandbox's PID namespace. Nothing waits a
-// fixed time: each step waits for the state that says it happened (or, for a signal the kernel
-// drops, reads the state that says it was dropped).
-import { spawn, type ChildProcess } from 'node:child_process';
+// namespace; nested namespaces (nslab's helper, or Node's own unshare(CLONE_NEWPID)) give other
+// programs the same role. Each experiment mounts a fresh /proc first, as `unshare --mount-proc`
+// does. Every process signalled here was started by the experiment and dies with the sandbox.
+// Each step waits for the state that says it happened, or reads the state that says it did not.
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { childRunning, diedOf, exitText, experiment, freshProc, must, nsenter, readlinkOr, readOr, runs, signalSettled } from '../../src/kit/index.js';
-import { startAndWait, statusLines, waitFor, type Exit, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
+import { diedOf, exitOf, exitText, experiment, freshProc, linesFrom, must, nsenter, readlinkOr, readOr, runs, signalSettled } from '../../src/kit/index.js';
+import { startAndWait, startAsPid1, statusLines, waitFor, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 /** The value after `Key:` in status text or lines: ('NSpid: 8065 1', 'NSpid') -> '8065 1'. */
 const field = (text: string | string[] | undefined, key: string): string =>
@@ -23,13 +21,10 @@ const bins = (ctx: Ctx, ...names: string[]): string[] => names.map((n) => ctx.bi
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: who is PID 1.
 
-const OUTSIDE_FIRST = 'first-process';
-
 async function runFirst(ctx: Ctx, args: { unshareWithoutFork?: boolean } = {}) {
   const [unshare, sleep, grep] = bins(ctx, 'unshare', 'sleep', 'grep');
   freshProc(ctx);
-  let pid = 1;
-  let who = "the sandbox's first process (this Node)";
+  let [pid, who] = [1, "the sandbox's first process (this Node)"];
   if (args.unshareWithoutFork) {
     // `unshare -p prog` without --fork: unshare(CLONE_NEWPID) then exec, so prog is still in
     // the old namespace. Its children would be the new namespace's, not prog.
@@ -38,7 +33,7 @@ async function runFirst(ctx: Ctx, args: { unshareWithoutFork?: boolean } = {}) {
   }
   const inside = statusLines(ctx, pid, 'Name', 'Pid', 'PPid', 'NSpid');
   const c = await ctx.spawn(grep!, ['-E', '^(Pid|PPid):', '/proc/self/status']);
-  await ctx.outside(OUTSIDE_FIRST, pid === 1 ? [] : [pid]);
+  await ctx.outside('first-process', pid === 1 ? [] : [pid]);
   return { who, inside, child: c.stdout.trim().replace(/\s+/g, ' ') };
 }
 
@@ -52,17 +47,16 @@ const firstProcess = experiment({
       id: 'pid1-ppid0',
       expected: 'inside: Pid: 1 and PPid: 0; from the host, NSpid: <host PID> 1',
       check(obs, outside) {
-        const v = outside[OUTSIDE_FIRST]?.[0];
+        const v = outside['first-process']?.[0];
         const [pid, ppid] = [Number(field(obs.inside, 'Pid')), Number(field(obs.inside, 'PPid'))];
         const nspid = field(v?.status, 'NSpid').split(/\s+/).filter(Boolean).map(Number);
         return {
-          pass: pid === 1 && ppid === 0 && !!v && nspid.length >= 2 && nspid[0] === v.pid && nspid[nspid.length - 1] === 1,
+          pass: pid === 1 && ppid === 0 && !!v && nspid.length >= 2 && nspid[0] === v.pid && nspid.at(-1) === 1,
           observed: `${obs.who}: Pid ${pid}, PPid ${ppid}; host sees NSpid ${nspid.join(' ')}`,
           evidence: [...obs.inside.map((l) => `inside: ${l}`), `host /proc/${v?.pid ?? '?'}/status: NSpid: ${nspid.join(' ') || '(no outside view)'}`, `a child it started: ${obs.child}`],
-          hint:
-            pid !== 1
-              ? `${obs.who} is PID ${pid} with PPid ${ppid}: unshare(CLONE_NEWPID) does not move its caller, only the children it forks afterwards, so without --fork the program unshare execs stays in the old namespace (NSpid ${nspid.join(' ')} ends in ${nspid[nspid.length - 1]}, not 1)`
-              : `Pid 1 but PPid ${ppid} / NSpid ${nspid.join(' ')}`,
+          hint: pid !== 1
+            ? `${obs.who} is PID ${pid} with PPid ${ppid}: unshare(CLONE_NEWPID) does not move its caller, only the children it forks afterwards, so without --fork the program unshare execs stays in the old namespace (NSpid ${nspid.join(' ')} ends in ${nspid.at(-1)}, not 1)`
+            : `Pid 1 but PPid ${ppid} / NSpid ${nspid.join(' ')}`,
         };
       },
     },
@@ -75,7 +69,6 @@ const firstProcess = experiment({
 
 /** Node as PID 1, idle once `handler` (JavaScript) is installed; it names itself pid1-ready then. */
 const nodeArgv = (handler = ''): string[] => [process.execPath, '-e', `${handler}process.title='pid1-ready';setInterval(()=>{},1000)`];
-const EXITS = "process.on('SIGTERM',()=>process.exit(0));";
 const PID1_NAMES = ['sleep (SIGTERM)', 'sleep (SIGKILL)', 'node, no handler', "node, process.on('SIGTERM')"];
 type Send = ['TERM' | 'KILL', 'parent' | 'inside'];
 
@@ -89,42 +82,42 @@ async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?:
   const send = async (pid: number, [sig, from]: Send): Promise<string> => {
     if (from === 'parent') return sys.kill(pid, SIG[sig]).trace;
     const r = await nsenter(ctx, pid, ['-p'], [kill!, `-${sig}`, '1']);
-    const line = `nsenter -t ${pid} -p kill -${sig} 1  (from inside its namespace) -> exit ${r.code}${r.stderr.trim() ? ` ${r.stderr.trim()}` : ''}`;
+    const line = `nsenter -t ${pid} -p kill -${sig} 1  (from inside its namespace) -> exit ${r.code} ${r.stderr.trim()}`.trim();
     ctx.note(line);
     return line;
   };
-  /** `prog` as PID 1 of a new PID namespace (the helper's `run -p`, like `unshare -p -f`), the
-   * signals, and its status before (SigCgt; and SigIgn: a PID 1 that ignores SIGTERM would survive
-   * it for another reason) and after. kill() decides at once whether a signal is dropped, so the
-   * wait ends as soon as the kernel has settled it: the process gone, or asleep with nothing pending. */
-  const trial = async (what: string, prog: string[], name: string, sends: Send[]) => {
-    const bg = await ctx.background(ctx.helper, ['run', '-p', '--', ...prog]);
-    const pid = await childRunning(ctx, bg.pid, name);
+  /** `prog` as PID 1, the signals, and its status before (SigCgt; and SigIgn: a PID 1 that
+   * ignores SIGTERM would survive it for another reason) and after. kill() decides at once
+   * whether a signal is dropped, so the wait ends when the kernel has settled every signal. */
+  const trial = async (note: string, what: string, prog: string[], name: string, sends: Send[], ready = (_pid: number) => true) => {
+    ctx.note(note);
+    const { bg, pid } = await startAsPid1(ctx, prog, name);
+    await waitFor(`${name} to be ready`, () => ready(pid));
     const st = proc.readStatus(pid);
     const statusBefore = statusLines(ctx, pid, 'Name', 'State', 'NSpid', 'SigIgn', 'SigCgt');
     const events: string[] = [];
-    const ended = await signalSettled(ctx, pid, bg.exited, [...new Set(sends.map(([s]) => SIG[s]))], async () => {
+    const ended = await signalSettled(ctx, pid, bg.exited, sends.map(([s]) => SIG[s]), async () => {
       for (const s of sends) events.push(await send(pid, s));
     });
     const statusAfter = existsSync(`/proc/${pid}`) ? statusLines(ctx, pid, 'State', 'SigPnd', 'ShdPnd', 'SigCgt') : [`/proc/${pid}: gone`];
     const caughtAfter = ended ? [] : proc.decodeSignals(proc.readStatus(pid).sigCgt);
     bg.kill('SIGKILL');
-    const [caught, ignored] = [proc.decodeSignals(st.sigCgt), proc.decodeSignals(st.sigIgn)];
-    const survived = ended === null && alive(field(statusAfter, 'State'));
+    const [caught, ignored, survived] = [proc.decodeSignals(st.sigCgt), proc.decodeSignals(st.sigIgn), ended === null && alive(field(statusAfter, 'State'))];
     return { what, pid, nspid: st.nspid, statusBefore, caught, ignored, events, statusAfter, caughtAfter, survived, exit: exitText(ended) };
   };
 
-  ctx.note(args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'sleep as PID 1 of a new PID namespace');
   const sleepProg = args.trapTerm ? [sh!, '-c', `trap 'exit 0' TERM; while :; do ${sleep} 0.05; done`] : [sleep!, '1000'];
-  const sleepWhat = 'sleep as PID 1: SIGTERM from inside its namespace, then from the parent';
-  const sleepReport = await trial(sleepWhat, sleepProg, args.trapTerm ? 'sh' : 'sleep', [['TERM', 'inside'], ['TERM', 'parent']]);
-  ctx.note(args.killFromInside ? 'sabotage: SIGKILL sent from inside the namespace' : 'SIGKILL from the parent namespace');
-  const killReport = await trial('SIGKILL to a PID 1', [sleep!, '1000'], 'sleep', [['KILL', args.killFromInside ? 'inside' : 'parent']]);
-  ctx.note('Node as PID 1, without and with a process.on("SIGTERM") handler');
-  const bare = args.jsNoop ? "Node as PID 1 with process.on('SIGTERM', () => {})" : 'Node as PID 1, no JavaScript handler';
-  const nodeBare = await trial(bare, nodeArgv(args.jsNoop ? "process.on('SIGTERM',()=>{});" : ''), 'pid1-ready', [['TERM', 'parent']]);
+  const sleepNote = args.trapTerm ? 'sabotage: PID 1 is a shell with a SIGTERM trap' : 'sleep as PID 1 of a new PID namespace';
+  // The trapping shell has set its trap once it runs the loop's first sleep.
+  const trapSet = (pid: number) => !args.trapTerm || ctx.proc.readChildren(pid).some((kid) => runs(kid, 'sleep'));
+  const sleepReport = await trial(sleepNote, 'sleep as PID 1: SIGTERM from inside its namespace, then from the parent', sleepProg, args.trapTerm ? 'sh' : 'sleep', [['TERM', 'inside'], ['TERM', 'parent']], trapSet);
+  const killNote = args.killFromInside ? 'sabotage: SIGKILL sent from inside the namespace' : 'SIGKILL from the parent namespace';
+  const killReport = await trial(killNote, 'SIGKILL to a PID 1', [sleep!, '1000'], 'sleep', [['KILL', args.killFromInside ? 'inside' : 'parent']]);
+  const [bare, noop] = args.jsNoop ? ["Node as PID 1 with process.on('SIGTERM', () => {})", "process.on('SIGTERM',()=>{});"] : ['Node as PID 1, no JavaScript handler', ''];
+  const nodeBare = await trial('Node as PID 1, without and with a process.on("SIGTERM") handler', bare, nodeArgv(noop), 'pid1-ready', [['TERM', 'parent']]);
   const handled = args.noJsHandler ? 'Node as PID 1, handler line left out' : "Node as PID 1 with process.on('SIGTERM', () => process.exit(0))";
-  const nodeHandler = await trial(handled, nodeArgv(args.noJsHandler ? '' : EXITS), 'pid1-ready', [['TERM', 'parent']]);
+  const exits = args.noJsHandler ? '' : "process.on('SIGTERM',()=>process.exit(0));";
+  const nodeHandler = await trial(handled, handled, nodeArgv(exits), 'pid1-ready', [['TERM', 'parent']]);
   return { sleep: sleepReport, kill: killReport, nodeBare, nodeHandler };
 }
 
@@ -138,8 +131,7 @@ const signals = experiment({
       id: 'sleep-pid1-ignores-term',
       expected: 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent, with nothing left pending',
       check({ sleep: s }) {
-        const [sigCgt, sigIgn] = [field(s.statusBefore, 'SigCgt'), field(s.statusBefore, 'SigIgn')];
-        const ignoresTerm = s.ignored.includes('SIGTERM');
+        const [sigCgt, sigIgn, ignoresTerm] = [field(s.statusBefore, 'SigCgt'), field(s.statusBefore, 'SigIgn'), s.ignored.includes('SIGTERM')];
         return {
           pass: sigCgt !== '' && s.caught.length === 0 && sigIgn !== '' && !ignoresTerm && s.survived,
           observed: `SigCgt ${sigCgt} (${s.caught.join(', ') || 'nothing caught'}), SIGTERM ${ignoresTerm ? 'ignored' : 'not ignored'}; after SIGTERM: ${s.survived ? 'still running' : s.exit}`,
@@ -169,8 +161,7 @@ const signals = experiment({
       id: 'node-pid1-term',
       expected: "Node as PID 1 has SIGTERM in SigCgt; with no JS handler it survives SIGTERM, with process.on('SIGTERM') it exits 0",
       check({ nodeBare: b, nodeHandler: h }) {
-        const catchesTerm = b.caught.includes('SIGTERM');
-        const [bCgt, hCgt] = [field(b.statusBefore, 'SigCgt'), field(h.statusBefore, 'SigCgt')];
+        const [catchesTerm, bCgt, hCgt] = [b.caught.includes('SIGTERM'), field(b.statusBefore, 'SigCgt'), field(h.statusBefore, 'SigCgt')];
         return {
           pass: catchesTerm && b.survived && !h.survived && /status 0/.test(h.exit),
           observed: `no handler: ${b.survived ? 'survived' : b.exit}; with handler: ${h.survived ? 'survived' : h.exit}`,
@@ -224,11 +215,9 @@ async function runOrphans(ctx: Ctx, args: { reapFirst?: boolean; skipReap?: bool
   // The shell exits at once, orphaning its child. The child first waits for a line on fd 3 (a
   // pipe from this process), then becomes `sleep 0`: it finishes when told, after the re-parenting.
   const shell = spawn(sh!, ['-c', `{ read go <&3; exec ${sleep} 0; } >/dev/null 2>&1 & echo $!`], { stdio: ['ignore', 'pipe', 'ignore', 'pipe'] });
-  let said = '';
-  shell.stdout!.setEncoding('utf8').on('data', (d: string) => (said += d));
-  await Promise.all([once(shell, 'exit'), once(shell.stdout!, 'end')]);
-  const orphan = Number(said.trim());
-  if (!Number.isInteger(orphan) || orphan <= 0) throw new Error(`the shell did not report its child's PID: ${said}`);
+  const [said] = await Promise.all([linesFrom(shell, 1), once(shell, 'exit')]);
+  const orphan = Number(said[0]);
+  if (!Number.isInteger(orphan) || orphan <= 0) throw new Error(`the shell did not report its child's PID: ${said.join(' ')}`);
   const look = (...keys: string[]) => (existsSync(`/proc/${orphan}`) ? statusLines(ctx, orphan, ...keys) : [`/proc/${orphan}: gone`]);
   // Only this PID: libuv reaps the children Node spawned, and must still find them.
   const reap = (note: string): Promise<string> => {
@@ -276,10 +265,9 @@ const orphans = experiment({
         pass: obs.wait !== null && obs.wait.includes(`= ${obs.orphan}`) && obs.after.endsWith('gone'),
         observed: `${obs.wait ?? 'no waitpid call'}; ${obs.after}`,
         evidence: [obs.wait ?? '(no waitpid in the trace)', obs.after],
-        hint:
-          obs.wait === null
-            ? `nobody called waitpid(${obs.orphan}, ...): ${obs.after}. Node reaps only the children it spawned itself, so as PID 1 it collects zombies forever unless told to (or an init like tini does it).`
-            : `${obs.wait}; ${obs.after}`,
+        hint: obs.wait === null
+          ? `nobody called waitpid(${obs.orphan}, ...): ${obs.after}. Node reaps only the children it spawned itself, so as PID 1 it collects zombies forever unless told to (or an init like tini does it).`
+          : `${obs.wait}; ${obs.after}`,
       }),
     },
   ],
@@ -302,34 +290,21 @@ const orphans = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 4: when PID 1 exits.
 
-/** The first `count` lines a child prints (fewer if it has not printed them within 3 s). */
-async function linesFrom(child: ChildProcess, count: number): Promise<string[]> {
-  let text = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (text += d));
-  const said = () => text.split('\n').filter(Boolean);
-  await waitFor(`${count} lines from PID ${child.pid}`, () => said().length >= count).catch(() => undefined);
-  return said();
-}
-
-const exitOf = (child: ChildProcess): Promise<Exit> => new Promise((res) => child.on('exit', (code, signal) => res({ code, signal })));
-
 // Sabotage: unshareOnThreadpool calls unshare on a libuv threadpool thread instead of the thread
 // that starts the children; pid1Stays keeps PID 1 running while the next process starts.
 async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stays?: boolean } = {}) {
   const { sys } = ctx;
   const [sh, sleep, unshareBin] = bins(ctx, 'sh', 'sleep', 'unshare');
   freshProc(ctx);
-  // The learner's version, with unshare and bash from the rootfs; a busybox rootfs has no bash,
-  // and then this line of evidence is left out. bash runs two programs (not builtins): the
-  // first becomes PID 1 and exits, the second fork fails.
+  // The learner's version, with unshare and bash from the rootfs (without bash this line of
+  // evidence is left out). bash runs two programs: the first becomes PID 1 and exits, the second fork fails.
   const bash = ctx.findBin('bash');
   const script = `${sleep} 0; ${sleep} 0; echo reached`;
   const learnerRun = bash ? await ctx.spawn(unshareBin!, ['--pid', bash, '-c', script]) : null;
   const learner = learnerRun && `unshare --pid bash -c '${script}' -> ${learnerRun.stderr.trim() || '(no error)'}`;
 
   // Now the same by hand: unshare on this (main) thread, then start children from it.
-  const nsPid = readlinkSync('/proc/self/ns/pid');
-  const forChildrenBefore = readlinkSync('/proc/self/ns/pid_for_children');
+  const [nsPid, forChildrenBefore] = [readlinkSync('/proc/self/ns/pid'), readlinkSync('/proc/self/ns/pid_for_children')];
   const unshare = args.unshareOnThreadpool
     ? must(await sys.unshareAsync(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID) on the threadpool').trace
     : must(sys.unshare(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID)').trace;
@@ -339,19 +314,18 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
   const first = spawn(sh!, ['-c', 'echo "pid1: $$"; read line; echo "pid1 exits"'], { stdio: ['pipe', 'pipe', 'ignore'] });
   const firstExit = exitOf(first).then(exitText);
   const firstSaid = await linesFrom(first, 1);
-  const forChildrenAfter = readlinkOr('/proc/self/ns/pid_for_children');
+  const forChildren = { before: forChildrenBefore, unborn: forChildrenUnborn, after: readlinkOr('/proc/self/ns/pid_for_children') };
   // The other process is this Node's child, not PID 1's: Node, outside, gets its wait status.
   const other = spawn(sleep!, ['1000'], { stdio: 'ignore' });
-  const otherExit = exitOf(other);
-  const otherPid = other.pid ?? -1;
+  const [otherExit, otherPid] = [exitOf(other), other.pid ?? -1];
   await waitFor('sleep 1000 to run', () => runs(otherPid, 'sleep')).catch(() => undefined);
   const otherBefore = statusLines(ctx, otherPid, 'Name', 'State', 'NSpid');
 
   if (args.pid1Stays) ctx.note('sabotage: PID 1 keeps running while the next process starts');
   else first.stdin!.end();
   const pid1Exit = args.pid1Stays ? 'still running' : await firstExit;
-  // PID 1's exit completes only once every other process of its namespace is reaped: if the sleep
-  // is still alive now, nothing is going to kill it.
+  // PID 1's exit completes only once every other process of its namespace is reaped: a sleep
+  // still alive now is one nothing is going to kill.
   const otherEnd = alive(field(readOr(`/proc/${otherPid}/status`), 'State')) ? null : await otherExit;
 
   let second: { ok: boolean; said: string; error: string | null };
@@ -364,11 +338,9 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
   }
   ctx.note(second.ok ? `second process started: ${second.said}` : `second process: ${second.error}`);
   // Whatever the sabotage left running (kill is a no-op for the gone).
-  first.kill('SIGKILL');
-  other.kill('SIGKILL');
+  [first, other].forEach((c) => c.kill('SIGKILL'));
   await firstExit;
   const memAvailable = readOr('/proc/meminfo').match(/^MemAvailable:.*$/m)?.[0] ?? 'MemAvailable: (unreadable)';
-  const forChildren = { before: forChildrenBefore, unborn: forChildrenUnborn, after: forChildrenAfter };
   const sleepEnd = { otherPid, otherBefore, otherExit: exitText(otherEnd), otherKilled: diedOf(otherEnd, 'SIGKILL') };
   return { learner, unshare, nsPid, forChildren, firstSaid, firstPid: first.pid ?? -1, ...sleepEnd, pid1Exit, second, memAvailable };
 }
@@ -388,17 +360,12 @@ const pid1Exit = experiment({
       expected: "after unshare(CLONE_NEWPID) the caller's ns/pid is unchanged, pid_for_children is new, and its next child is PID 1",
       check({ forChildren: fc, nsPid, unshare, firstSaid }) {
         const said = firstSaid[0] ?? '(nothing)';
+        const link = (which: string, when: string) => `/proc/self/ns/${which} -> ${when}`;
         return {
           pass: fc.after !== fc.before && nsPid === fc.before && said === 'pid1: 1',
           observed: `ns/pid ${nsPid}; pid_for_children ${fc.before} -> ${fc.after}; first child says "${firstSaid[0] ?? ''}"`,
-          evidence: [
-            `/proc/self/ns/pid_for_children -> ${fc.before} (before)`,
-            unshare,
-            `/proc/self/ns/pid_for_children -> ${fc.unborn} (no process in it yet)`,
-            ...firstSaid,
-            `/proc/self/ns/pid_for_children -> ${fc.after} (after the first child)`,
-            `/proc/self/ns/pid -> ${nsPid} (unchanged)`,
-          ],
+          evidence: [link('pid_for_children', `${fc.before} (before)`), unshare, link('pid_for_children', `${fc.unborn} (no process in it yet)`), ...firstSaid,
+            link('pid_for_children', `${fc.after} (after the first child)`), link('pid', `${nsPid} (unchanged)`)],
           hint: unshare.includes('[threadpool]')
             ? `the first child says "${said}", not "pid1: 1", and this thread's pid_for_children did not change (${fc.after}): ${unshare} moved a libuv worker thread, while children are started from the main thread. unshare(CLONE_NEWPID) sets the namespace for the children of the calling thread only.`
             : `first child said "${said}"; ${unshare}; pid_for_children ${fc.before} -> ${fc.after}`,
@@ -434,14 +401,11 @@ const pid1Exit = experiment({
     },
   ],
   sabotage: [
-    {
-      what: 'call unshare(CLONE_NEWPID) on a threadpool thread (koffi .async): no child is PID 1 of a new namespace',
-      args: { unshareOnThreadpool: true },
-      fails: ['unshare-moves-children-only', 'pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'],
-    },
+    { what: 'call unshare(CLONE_NEWPID) on a threadpool thread (koffi .async): no child is PID 1 of a new namespace', args: { unshareOnThreadpool: true }, fails: ['unshare-moves-children-only', 'pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'] },
     { what: 'keep PID 1 running while the second process starts (unshare --fork)', args: { pid1Stays: true }, fails: ['pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'] },
   ],
 });
+
 export default {
   experiments: [firstProcess, signals, orphans, pid1Exit],
   // Exercise mode: the learner makes this state in `nslab shell 03` with real tools, and
@@ -461,20 +425,19 @@ export default {
           id: 'pid-1',
           expected: 'its last NSpid entry is 1, in a PID namespace other than the host\'s',
           check: (p) => {
-            const own = p.nspid[p.nspid.length - 1];
-            const newNs = p.nsDiffers.includes('pid') && p.nspid.length > 1;
+            const [own, newNs] = [p.nspid.at(-1), p.nsDiffers.includes('pid') && p.nspid.length > 1];
             // A new PID namespace made for its children only: pid_for_children is not its pid.
             const forChildren = p.ns.pid_for_children && p.ns.pid_for_children !== p.ns.pid ? [`/proc/${p.pid}/ns/pid_for_children -> ${p.ns.pid_for_children}`] : [];
+            const who = `PID ${p.pid} (${p.comm})`;
             return {
               pass: newNs && own === 1,
               observed: `PID ${own ?? '?'} in ${newNs ? 'a namespace of its own' : "the host's namespace"}`,
               evidence: [p.status.NSpid ?? 'NSpid: (not printed by this kernel)', `/proc/${p.pid}/ns/pid -> ${p.ns.pid}`, `host: ${p.hostNs.pid}`, ...forChildren],
-              hint:
-                forChildren.length
-                  ? `PID ${p.pid} (${p.comm}) made a new PID namespace but is not in it: pid_for_children differs from pid, because only children enter it. Add --fork (-f) so unshare forks the process that becomes PID 1`
-                  : !newNs
-                    ? `PID ${p.pid} (${p.comm}) is in the host's PID namespace: start it with unshare -pf`
-                    : `PID ${p.pid} (${p.comm}) is PID ${own} of its namespace, not its first process: start the command itself in a new one (unshare -pf CMD) so it is the first`,
+              hint: forChildren.length
+                ? `${who} made a new PID namespace but is not in it: pid_for_children differs from pid, because only children enter it. Add --fork (-f) so unshare forks the process that becomes PID 1`
+                : !newNs
+                  ? `${who} is in the host's PID namespace: start it with unshare -pf`
+                  : `${who} is PID ${own} of its namespace, not its first process: start the command itself in a new one (unshare -pf CMD) so it is the first`,
             };
           },
         },

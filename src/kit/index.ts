@@ -15,7 +15,7 @@ export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
 export { experiment } from './experiment.js';
-export { runs, childRunning, signalSettled } from './processes.js';
+export { runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled } from './processes.js';
 export { echoTo, keyedLines, readlinkOr, mkfifos, release } from './control.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';

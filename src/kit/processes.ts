@@ -4,8 +4,9 @@
 // it) or queued; a queued one shows in SigPnd/ShdPnd until a thread takes it, a fatal one marks
 // the process exiting (PF_EXITING in /proc/PID/stat), and a handler installed one-shot
 // (SA_RESETHAND) is reset to the default in SigCgt as the signal is taken.
+import type { ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
-import type { SandboxContext } from '../sandbox/types.js';
+import type { BackgroundProcess, SandboxContext } from '../sandbox/types.js';
 import { readOr, waitFor } from './context.js';
 import type { Exit } from './exit.js';
 
@@ -23,6 +24,29 @@ export function childRunning(ctx: Ctx, parent: number, name: string, opts: { tim
     const kid = ctx.proc.readChildren(parent)[0];
     return kid !== undefined && runs(kid, name) && kid;
   }, { timeoutMs: opts.timeoutMs ?? 5000 });
+}
+
+/** A program as PID 1 of a new PID namespace, started by nslab's helper (`run -p`, as `unshare
+ * -p -f` would): the helper's handle, which exits the way the program did, and the program's PID
+ * as this /proc numbers it, once it runs `name`. */
+export async function startAsPid1(ctx: Ctx, prog: string[], name: string): Promise<{ bg: BackgroundProcess; pid: number }> {
+  const bg = await ctx.background(ctx.helper, ['run', '-p', '--', ...prog]);
+  return { bg, pid: await childRunning(ctx, bg.pid, name) };
+}
+
+/** How a child_process child ended, as a promise (listen before it can end). */
+export function exitOf(child: ChildProcess): Promise<Exit> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+/** The first `count` lines a child_process child prints on stdout: fewer if it has not printed
+ * them by the (scaled) deadline. */
+export async function linesFrom(child: ChildProcess, count: number, opts: { timeoutMs?: number } = {}): Promise<string[]> {
+  let text = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (text += d));
+  const said = (): string[] => text.split('\n').filter(Boolean);
+  await waitFor(`${count} lines from PID ${child.pid}`, () => said().length >= count, opts).catch(() => undefined);
+  return said();
 }
 
 const PF_EXITING = 0x4;
