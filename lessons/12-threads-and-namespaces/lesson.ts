@@ -4,7 +4,7 @@
 // creates the namespaces before Node exists, and all of Node's threads agree.
 import { promises as fsp, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
-import { experiment, mainTid, startThreadpool, statusLines, threadNs, threads, type Thread } from '../../src/kit/index.js';
+import { experiment, freshProc, mainTid, must, onNewThread, privateRoot, readOnPool, readOr, startAndWait, startThreadpool, statusLines, threadNs, threads, usernsProbe, type Thread } from '../../src/kit/index.js';
 
 type Task = Thread & { ns: string };
 
@@ -12,31 +12,20 @@ type Task = Thread & { ns: string };
 const tasks = (ctx: SandboxContext, kind: string): Task[] => threads(ctx).map((t) => ({ ...t, ns: threadNs(t.tid, kind) }));
 const tline = (t: Task, kind: string): string => `task ${t.tid} (${t.comm}): ${kind} -> ${t.ns}`;
 
-/** fs.promises.readFile, which runs on a libuv threadpool thread: the text, or the errno. */
-const readOnPool = (path: string): Promise<{ ok: boolean; code?: string; text?: string }> =>
-  fsp.readFile(path, 'utf8').then(
-    (text) => ({ ok: true, text: text.trim() }),
-    (err: NodeJS.ErrnoException) => ({ ok: false, code: err.code }),
-  );
-
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: unshare(CLONE_NEWUSER) needs a single-threaded caller.
 
-/** nslab-tools userns-probe (native/nslab-tools.c): a C process that counts its own tasks, calls
- * unshare(CLONE_NEWUSER) and prints "TASKS RET ERROR USERNS_LINK" ("1 0 ok user:[...]"); with
- * "thread" it starts one idle pthread first. */
-async function usernsProbe(ctx: SandboxContext, withThread: boolean) {
-  const r = await ctx.spawn(ctx.tools, ['userns-probe', ...(withThread ? ['thread'] : [])]);
-  const out = `${r.stdout}${r.stderr}`.trim();
-  const m = /^(\d+) (-?\d+) (\S+) (\S+)$/m.exec(r.stdout);
-  return {
-    code: r.code,
-    out,
-    threads: m ? Number(m[1]) : null,
-    ret: m ? Number(m[2]) : null,
-    error: m && m[3] !== 'ok' ? m[3]!.replace(/_/g, ' ') : null,
-    user: m ? m[4]! : null,
+/** A sleep in a new user and UTS namespace, made by nslab's (single-threaded) helper: a namespace
+ * of this lesson's own for Node to try to setns() into. Its PID, once it runs there. */
+async function otherUserns(ctx: SandboxContext): Promise<number> {
+  const mine = readlinkSync('/proc/self/ns/user');
+  let pid = 0;
+  const inside = (helper: number) => {
+    pid = ctx.proc.readChildren(helper)[0] ?? 0;
+    return pid > 0 && readOr(`/proc/${pid}/comm`).trim() === 'sleep' && readlinkSync(`/proc/${pid}/ns/user`) !== mine;
   };
+  await startAndWait(ctx, 'a sleep in a new user namespace', ctx.helper, ['run', '-U', '-u', '--', ctx.hostBin('sleep'), '1000'], inside);
+  return pid;
 }
 
 const usernsEinval = experiment({
@@ -45,48 +34,57 @@ const usernsEinval = experiment({
   sandbox: { namespaces: ['mnt', 'pid'] },
   async run(ctx, args: { utsInstead?: boolean; secondThread?: boolean } = {}) {
     const { sys } = ctx;
+    // A /proc of this PID namespace, where the PIDs of the processes we start are found.
+    privateRoot(ctx);
+    freshProc(ctx);
     await startThreadpool();
     const threads = tasks(ctx, 'user');
     const [threadsLine] = statusLines(ctx, 'self', 'Threads');
     const flag = args.utsInstead ? sys.CLONE_NEWUTS : sys.CLONE_NEWUSER;
     const nodeTrace = sys.unshare(flag).trace;
+    // setns() into a user namespace asks the same of its caller. The target is one of our own,
+    // where we hold every capability, so a threaded caller is the only thing left to refuse.
+    const target = await otherUserns(ctx);
+    const kind = args.utsInstead ? 'uts' : 'user';
+    const fd = must(sys.open(`/proc/${target}/ns/${kind}`, sys.O_RDONLY), `open the ${kind} namespace of PID ${target}`);
+    const setns = { open: fd.trace, trace: sys.setns(fd.ret, args.utsInstead ? sys.CLONE_NEWUTS : sys.CLONE_NEWUSER).trace, target: readlinkSync(`/proc/${target}/ns/user`) };
     ctx.note(`nslab-tools userns-probe: unshare(CLONE_NEWUSER) from C${args.secondThread ? ', after starting one more thread' : ', single-threaded'}`);
     const probe = await usernsProbe(ctx, !!args.secondThread);
-    return { threads, threadsLine, nodeTrace, ownUser: readlinkSync('/proc/self/ns/user'), probe };
+    return { threads, threadsLine, nodeTrace, setns, ownUser: readlinkSync('/proc/self/ns/user'), probe };
   },
-  checks: [
-    {
-      id: 'node-unshare-user-einval',
-      expected: 'unshare(CLONE_NEWUSER) from Node returns EINVAL, with Threads: well above 1',
-      check: (o) => ({
-        pass: /^unshare\(CLONE_NEWUSER\) = -1 EINVAL/.test(o.nodeTrace) && o.threads.length > 1,
-        observed: `${o.nodeTrace.split(' = ')[1]}; ${o.threadsLine.replace(/\s+/g, ' ')}`,
-        evidence: [o.nodeTrace, o.threadsLine, ...o.threads.slice(0, 12).map((t) => `task ${t.tid}: ${t.comm}`)],
-        hint: !o.nodeTrace.includes('CLONE_NEWUSER')
-          ? `the call asked for ${o.nodeTrace.split('(')[1]?.split(')')[0]}, not CLONE_NEWUSER: other namespaces accept a threaded caller (and move only the calling thread, see the next experiment)`
-          : `expected EINVAL: ${o.nodeTrace}`,
-      }),
-    },
-    {
-      id: 'single-threaded-ok',
-      expected: 'the same call from a single-threaded process (nslab-tools userns-probe, 1 task) returns 0 and puts it in a new user namespace',
-      check(o) {
-        const p = o.probe;
-        return {
-          pass: p.threads === 1 && p.ret === 0 && !!p.user && p.user !== o.ownUser,
-          observed: p.ret === null ? `userns-probe did not report: ${p.out}` : `${p.threads} task(s): unshare = ${p.ret}${p.error ? ` (${p.error})` : ''}; user ${p.user}`,
-          evidence: [`userns-probe: tasks=${p.threads} unshare(CLONE_NEWUSER)=${p.ret} ${p.error ?? ''}`, `userns-probe user -> ${p.user}`, `sandbox user -> ${o.ownUser}`],
-          hint: p.ret === null
-            ? `nslab-tools userns-probe could not run here (exit ${p.code}): ${p.out.split('\n').pop()}`
-            : p.threads !== null && p.threads > 1
-              ? `userns-probe had ${p.threads} threads when it called unshare, so it got ${p.error} just like Node: one extra thread is enough`
-              : `userns-probe: unshare returned ${p.ret} (${p.error})`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('node-unshare-user-einval', 'unshare(CLONE_NEWUSER) from Node returns EINVAL, with Threads: well above 1', (o) => ({
+      pass: /^unshare\(CLONE_NEWUSER\) = -1 EINVAL/.test(o.nodeTrace) && o.threads.length > 1,
+      observed: `${o.nodeTrace.split(' = ')[1]}; ${o.threadsLine.replace(/\s+/g, ' ')}`,
+      evidence: [o.nodeTrace, o.threadsLine, ...o.threads.slice(0, 12).map((t) => `task ${t.tid}: ${t.comm}`)],
+      hint: !o.nodeTrace.includes('CLONE_NEWUSER')
+        ? `the call asked for ${o.nodeTrace.split('(')[1]?.split(')')[0]}, not CLONE_NEWUSER: other namespaces accept a threaded caller (and move only the calling thread, see the next experiment)`
+        : `expected EINVAL: ${o.nodeTrace}`,
+    })),
+    check('node-setns-user-einval', 'setns() from Node into a user namespace of its own making (where it holds every capability) fails with EINVAL too', ({ setns: s, threadsLine }) => ({
+      pass: /^setns\(\d+, CLONE_NEWUSER\) = -1 EINVAL/.test(s.trace),
+      observed: `${s.trace.split(' = ')[1]}; ${threadsLine.replace(/\s+/g, ' ')}`,
+      evidence: [`target: ${s.target}`, s.open, s.trace, threadsLine],
+      hint: !s.trace.includes('CLONE_NEWUSER')
+        ? `the call joined a ${s.trace.split(', ')[1]?.split(')')[0]} namespace, not a user namespace: the others accept a threaded caller and move only the calling thread (${s.trace})`
+        : `expected EINVAL from a process with ${threadsLine.replace(/\s+/g, ' ')}: ${s.trace}`,
+    })),
+    check('single-threaded-ok', 'the same call from a single-threaded process (nslab-tools userns-probe, 1 task) returns 0 and puts it in a new user namespace', (o) => {
+      const p = o.probe;
+      return {
+        pass: p.threads === 1 && p.ret === 0 && !!p.user && p.user !== o.ownUser,
+        observed: p.ret === null ? `userns-probe did not report: ${p.out}` : `${p.threads} task(s): unshare = ${p.ret}${p.error ? ` (${p.error})` : ''}; user ${p.user}`,
+        evidence: [`userns-probe: tasks=${p.threads} unshare(CLONE_NEWUSER)=${p.ret} ${p.error ?? ''}`, `userns-probe user -> ${p.user}`, `sandbox user -> ${o.ownUser}`],
+        hint: p.ret === null
+          ? `nslab-tools userns-probe could not run here (exit ${p.code}): ${p.out.split('\n').pop()}`
+          : p.threads !== null && p.threads > 1
+            ? `userns-probe had ${p.threads} threads when it called unshare, so it got ${p.error} just like Node: one extra thread is enough`
+            : `userns-probe: unshare returned ${p.ret} (${p.error})`,
+      };
+    }),
   ],
   sabotage: [
-    { what: 'ask Node for CLONE_NEWUTS instead', args: { utsInstead: true }, fails: ['node-unshare-user-einval'] },
+    { what: 'ask Node for CLONE_NEWUTS instead', args: { utsInstead: true }, fails: ['node-unshare-user-einval', 'node-setns-user-einval'] },
     { what: 'the single-threaded probe starts a second thread first', args: { secondThread: true }, fails: ['single-threaded-ok'] },
   ],
 });
@@ -127,51 +125,52 @@ const threadpoolTrap = experiment({
     const pick = (text: string) => text.split('\n').filter((l) => l.includes(` ${DIR} `)).join('\n') || `(no mount at ${DIR})`;
     const mountsMain = pick(readFileSync('/proc/thread-self/mountinfo', 'utf8'));
     const mountsPool = pick(await fsp.readFile('/proc/thread-self/mountinfo', 'utf8'));
-    return { main: mainTid(), before, traces, syncRead, asyncRead, mntMain, mntPool, byThread: tasks(ctx, 'mnt'), mountsMain, mountsPool };
+    const byThread = tasks(ctx, 'mnt');
+    // A thread started only now is cloned from the main thread, and so inherits its namespaces.
+    const late = await onNewThread<{ tid: string; mnt: string; read: string }>(`const fs = require('fs');
+      let read; try { read = fs.readFileSync('${DIR}/only-here', 'utf8').trim(); } catch (e) { read = e.code; }
+      require('worker_threads').parentPort.postMessage({ tid: fs.readlinkSync('/proc/thread-self').split('/').pop(), mnt: fs.readlinkSync('/proc/thread-self/ns/mnt'), read });`);
+    return { main: mainTid(), before, traces, syncRead, asyncRead, mntMain, mntPool, byThread, late, mountsMain, mountsPool };
   },
-  checks: [
-    {
-      id: 'sync-reads-async-enoent',
-      expected: 'fs.readFileSync (main thread) reads the file; fs.promises.readFile (threadpool) gets ENOENT',
-      check: (o) => ({
-        pass: o.syncRead === 'written by the main thread' && !o.asyncRead.ok && o.asyncRead.code === 'ENOENT',
-        observed: `sync: ${o.syncRead === null ? 'failed' : `"${o.syncRead}"`}; async: ${o.asyncRead.ok ? `"${o.asyncRead.text}"` : o.asyncRead.code}`,
-        evidence: [...o.traces, `readFileSync("${DIR}/only-here") -> ${o.syncRead ?? 'error'}`, `fs.promises.readFile("${DIR}/only-here") -> ${o.asyncRead.ok ? o.asyncRead.text : o.asyncRead.code}`, `main thread: ${o.mountsMain}`, `pool thread: ${o.mountsPool}`],
-        hint: o.asyncRead.ok
-          ? o.traces.some((t) => t.startsWith('unshare'))
-            ? `the threadpool saw the file: the tmpfs was mounted before the unshare (${o.traces[0]}), in the namespace every thread shares`
-            : 'the threadpool saw the file: without unshare(CLONE_NEWNS) every thread is in the same mount namespace, so the mount is everyone\'s'
-          : `sync read ${o.syncRead === null ? 'failed' : 'worked'}, async ${o.asyncRead.code}`,
-      }),
-    },
-    {
-      id: 'thread-self-differs',
-      expected: '/proc/thread-self/ns/mnt read by the main thread differs from the one read on the threadpool, which is still the old one',
-      check: (o) => ({
-        pass: o.mntMain !== o.mntPool && o.mntPool === o.before,
-        observed: `main ${o.mntMain}, pool ${o.mntPool} (start ${o.before})`,
-        evidence: [`before: ${o.before}`, `readlinkSync("/proc/thread-self/ns/mnt") = ${o.mntMain}`, `fs.promises.readlink("/proc/thread-self/ns/mnt") = ${o.mntPool}`],
-        hint: o.mntMain === o.before ? 'the main thread never left its mount namespace: there was no unshare(CLONE_NEWNS)' : `main ${o.mntMain}, pool ${o.mntPool}`,
-      }),
-    },
-    {
-      id: 'tasks-split',
-      expected: 'in /proc/self/task/*/ns/mnt, only the main thread is in the new namespace; every other thread is in the old one',
-      check(o) {
-        const main = o.byThread.find((t) => t.tid === o.main);
-        const others = o.byThread.filter((t) => t.tid !== o.main);
-        const moved = others.filter((t) => t.ns !== o.before);
-        return {
-          pass: !!main && main.ns !== o.before && others.length > 0 && moved.length === 0,
-          observed: `main ${main?.ns ?? '?'}; ${others.length - moved.length} of ${others.length} other threads in ${o.before}`,
-          evidence: o.byThread.slice(0, 12).map((t) => tline(t, 'mnt')),
-          hint: main && main.ns === o.before ? `every thread, the main one included, is still in ${o.before}: nothing unshared` : `${moved.length} other threads moved too`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('sync-reads-async-enoent', 'fs.readFileSync (main thread) reads the file; fs.promises.readFile (threadpool) gets ENOENT', (o) => ({
+      pass: o.syncRead === 'written by the main thread' && !o.asyncRead.ok && o.asyncRead.code === 'ENOENT',
+      observed: `sync: ${o.syncRead === null ? 'failed' : `"${o.syncRead}"`}; async: ${o.asyncRead.ok ? `"${o.asyncRead.text}"` : o.asyncRead.code}`,
+      evidence: [...o.traces, `readFileSync("${DIR}/only-here") -> ${o.syncRead ?? 'error'}`, `fs.promises.readFile("${DIR}/only-here") -> ${o.asyncRead.ok ? o.asyncRead.text : o.asyncRead.code}`, `main thread: ${o.mountsMain}`, `pool thread: ${o.mountsPool}`],
+      hint: o.asyncRead.ok
+        ? o.traces.some((t) => t.startsWith('unshare'))
+          ? `the threadpool saw the file: the tmpfs was mounted before the unshare (${o.traces[0]}), in the namespace every thread shares`
+          : 'the threadpool saw the file: without unshare(CLONE_NEWNS) every thread is in the same mount namespace, so the mount is everyone\'s'
+        : `sync read ${o.syncRead === null ? 'failed' : 'worked'}, async ${o.asyncRead.code}`,
+    })),
+    check('thread-self-differs', '/proc/thread-self/ns/mnt read by the main thread differs from the one read on the threadpool, which is still the old one', (o) => ({
+      pass: o.mntMain !== o.mntPool && o.mntPool === o.before,
+      observed: `main ${o.mntMain}, pool ${o.mntPool} (start ${o.before})`,
+      evidence: [`before: ${o.before}`, `readlinkSync("/proc/thread-self/ns/mnt") = ${o.mntMain}`, `fs.promises.readlink("/proc/thread-self/ns/mnt") = ${o.mntPool}`],
+      hint: o.mntMain === o.before ? 'the main thread never left its mount namespace: there was no unshare(CLONE_NEWNS)' : `main ${o.mntMain}, pool ${o.mntPool}`,
+    })),
+    check('tasks-split', 'in /proc/self/task/*/ns/mnt, only the main thread is in the new namespace; every other thread is in the old one', (o) => {
+      const main = o.byThread.find((t) => t.tid === o.main);
+      const others = o.byThread.filter((t) => t.tid !== o.main);
+      const moved = others.filter((t) => t.ns !== o.before);
+      return {
+        pass: !!main && main.ns !== o.before && others.length > 0 && moved.length === 0,
+        observed: `main ${main?.ns ?? '?'}; ${others.length - moved.length} of ${others.length} other threads in ${o.before}`,
+        evidence: o.byThread.slice(0, 12).map((t) => tline(t, 'mnt')),
+        hint: main && main.ns === o.before ? `every thread, the main one included, is still in ${o.before}: nothing unshared` : `${moved.length} other threads moved too`,
+      };
+    }),
+    check('late-thread-follows', 'a thread started after the unshare (a worker_threads Worker) is in the new mount namespace with the main thread, and reads the file', ({ late, mntMain, before }) => ({
+      pass: late.mnt === mntMain && late.mnt !== before && late.read === 'written by the main thread',
+      observed: `new thread ${late.tid}: ${late.mnt}, read ${late.read}; main ${mntMain}, start ${before}`,
+      evidence: [`start: ${before}`, `main thread: ${mntMain}`, `task ${late.tid} (a Worker started after it): mnt -> ${late.mnt}`, `its readFileSync("${DIR}/only-here") -> ${late.read}`],
+      hint: mntMain === before
+        ? `the main thread never left ${before} (no unshare(CLONE_NEWNS)), so a new thread has no new namespace to inherit`
+        : `the new thread is in ${late.mnt} and read ${late.read}, the main thread in ${mntMain}`,
+    })),
   ],
   sabotage: [
-    { what: 'no unshare(CLONE_NEWNS)', args: { noUnshare: true }, fails: ['sync-reads-async-enoent', 'thread-self-differs', 'tasks-split'] },
+    { what: 'no unshare(CLONE_NEWNS)', args: { noUnshare: true }, fails: ['sync-reads-async-enoent', 'thread-self-differs', 'tasks-split', 'late-thread-follows'] },
     { what: 'mount the tmpfs before the unshare', args: { mountFirst: true }, fails: ['sync-reads-async-enoent'] },
   ],
 });
@@ -202,34 +201,26 @@ const helperAgrees = experiment({
     await ctx.outside('sandbox');
     return { main: mainTid(), byThread, traces, asyncRead };
   },
-  checks: [
-    {
-      id: 'all-threads-agree',
-      expected: "every thread's mnt, pid and user links equal the process's, and its mount namespace is not the host's",
-      check(o, outside) {
-        const v = outside['sandbox']?.[0];
-        const odd = KINDS.flatMap((k) => o.byThread[k]!.filter((t) => t.ns !== '?' && t.ns !== o.byThread[k]!.find((m) => m.tid === o.main)?.ns).map((t) => `${k}: ${tline(t, k)}`));
-        const mainMnt = o.byThread.mnt!.find((t) => t.tid === o.main)?.ns;
-        return {
-          pass: odd.length === 0 && !!v && mainMnt === v.ns.mnt && v.ns.mnt !== v.hostNs.mnt,
-          observed: odd.length ? `${odd.length} thread links differ from the main thread's` : `${o.byThread.mnt!.length} threads, one mount namespace ${mainMnt}; host ${v?.hostNs.mnt ?? '?'}`,
-          evidence: [...o.traces.filter((t) => t.startsWith('unshare')), ...o.byThread.mnt!.slice(0, 12).map((t) => tline(t, 'mnt')), ...(v ? [`host sees the sandbox: mnt -> ${v.ns.mnt}`, `host's own: mnt -> ${v.hostNs.mnt}`] : [])],
-          hint: odd.length
-            ? `the threads disagree (${odd[0]}): something unshared from Node after it started (${o.traces.find((t) => t.startsWith('unshare')) ?? '?'}), which moves one thread`
-            : `the main thread's ${mainMnt}; the host sees ${v?.ns.mnt ?? '?'} (host ${v?.hostNs.mnt ?? '?'})`,
-        };
-      },
-    },
-    {
-      id: 'async-sees-sandbox-mount',
-      expected: 'a file on a tmpfs mounted by the main thread is read by fs.promises (the threadpool) without trouble',
-      check: (o) => ({
-        pass: o.asyncRead.ok && o.asyncRead.text === 'seen by every thread',
-        observed: o.asyncRead.ok ? `"${o.asyncRead.text}"` : o.asyncRead.code ?? '?',
-        evidence: [...o.traces, `fs.promises.readFile("/tmp/agree/file") -> ${o.asyncRead.ok ? o.asyncRead.text : o.asyncRead.code}`],
-        hint: `the threadpool got ${o.asyncRead.code}: the mount was made after the main thread left the sandbox's mount namespace (${o.traces[0]}), so the pool threads never see it`,
-      }),
-    },
+  checks: (check) => [
+    check('all-threads-agree', "every thread's mnt, pid and user links equal the process's, and its mount namespace is not the host's", (o, outside) => {
+      const v = outside['sandbox']?.[0];
+      const odd = KINDS.flatMap((k) => o.byThread[k]!.filter((t) => t.ns !== '?' && t.ns !== o.byThread[k]!.find((m) => m.tid === o.main)?.ns).map((t) => `${k}: ${tline(t, k)}`));
+      const mainMnt = o.byThread.mnt!.find((t) => t.tid === o.main)?.ns;
+      return {
+        pass: odd.length === 0 && !!v && mainMnt === v.ns.mnt && v.ns.mnt !== v.hostNs.mnt,
+        observed: odd.length ? `${odd.length} thread links differ from the main thread's` : `${o.byThread.mnt!.length} threads, one mount namespace ${mainMnt}; host ${v?.hostNs.mnt ?? '?'}`,
+        evidence: [...o.traces.filter((t) => t.startsWith('unshare')), ...o.byThread.mnt!.slice(0, 12).map((t) => tline(t, 'mnt')), ...(v ? [`host sees the sandbox: mnt -> ${v.ns.mnt}`, `host's own: mnt -> ${v.hostNs.mnt}`] : [])],
+        hint: odd.length
+          ? `the threads disagree (${odd[0]}): something unshared from Node after it started (${o.traces.find((t) => t.startsWith('unshare')) ?? '?'}), which moves one thread`
+          : `the main thread's ${mainMnt}; the host sees ${v?.ns.mnt ?? '?'} (host ${v?.hostNs.mnt ?? '?'})`,
+      };
+    }),
+    check('async-sees-sandbox-mount', 'a file on a tmpfs mounted by the main thread is read by fs.promises (the threadpool) without trouble', (o) => ({
+      pass: o.asyncRead.ok && o.asyncRead.text === 'seen by every thread',
+      observed: o.asyncRead.ok ? `"${o.asyncRead.text}"` : o.asyncRead.code ?? '?',
+      evidence: [...o.traces, `fs.promises.readFile("/tmp/agree/file") -> ${o.asyncRead.ok ? o.asyncRead.text : o.asyncRead.code}`],
+      hint: `the threadpool got ${o.asyncRead.code}: the mount was made after the main thread left the sandbox's mount namespace (${o.traces[0]}), so the pool threads never see it`,
+    })),
   ],
   diagrams: [
     {
