@@ -3,9 +3,8 @@
 // and `nsenter -m` runs mount(8) in it, the way a learner would. A's side is traced syscalls; both
 // are judged by their /proc/PID/mountinfo lines. All of it dies with the sandbox's mount namespace.
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { experiment, mountedAt, must, readOr, startAndWait, viewMount } from '../../src/kit/index.js';
-import type { Check, CheckOutcome, LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext } from '../../src/sandbox/types.js';
+import { experiment, mountedAt, must, ownNamespace, readOr, startAndWait, viewMount } from '../../src/kit/index.js';
+import type { Check, CheckOutcome, LessonModule, SandboxContext } from '../../src/kit/index.js';
 
 /** The lab sits on /mnt, which every FHS system has; mounting over it touches nothing else. */
 const LAB = '/mnt';
@@ -32,8 +31,9 @@ function view(who: string, text: string): View {
   return { at, line: (sub) => `${who}: ${at(sub)?.raw ?? `no line for ${LAB}/${sub}`}` };
 }
 
-/** A check judged from two namespaces' views of the lab; `pick` says whose. */
-function labCheck<O>(id: string, expected: string, pick: (o: O) => [View, View], judge: (x: View, y: View, o: O) => CheckOutcome): Check<O> {
+/** A check judged from two namespaces' views of the lab; `pick` says whose. (NoInfer: the
+ * observations' type comes from the experiment, not from the picker.) */
+function labCheck<O>(id: string, expected: string, pick: (o: NoInfer<O>) => [View, View], judge: (x: View, y: View, o: O) => CheckOutcome): Check<O> {
   return { id, expected, check: (o) => judge(...pick(o), o) };
 }
 const ab = (o: { a: string; b: string }): [View, View] => [view('A', o.a), view('B', o.b)];
@@ -117,15 +117,14 @@ async function kindsRun(ctx: SandboxContext, args: KindsArgs = {}) {
   const bind = sys.mount(`${LAB}/unbindable`, `${LAB}/bind-target`, null, sys.MS_BIND, null);
   return { steps, bCmds, bindTrace: bind.trace, bindErrno: bind.errno, rootLine, a: readMountinfo('self'), b: readMountinfo(b.pid), b2: readMountinfo(b2.pid), b2Flags };
 }
-type KindsObs = Awaited<ReturnType<typeof kindsRun>>;
 
 const kinds = experiment({
   id: 'four-kinds',
   title: 'shared, private, slave and unbindable mounts between two mount namespaces',
   sandbox: { namespaces: ['mnt'] },
   run: kindsRun,
-  checks: [
-    labCheck<KindsObs>('shared-both-ways', "/mnt/shared is in the same peer group (shared:N) in A and B, and a mount made under it in either namespace appears in the other", ab, (A, B) => {
+  checks: (check) => [
+    labCheck('shared-both-ways', "/mnt/shared is in the same peer group (shared:N) in A and B, and a mount made under it in either namespace appears in the other", ab, (A, B) => {
       const n = tag(A.at('shared'), 'shared');
       const [aToB, bToA] = [B.at('shared/from-a'), A.at('shared/from-b')];
       return {
@@ -137,7 +136,19 @@ const kinds = experiment({
           : `A's ${LAB}/shared is shared:${n} but B's is ${kindOf(B.at('shared'))}`,
       };
     }),
-    labCheck<KindsObs>('private-stays-put', "/mnt/private carries no shared or master tag, and A's mount under it never appears in B", ab, (A, B, obs) => {
+    labCheck('copy-joins-new-group', "A's mount under /mnt/shared and its copy in B carry the same new shared:M (M not /mnt/shared's N): the copy is a peer of the original", ab, (A, B) => {
+      const [n, mine, copy] = [tag(A.at('shared'), 'shared'), A.at('shared/from-a'), B.at('shared/from-a')];
+      const m = tag(mine, 'shared');
+      return {
+        pass: n !== undefined && m !== undefined && m !== n && tag(copy, 'shared') === m,
+        observed: `/mnt/shared: shared:${n ?? '-'}; from-a in A: ${kindOf(mine)}, its copy in B: ${kindOf(copy)}`,
+        evidence: [A.line('shared'), A.line('shared/from-a'), B.line('shared/from-a')],
+        hint: n === undefined
+          ? `A's ${LAB}/shared is ${kindOf(A.at('shared'))}: a mount lands shared only on a shared parent, so from-a is ${kindOf(mine)} and B got no copy`
+          : `from-a is "${kindOf(mine)}" in A and "${kindOf(copy)}" in B`,
+      };
+    }),
+    labCheck('private-stays-put', "/mnt/private carries no shared or master tag, and A's mount under it never appears in B", ab, (A, B, obs) => {
       const [top, leaked] = [A.at('private'), B.at('private/from-a')];
       return {
         pass: !!top && top.tags.length === 0 && !leaked && !!A.at('private/from-a'),
@@ -148,7 +159,7 @@ const kinds = experiment({
           : `A's ${LAB}/private line is ${kindOf(top)}`,
       };
     }),
-    labCheck<KindsObs>('slave-one-way', "B's /mnt/slave shows master:N (N = A's shared:N): A's mount arrives in B, B's never reaches A", ab, (A, B, obs) => {
+    labCheck('slave-one-way', "B's /mnt/slave shows master:N (N = A's shared:N): A's mount arrives in B, B's never reaches A", ab, (A, B, obs) => {
       const [aTop, bTop, back] = [A.at('slave'), B.at('slave'), A.at('slave/from-b')];
       const n = tag(aTop, 'shared');
       const isSlave = n !== undefined && tag(bTop, 'master') === n && tag(bTop, 'shared') === undefined;
@@ -161,7 +172,16 @@ const kinds = experiment({
           : `B's ${LAB}/slave is "${kindOf(bTop)}", A's is "${kindOf(aTop)}"`,
       };
     }),
-    labCheck<KindsObs>('unbindable-refuses-bind', '/mnt/unbindable is tagged unbindable and mount --bind of it fails with EINVAL', ab, (A, _B, obs) => {
+    labCheck('under-slave-private', "B's own mount under its slave /mnt/slave carries no tag: a new mount joins a peer group only when its parent is shared", ab, (_A, B) => {
+      const [parent, own] = [B.at('slave'), B.at('slave/from-b')];
+      return {
+        pass: tag(parent, 'master') !== undefined && !!own && own.tags.length === 0,
+        observed: `B's /mnt/slave: ${kindOf(parent)}; B's from-b under it: ${kindOf(own)}`,
+        evidence: [B.line('slave'), B.line('slave/from-b')],
+        hint: `B's ${LAB}/slave is "${kindOf(parent)}", so B's from-b under it is "${kindOf(own)}"${tag(parent, 'shared') ? ': the parent is still shared (no --make-slave ran in B), and a mount on a shared parent is shared too' : ''}`,
+      };
+    }),
+    labCheck('unbindable-refuses-bind', '/mnt/unbindable is tagged unbindable and mount --bind of it fails with EINVAL', ab, (A, _B, obs) => {
       const top = A.at('unbindable');
       return {
         pass: !!top?.tags.includes('unbindable') && obs.bindErrno === 'EINVAL',
@@ -172,7 +192,7 @@ const kinds = experiment({
           : `the bind failed with ${obs.bindErrno}, not EINVAL, and the line is "${kindOf(top)}"`,
       };
     }),
-    labCheck<KindsObs>('unshare-default-private', "plain `unshare -m` (default --propagation private) leaves B2's /mnt/shared untagged, and B2's mount never reaches A", (o) => [view('A', o.a), view('B2', o.b2)], (A, B2, obs) => {
+    labCheck('unshare-default-private', "plain `unshare -m` (default --propagation private) leaves B2's /mnt/shared untagged, and B2's mount never reaches A", (o) => [view('A', o.a), view('B2', o.b2)], (A, B2, obs) => {
       const [top, back] = [B2.at('shared'), A.at('shared/from-b2')];
       const rootB2 = obs.b2.split('\n').find((l) => l.split(' ')[4] === '/') ?? '(no / line)';
       return {
@@ -191,9 +211,9 @@ const kinds = experiment({
     },
   ],
   sabotage: [
-    { what: 'forget mount --make-shared on /mnt/shared', args: { skipMakeShared: true }, fails: ['shared-both-ways'] },
+    { what: 'forget mount --make-shared on /mnt/shared', args: { skipMakeShared: true }, fails: ['shared-both-ways', 'copy-joins-new-group'] },
     { what: 'make /mnt/private shared by mistake', args: { privateMadeShared: true }, fails: ['private-stays-put'] },
-    { what: 'forget mount --make-slave in B', args: { skipMakeSlave: true }, fails: ['slave-one-way'] },
+    { what: 'forget mount --make-slave in B', args: { skipMakeSlave: true }, fails: ['slave-one-way', 'under-slave-private'] },
     { what: 'forget mount --make-unbindable', args: { skipUnbindable: true }, fails: ['unbindable-refuses-bind'] },
     { what: 'make B2 with unshare -m --propagation unchanged', args: { b2Unchanged: true }, fails: ['unshare-default-private'] },
   ],
@@ -226,15 +246,14 @@ async function usernsRun(ctx: SandboxContext, args: { noUserns?: boolean } = {})
   const [cUserns, aUserns] = [readlinkSync(`/proc/${c.pid}/ns/user`), readlinkSync('/proc/self/ns/user')];
   return { a: readMountinfo('self'), c: cBefore, cAfter: readMountinfo(c.pid), cFlags, cUserns, aUserns, cCmds, umount };
 }
-type UsernsObs = Awaited<ReturnType<typeof usernsRun>>;
 
 const userns = experiment({
   id: 'userns-makes-slaves',
   title: 'a mount namespace inside a new user namespace turns shared mounts into slaves',
   sandbox: { namespaces: ['mnt'] },
   run: usernsRun,
-  checks: [
-    labCheck<UsernsObs>('userns-shared-becomes-slave', "C's /mnt/shared carries master:N (N = A's shared:N) and no shared tag", ac, (A, C, obs) => {
+  checks: (check) => [
+    labCheck('userns-shared-becomes-slave', "C's /mnt/shared carries master:N (N = A's shared:N) and no shared tag", ac, (A, C, obs) => {
       const [aTop, cTop] = [A.at('shared'), C.at('shared')];
       const n = tag(aTop, 'shared');
       return {
@@ -246,7 +265,7 @@ const userns = experiment({
           : `C is in its own user namespace but its /mnt/shared is "${kindOf(cTop)}" against A's "${kindOf(aTop)}"`,
       };
     }),
-    labCheck<UsernsObs>('userns-one-way', "A's mount under /mnt/shared appears in C; C's mount there never reaches A", ac, (A, C, obs) => {
+    labCheck('userns-one-way', "A's mount under /mnt/shared appears in C; C's mount there never reaches A", ac, (A, C, obs) => {
       const [inC, back] = [C.at('shared/from-a'), A.at('shared/from-c')];
       return {
         pass: !!inC && !back && !!C.at('shared/from-c'),
@@ -259,7 +278,7 @@ const userns = experiment({
             : "C's own mount is missing from C's mountinfo",
       };
     }),
-    labCheck<UsernsObs>(
+    labCheck(
       'inherited-mounts-locked',
       'in C, umount of a mount C inherited when it was made is refused, and the mount stays (util-linux reports the EINVAL as "not mounted")',
       (o) => [view('C (before the umount)', o.c), view('C (after the umount)', o.cAfter)],
@@ -307,16 +326,9 @@ export default {
         mountedAt('mount-there', 'a mount at $NSLAB_ROOTFS/home in its mountinfo', homeOf, undefined, () =>
           'mount a tmpfs there in the shell first: mount -t tmpfs lab "$NSLAB_ROOTFS/home"; a process started afterwards in a new mount namespace gets a copy',
         ),
-        {
-          id: 'own-mount-ns',
-          expected: "in a mount namespace of its own, not the shell's",
-          check: (p, { shell }) => ({
-            pass: p.ns.mnt !== (shell?.ns.mnt ?? p.hostNs.mnt),
-            observed: `mnt -> ${p.ns.mnt}`,
-            evidence: [`/proc/${p.pid}/ns/mnt -> ${p.ns.mnt}`, `${shell ? "the shell's" : "nslab's"}: ${shell?.ns.mnt ?? p.hostNs.mnt}`],
-            hint: `PID ${p.pid} (${p.comm}) shares ${shell ? "the shell's" : "nslab's"} mount namespace, so there is nothing to propagate between: start it with unshare -m`,
-          }),
-        },
+        ownNamespace('own-mount-ns', "in a mount namespace of its own, not the shell's", 'mnt', (p, whose) =>
+          `PID ${p.pid} (${p.comm}) shares ${whose} mount namespace, so there is nothing to propagate between: start it with unshare -m`,
+        ),
         {
           id: 'slave',
           expected: 'the mount there is a slave (master:N): it receives, it does not send',

@@ -1,9 +1,8 @@
 // Lesson 04: pivot_root, the way runc gives a container its own /. Every experiment runs with pivot:
 // false, so the learner sees each step as a traced syscall of its own; the words are in lesson.md.
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { errnoIs, freshProc, ident, mountedAt, must, needRootfs, privateRoot, rootIs, sameIdent, scratch, showIdent, type Traced } from '../../src/kit/index.js';
-import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import type { OutsideView, SandboxContext } from '../../src/sandbox/types.js';
+import { errnoIs, experiment, freshProc, ident, lsOr, mountedAt, must, needRootfs, ownNamespace, privateRoot, rootedInRootfs, rootIs, sameIdent, scratch, showIdent, type Traced } from '../../src/kit/index.js';
+import type { LessonModule, OutsideView, SandboxContext } from '../../src/kit/index.js';
 
 /** What the sabotages can skip in runc's sequence, or do instead (lesson 01's chroot). */
 type EnterArgs = { skipTmpfs?: boolean; skipPivot?: boolean; skipDetach?: boolean; useChroot?: boolean };
@@ -67,41 +66,33 @@ async function pivotRun(ctx: SandboxContext, args: EnterArgs = {}) {
   return { steps, before: before.map((m) => m.raw), after, left, host, where };
 }
 
-const pivotSequence: ExperimentSpec<Awaited<ReturnType<typeof pivotRun>>, EnterArgs> = {
+const pivotSequence = experiment({
   id: 'bind-and-pivot',
   title: 'private /, bind, pivot_root, mount /proc, detach the old root',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   run: pivotRun,
   outside: lookForFile,
-  checks: [
-    {
-      id: 'only-sandbox-mounts',
-      expected: 'no mount inherited from the host is left in mountinfo after the detach',
-      check: ({ steps, before, after, left }) => ({
-        pass: left.length === 0 && after.length > 0,
-        observed: `${after.length} mounts after, ${left.length} of them from the host's ${before.length}`,
-        evidence: after,
-        hint: !steps.some((s) => s.startsWith('pivot_root('))
-          ? `pivot_root was never called: the process is still rooted in the host's tree, so all ${left.length} inherited mounts are visible (first: ${left[0] ?? '?'})`
-          : !steps.some((s) => s.startsWith('umount2('))
-            ? `pivot_root(".", ".") put the old root on top of the new one, but nothing detached it: ${left.length} host mounts remain, e.g. "${left[0]}". umount2(".", MNT_DETACH) is missing`
-            : `${left.length} inherited mounts survived, e.g. "${left[0]}"`,
-      }),
-    },
-    {
-      id: 'tmp-file-stays-inside',
-      expected: "a file written to the sandbox's /tmp is absent from the host's /tmp and from the rootfs on disk, and visible only through /proc/PID/root",
-      check: ({ host: h, where, after }) => ({
-        pass: !!h && !h.hostTmp && !h.rootfsDisk && h.viaProcRoot,
-        observed: where.join('; '),
-        evidence: [...where, after.find((l) => l.split(' ')[4] === '/tmp') ?? 'no mount at /tmp in the sandbox\'s mountinfo'],
-        hint: h?.hostTmp
-          ? "the file reached the host's own /tmp: the sandbox's / was still the host's root, since pivot_root never ran"
-          : h?.rootfsDisk
-            ? 'the file landed in the rootfs directory on the host\'s disk: nothing was mounted on /tmp, so /tmp was the rootfs\'s own directory. A tmpfs there keeps writes in the sandbox'
-            : 'the file was not found through /proc/PID/root either: the write did not happen where expected',
-      }),
-    },
+  checks: (check) => [
+    check('only-sandbox-mounts', 'no mount inherited from the host is left in mountinfo after the detach', ({ steps, before, after, left }) => ({
+      pass: left.length === 0 && after.length > 0,
+      observed: `${after.length} mounts after, ${left.length} of them from the host's ${before.length}`,
+      evidence: after,
+      hint: !steps.some((s) => s.startsWith('pivot_root('))
+        ? `pivot_root was never called: the process is still rooted in the host's tree, so all ${left.length} inherited mounts are visible (first: ${left[0] ?? '?'})`
+        : !steps.some((s) => s.startsWith('umount2('))
+          ? `pivot_root(".", ".") put the old root on top of the new one, but nothing detached it: ${left.length} host mounts remain, e.g. "${left[0]}". umount2(".", MNT_DETACH) is missing`
+          : `${left.length} inherited mounts survived, e.g. "${left[0]}"`,
+    })),
+    check('tmp-file-stays-inside', "a file written to the sandbox's /tmp is absent from the host's /tmp and from the rootfs on disk, and visible only through /proc/PID/root", ({ host: h, where, after }) => ({
+      pass: !!h && !h.hostTmp && !h.rootfsDisk && h.viaProcRoot,
+      observed: where.join('; '),
+      evidence: [...where, after.find((l) => l.split(' ')[4] === '/tmp') ?? 'no mount at /tmp in the sandbox\'s mountinfo'],
+      hint: h?.hostTmp
+        ? "the file reached the host's own /tmp: the sandbox's / was still the host's root, since pivot_root never ran"
+        : h?.rootfsDisk
+          ? 'the file landed in the rootfs directory on the host\'s disk: nothing was mounted on /tmp, so /tmp was the rootfs\'s own directory. A tmpfs there keeps writes in the sandbox'
+          : 'the file was not found through /proc/PID/root either: the write did not happen where expected',
+    })),
     rootIs('root-is-rootfs', "seen from the host, /proc/PID/root is the rootfs directory, not the host's /", (obs) => ({
       checkpoint: 'after-write',
       want: { path: 'the rootfs', ident: obs.host?.rootfsIdent ?? null },
@@ -120,7 +111,7 @@ const pivotSequence: ExperimentSpec<Awaited<ReturnType<typeof pivotRun>>, EnterA
     { what: 'skip the tmpfs on /tmp', args: { skipTmpfs: true }, fails: ['tmp-file-stays-inside'] },
     { what: 'skip pivot_root altogether', args: { skipPivot: true }, fails: ['only-sandbox-mounts', 'root-is-rootfs'] },
   ],
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: the two EINVALs everyone meets.
@@ -180,24 +171,20 @@ const tried = (a: Attempt | undefined, obs: EinvalObs) =>
 const sharedOf = (a: Attempt | undefined) => a?.mounts.filter((l) => / shared:\d+/.test(l)) ?? [];
 const said = (a: Attempt | undefined) => (a ? (a.ok ? 'succeeded' : a.errno) : 'not tried');
 
-const einval: ExperimentSpec<EinvalObs, EinvalArgs> = {
+const einval = experiment({
   id: 'pivot-einval',
   title: 'pivot_root refuses: not a mount point, shared propagation',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   run: einvalRun,
-  checks: [
-    {
-      id: 'einval-not-a-mount-point',
-      expected: 'pivot_root(".", ".") in a directory that is not a mount point fails: EBUSY while it sits on the root mount, EINVAL on any other',
-      check: ({ rootfs, sameMount: a, notMountPoint: b }) => ({
-        pass: !!a && !a.ok && b?.errno === 'EINVAL',
-        observed: `on the root mount: ${said(a)}; on its own mount: ${said(b)}`,
-        evidence: [a, b].flatMap((x) => (x ? [x.trace, ...x.mounts] : [])),
-        hint: a?.ok || b?.ok
-          ? `pivot_root succeeded because ${rootfs} already was a mount point: "${(a?.ok ? a : b)?.mounts.find((l) => l.split(' ')[4] === rootfs) ?? '(see mountinfo)'}". It had been bound onto itself before the attempt`
-          : `expected EINVAL for a directory that is not a mount point, got ${b?.errno ?? 'no second attempt'}`,
-      }),
-    },
+  checks: (check) => [
+    check('einval-not-a-mount-point', 'pivot_root(".", ".") in a directory that is not a mount point fails: EBUSY while it sits on the root mount, EINVAL on any other', ({ rootfs, sameMount: a, notMountPoint: b }) => ({
+      pass: !!a && !a.ok && b?.errno === 'EINVAL',
+      observed: `on the root mount: ${said(a)}; on its own mount: ${said(b)}`,
+      evidence: [a, b].flatMap((x) => (x ? [x.trace, ...x.mounts] : [])),
+      hint: a?.ok || b?.ok
+        ? `pivot_root succeeded because ${rootfs} already was a mount point: "${(a?.ok ? a : b)?.mounts.find((l) => l.split(' ')[4] === rootfs) ?? '(see mountinfo)'}". It had been bound onto itself before the attempt`
+        : `expected EINVAL for a directory that is not a mount point, got ${b?.errno ?? 'no second attempt'}`,
+    })),
     errnoIs('einval-shared-propagation', 'with / shared, pivot_root(".", ".") on the bound rootfs still fails with EINVAL', 'EINVAL', (obs) => ({
       ...tried(obs.sharedParent, obs),
       why: `${sharedOf(obs.sharedParent).length} of the ${obs.sharedParent?.mounts.length} mounts involved carry a shared:N tag; with none, nothing forbids the swap (the experiment never made / shared)`,
@@ -212,15 +199,21 @@ const einval: ExperimentSpec<EinvalObs, EinvalArgs> = {
     { what: 'never make / shared', args: { keepPrivate: true }, fails: ['einval-shared-propagation'] },
     { what: 'leave / shared for the last attempt', args: { skipFix: true }, fails: ['ok-after-bind-and-private'] },
   ],
-};
+});
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 3: lesson 01's chroot escape, after a real pivot.
 
-async function escapeRun(ctx: SandboxContext, args: EnterArgs = {}) {
+/** closeOldRoot: close the descriptor on the old / before entering, as a runtime should. */
+type EscapeArgs = EnterArgs & { closeOldRoot?: boolean };
+
+async function escapeRun(ctx: SandboxContext, args: EscapeArgs = {}) {
   const { sys } = ctx;
   const rootfs = needRootfs(ctx);
   const rootfsIdent = ident(rootfs);
+  // A descriptor on the old / from before the pivot: the way out that pivot_root leaves open.
+  const [fd, oldRoot] = [must(sys.open('/', sys.O_RDONLY | sys.O_DIRECTORY), 'open the old /'), ident('/')];
+  if (args.closeOldRoot) sys.close(fd.ret);
   const steps = enterRootfs(ctx, rootfs, args);
   const rootBefore = ident('/');
   ctx.note("lesson 01's escape: chroot into a subdirectory, climb with '..', chroot('.')");
@@ -233,46 +226,50 @@ async function escapeRun(ctx: SandboxContext, args: EnterArgs = {}) {
   const rootAfter = ident('/');
   const lsAfter = readdirSync('/').sort();
   await ctx.outside('after-escape');
-  return { rootfs, steps, rootBefore, rootAfter, lsAfter, rootfsIdent };
+  ctx.note('fchdir to the descriptor opened on the old / before the pivot, and look around');
+  const viaFd = { open: fd.trace, fchdir: sys.fchdir(fd.ret).trace, here: ident('.'), ls: lsOr('.') };
+  sys.chdir('/');
+  return { rootfs, steps, rootBefore, rootAfter, lsAfter, rootfsIdent, oldRoot, viaFd };
 }
 
-const escape: ExperimentSpec<Awaited<ReturnType<typeof escapeRun>>, EnterArgs> = {
+const escape = experiment({
   id: 'escape-after-pivot',
   title: "lesson 01's chroot escape, tried after pivot_root",
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   run: escapeRun,
-  checks: [
+  checks: (check) => [
     rootIs('escape-lands-in-rootfs', "seen from the host, /proc/PID/root after the escape is still the rootfs, not the host's /", (obs) => ({
       checkpoint: 'after-escape',
       want: { path: `${obs.rootfs} (before entering)`, ident: obs.rootfsIdent },
       evidence: obs.steps.slice(-3),
       atHost: `the escape reached it: the sandbox was entered with ${obs.steps.some((s) => s.startsWith('pivot_root(')) ? 'pivot_root but the old root was left attached' : 'chroot only, so the host tree was still above it'}`,
     })),
-    {
-      id: 'same-root-inside',
-      expected: "inside, '/' after the escape is the same (dev, inode) as before it",
-      check: (obs) => ({
-        pass: sameIdent(obs.rootBefore, obs.rootAfter),
-        observed: `/ before ${showIdent(obs.rootBefore)}, after ${showIdent(obs.rootAfter)}`,
-        evidence: [`stat / before: ${showIdent(obs.rootBefore)}`, `stat / after: ${showIdent(obs.rootAfter)}`, `ls / after: ${obs.lsAfter.join(' ')}`],
-        hint: `'/' changed: the climb left the sandbox's root and now lists ${obs.lsAfter.slice(0, 8).join(' ')} ...`,
-      }),
-    },
-    {
-      id: 'rootfs-listing',
-      expected: "ls / after the escape shows the rootfs (it has the oldroot/ placeholder), not the host's /",
-      check: (obs) => ({
-        pass: obs.lsAfter.includes('oldroot') && obs.lsAfter.includes('bin'),
-        observed: obs.lsAfter.join(' '),
-        evidence: [`ls /: ${obs.lsAfter.join(' ')}`],
-        hint: `the listing has no oldroot/: this is not nslab's rootfs but another tree (${obs.lsAfter.slice(0, 6).join(' ')} ...)`,
-      }),
-    },
+    check('same-root-inside', "inside, '/' after the escape is the same (dev, inode) as before it", (obs) => ({
+      pass: sameIdent(obs.rootBefore, obs.rootAfter),
+      observed: `/ before ${showIdent(obs.rootBefore)}, after ${showIdent(obs.rootAfter)}`,
+      evidence: [`stat / before: ${showIdent(obs.rootBefore)}`, `stat / after: ${showIdent(obs.rootAfter)}`, `ls / after: ${obs.lsAfter.join(' ')}`],
+      hint: `'/' changed: the climb left the sandbox's root and now lists ${obs.lsAfter.slice(0, 8).join(' ')} ...`,
+    })),
+    check('rootfs-listing', "ls / after the escape shows the rootfs (it has the oldroot/ placeholder), not the host's /", (obs) => ({
+      pass: obs.lsAfter.includes('oldroot') && obs.lsAfter.includes('bin'),
+      observed: obs.lsAfter.join(' '),
+      evidence: [`ls /: ${obs.lsAfter.join(' ')}`],
+      hint: `the listing has no oldroot/: this is not nslab's rootfs but another tree (${obs.lsAfter.slice(0, 6).join(' ')} ...)`,
+    })),
+    check('fd-reaches-old-root', 'a descriptor opened on / before pivot_root still leads there after the detach: fchdir to it lands on the old / (same dev, inode)', ({ oldRoot, viaFd: v, rootAfter }) => ({
+      pass: sameIdent(v.here, oldRoot) && !sameIdent(v.here, rootAfter),
+      observed: `after fchdir: . is ${showIdent(v.here)}; the old / was ${showIdent(oldRoot)}`,
+      evidence: [v.open, v.fchdir, `stat . after fchdir: ${showIdent(v.here)}`, `stat / before the pivot: ${showIdent(oldRoot)}`, `ls .: ${v.ls.slice(0, 16).join(' ')}`],
+      hint: /EBADF/.test(v.fchdir)
+        ? `${v.fchdir}: the descriptor was closed before the pivot, as a runtime closes every one the container should not keep, so it leads nowhere`
+        : `after ${v.fchdir}, . is ${showIdent(v.here)}, not the old / ${showIdent(oldRoot)}`,
+    })),
   ],
   sabotage: [
     { what: 'enter the rootfs with chroot instead of pivot_root', args: { useChroot: true }, fails: ['escape-lands-in-rootfs', 'same-root-inside', 'rootfs-listing'] },
+    { what: 'close the descriptor on the old / before the pivot', args: { closeOldRoot: true }, fails: ['fd-reaches-old-root'] },
   ],
-};
+});
 
 // The exercise's way in: a new mount namespace's shell binds, pivots (old root on oldroot/), mounts /proc.
 const PIVOT = 'mount --bind "$NSLAB_ROOTFS" "$NSLAB_ROOTFS" && cd "$NSLAB_ROOTFS" && pivot_root . oldroot && mount -t proc proc /proc';
@@ -292,26 +289,14 @@ export default {
         inNewNs(`${PIVOT} && umount -l /oldroot`),
       ],
       checks: [
-        {
-          id: 'own-mount-ns',
-          expected: "its mount namespace is not the host's",
-          check: (p) => ({
-            pass: p.nsDiffers.includes('mnt'),
-            observed: `mnt -> ${p.ns.mnt}`,
-            evidence: [`/proc/${p.pid}/ns/mnt -> ${p.ns.mnt}`, `host: ${p.hostNs.mnt}`],
-            hint: `PID ${p.pid} (${p.comm}) is in the host's mount namespace, where pivot_root would move the host's own root: start with unshare -m`,
-          }),
-        },
-        {
-          id: 'new-root',
-          expected: "its root directory is not the host's / (device and inode differ)",
-          check: (p) => ({
-            pass: !p.rootIsHost,
-            observed: p.rootIsHost ? "the host's /" : `dev ${p.root.dev}, ino ${p.root.ino}`,
-            evidence: [`/proc/${p.pid}/root: dev ${p.root.dev}, ino ${p.root.ino}`, `host /: dev ${p.hostRoot.dev}, ino ${p.hostRoot.ino}`],
-            hint: `PID ${p.pid} (${p.comm}) still has the host's / as its root: pivot_root into "$NSLAB_ROOTFS" (after binding it onto itself)`,
-          }),
-        },
+        ownNamespace('own-mount-ns', "its mount namespace is its own, not the shell's", 'mnt', (p, whose) =>
+          `PID ${p.pid} (${p.comm}) is in ${whose} mount namespace, where pivot_root would move that namespace's own root: start with unshare -m`,
+        ),
+        rootedInRootfs('new-root', "its root directory is the rootfs (same device and inode), not the host's /", (p, rootfs) =>
+          p.rootIsHost
+            ? `PID ${p.pid} (${p.comm}) still has the host's / as its root: pivot_root into "$NSLAB_ROOTFS" (after binding it onto itself)`
+            : `PID ${p.pid} (${p.comm}) is rooted at ${p.root.link}, not in ${rootfs}: pivot_root into "$NSLAB_ROOTFS" itself`,
+        ),
         mountedAt('proc-mounted', 'a proc filesystem at /proc in its mountinfo', '/proc', 'proc', () =>
           'mount -t proc proc /proc inside the new root, before detaching the old one (afterwards the kernel refuses: no full proc would be visible to vouch for it)',
         ),

@@ -177,39 +177,34 @@ const tsync = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 3: no_new_privs, the price of an unprivileged filter.
 
-async function nnpRun(ctx: SandboxContext, args: { keepSysAdmin?: boolean; skipNnp?: boolean } = {}) {
-  const { sys } = ctx;
-  let capsetTrace = '(CAP_SYS_ADMIN kept)';
-  if (!args.keepSysAdmin) {
-    const SYS_ADMIN = 1n << BigInt(sys.CAP_SYS_ADMIN);
-    const now = sys.capget();
-    ctx.note('drop CAP_SYS_ADMIN from this thread: the sandbox\'s root would otherwise be allowed anyway');
-    capsetTrace = sys.capset({ effective: now.effective & ~SYS_ADMIN, permitted: now.permitted & ~SYS_ADMIN, inheritable: 0n }).trace;
-  }
-  const [capEff] = threadLines(ctx, mainTid(), 'CapEff');
-  const nnpBefore = sys.getNoNewPrivs().trace;
-  const { program } = denyFilter(sys, 'unshare');
-  const firstTrace = sys.seccomp(sys.SECCOMP_SET_MODE_FILTER, sys.SECCOMP_FILTER_FLAG_TSYNC, program).trace;
-  const nnpTrace = args.skipNnp ? null : sys.setNoNewPrivs().trace;
-  const [nnpLine] = threadLines(ctx, mainTid(), 'NoNewPrivs');
-  const secondTrace = sys.seccomp(sys.SECCOMP_SET_MODE_FILTER, sys.SECCOMP_FILTER_FLAG_TSYNC, program).trace;
-  const child = await sh(ctx, 'grep -E "^(NoNewPrivs|Seccomp)" /proc/self/status');
-  return { capsetTrace, capEff, nnpBefore, firstTrace, nnpTrace, nnpLine, secondTrace, child };
-}
-type NnpObs = Awaited<ReturnType<typeof nnpRun>>;
-
 const nnp = experiment({
   id: 'no-new-privs',
   title: 'no_new_privs: the price of a filter without CAP_SYS_ADMIN',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
-  run: nnpRun,
+  async run(ctx, args: { keepSysAdmin?: boolean; skipNnp?: boolean } = {}) {
+    const { sys } = ctx;
+    let capsetTrace = '(CAP_SYS_ADMIN kept)';
+    if (!args.keepSysAdmin) {
+      const SYS_ADMIN = 1n << BigInt(sys.CAP_SYS_ADMIN);
+      const now = sys.capget();
+      ctx.note('drop CAP_SYS_ADMIN from this thread: the sandbox\'s root would otherwise be allowed anyway');
+      capsetTrace = sys.capset({ effective: now.effective & ~SYS_ADMIN, permitted: now.permitted & ~SYS_ADMIN, inheritable: 0n }).trace;
+    }
+    const [capEff] = threadLines(ctx, mainTid(), 'CapEff');
+    const nnpBefore = sys.getNoNewPrivs().trace;
+    const { program } = denyFilter(sys, 'unshare');
+    const firstTrace = sys.seccomp(sys.SECCOMP_SET_MODE_FILTER, sys.SECCOMP_FILTER_FLAG_TSYNC, program).trace;
+    const nnpTrace = args.skipNnp ? null : sys.setNoNewPrivs().trace;
+    const [nnpLine] = threadLines(ctx, mainTid(), 'NoNewPrivs');
+    const secondTrace = sys.seccomp(sys.SECCOMP_SET_MODE_FILTER, sys.SECCOMP_FILTER_FLAG_TSYNC, program).trace;
+    const child = await sh(ctx, 'grep -E "^(NoNewPrivs|Seccomp)" /proc/self/status');
+    return { capsetTrace, capEff, nnpBefore, firstTrace, nnpTrace, nnpLine, secondTrace, child };
+  },
   checks: (check) => [
-    errnoIs<NnpObs>('eacces-without-nnp', 'without CAP_SYS_ADMIN and without no_new_privs, seccomp() fails with EACCES', 'EACCES', (o) => ({
+    errnoIs('eacces-without-nnp', 'without CAP_SYS_ADMIN and without no_new_privs, seccomp() fails with EACCES', 'EACCES', (o) => ({
       trace: o.firstTrace,
       evidence: [o.capsetTrace, o.capEff, o.nnpBefore],
-      why: /= 0/.test(o.firstTrace)
-        ? `the filter was accepted: the thread still held CAP_SYS_ADMIN in its user namespace (${o.capEff}, ${o.capsetTrace})`
-        : undefined,
+      why: /= 0/.test(o.firstTrace) ? `the filter was accepted: the thread still held CAP_SYS_ADMIN in its user namespace (${o.capEff}, ${o.capsetTrace})` : undefined,
     })),
     check('nnp-set-and-inherited', 'PR_SET_NO_NEW_PRIVS shows as NoNewPrivs: 1, and a child started afterwards has it too', (o) => ({
       pass: /\b1$/.test(o.nnpLine) && /NoNewPrivs:\s+1/.test(o.child.out),
@@ -217,7 +212,7 @@ const nnp = experiment({
       evidence: [o.nnpTrace ?? '(prctl(PR_SET_NO_NEW_PRIVS) never called)', o.nnpLine, ...o.child.out.split('\n').map((l) => `child: ${l}`)],
       hint: o.nnpTrace ? `NoNewPrivs reads ${o.nnpLine}` : 'nothing set no_new_privs: the prctl was skipped, so the bit is 0 here and in every child',
     })),
-    errnoIs<NnpObs>('filter-accepted-with-nnp', 'with no_new_privs set, the same seccomp() call returns 0', 0, (o) => ({
+    errnoIs('filter-accepted-with-nnp', 'with no_new_privs set, the same seccomp() call returns 0', 0, (o) => ({
       trace: o.secondTrace,
       evidence: [o.nnpTrace ?? '(no PR_SET_NO_NEW_PRIVS)', o.nnpLine],
       why: `${o.nnpTrace ? 'no_new_privs was set, yet' : 'no_new_privs is still 0 and CAP_SYS_ADMIN is gone, so'} the kernel refused the filter`,
