@@ -289,16 +289,10 @@ const ownership = experiment({
       };
     }),
   ],
-  diagrams: [
-    {
-      kind: 'ns-tree',
-      title: 'user and UTS namespaces',
-      from: (o) => [
-        { label: 'sandbox (Node)', ns: { user: o.self.user!, uts: o.self.uts! } },
-        { label: `child sleep (PID ${o.childPid})`, ns: { user: o.child.user!, uts: o.child.uts! } },
-      ],
-    },
-  ],
+  diagrams: [{ kind: 'ns-tree', title: 'user and UTS namespaces', from: (o) => [
+    { label: 'sandbox (Node)', ns: { user: o.self.user!, uts: o.self.uts! } },
+    { label: `child sleep (PID ${o.childPid})`, ns: { user: o.child.user!, uts: o.child.uts! } },
+  ] }],
   sabotage: [{ what: 'the child unshares only the UTS namespace (no -U)', args: { noChildUserns: true }, fails: ['child-uts-owned-by-child-userns', 'user-namespaces-nest'] }],
 });
 

@@ -273,13 +273,7 @@ const nsenterPs = experiment({
       why: o.mntSetns.ownFs ? 'unshare(CLONE_FS) had given the main thread a root and working directory of its own, shared with no other thread: the rule is about sharing them, not about how many threads there are' : undefined,
     })),
   ],
-  diagrams: [
-    {
-      kind: 'process-tree',
-      title: "the container's PID namespace, seen from the experiment",
-      from: (obs) => obs.members.map((m) => ({ pid: m.pid, ppid: 0, nspid: [m.pid, m.inner], name: m.comm })),
-    },
-  ],
+  diagrams: [{ kind: 'process-tree', title: "the container's PID namespace, seen from the experiment", from: (obs) => obs.members.map((m) => ({ pid: m.pid, ppid: 0, nspid: [m.pid, m.inner], name: m.comm })) }],
   sabotage: [
     { what: 'leave out -m: nsenter -t PID -p ps', args: { noMount: true }, fails: ['ps-shows-the-container', 'host-tool-missing'] },
     { what: 'leave out -p: nsenter -t PID -m ps', args: { noPid: true }, fails: ['ps-sees-itself'] },

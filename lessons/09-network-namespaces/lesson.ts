@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { LessonModule } from '../../src/kit/index.js';
 import type { NetDev, Socket } from '../../src/proc/index.js';
-import { exitLine, experiment, freshProc, nsenter, nsenterArgs, waitFor } from '../../src/kit/index.js';
+import { childRunning, exitLine, experiment, freshProc, nsenter, nsenterArgs, waitFor } from '../../src/kit/index.js';
 
 const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
@@ -182,15 +182,8 @@ const veth = experiment({
     const own = proc.readNs('self').net!.link;
     const steps: string[] = [];
     ctx.note(`two nested "containers": each a new network namespace holding ${sleeper} 60`);
-    // The holder is the helper's child once it has exec'd sleep (its argv says so) in a network
-    // namespace other than the experiment's.
-    const start = async (): Promise<number> => {
-      const bg = await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, '60']);
-      return waitFor(`a namespace holder (${sleeper} 60 under nslab-helper run -n)`, () => {
-        const kid = proc.readChildren(bg.pid)[0];
-        return kid && proc.readCmdline(kid)[0] === sleeper && proc.readNs(kid).net!.link !== own ? kid : undefined;
-      });
-    };
+    // The holder is the helper's child once it has exec'd sleep, born in the new namespace.
+    const start = async (): Promise<number> => childRunning(ctx, (await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, '60'])).pid, 'sleep');
     const [a, b] = [await start(), await start()];
     const inNs = async (pid: number, label: string, argv: string[]): Promise<void> => {
       const r = await nsenter(ctx, pid, ['-n'], argv);
