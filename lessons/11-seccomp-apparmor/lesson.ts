@@ -3,7 +3,7 @@
 // no_new_privs rule, and how to tell whether AppArmor is active and what confinement looks like.
 import { existsSync, readFileSync } from 'node:fs';
 import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
-import { errnoIs, experiment, mainTid, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
+import { errnoIs, experiment, mainTid, parseTraceResult, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
 
 type Sys = SandboxContext['sys'];
 
@@ -73,7 +73,9 @@ const blockUnshare = experiment({
     const threads = threadsSeccomp(ctx);
     ctx.note('a child: sh -c "grep Seccomp /proc/self/status; unshare -u true"');
     const child = await sh(ctx, 'grep -E "^(Seccomp|NoNewPrivs)" /proc/self/status; unshare -u true && echo "unshare worked"');
-    return { listing, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
+    // For the picture: the program as loaded, and a call the filter lets through (glibc's getpid is a real syscall).
+    const filter = { program: [...program], arch: sys.auditArch(), unshare: sys.sysno('unshare'), getpid: sys.sysno('getpid'), allowed: `getpid() = ${sys.getpid()}` };
+    return { listing, filter, before, nnpTrace, seccompTrace, afterMain, afterPool, status, threads, child };
   },
   checks: (check) => [
     check('unshare-eperm', 'before the filter unshare(CLONE_NEWUTS) returns 0; after it, EPERM on the main thread and on the threadpool', (o) => ({
@@ -109,6 +111,18 @@ const blockUnshare = experiment({
     { what: 'the filter matches setns instead of unshare', args: { wrongSyscall: true }, fails: ['unshare-eperm', 'children-inherit'] },
     { what: 'no filter loaded (no_new_privs only)', args: { noFilter: true }, fails: ['unshare-eperm', 'status-shows-filter', 'children-inherit'] },
   ],
+  diagrams: [{ kind: 'seccomp-filter', from: ({ filter: f, ...o }) => {
+    const on = / = 0$/.test(o.seccompTrace);
+    const call = (label: string, nr: number, result: string, filtered = on) => ({ label, nr, result, errno: parseTraceResult(result)?.errno ?? null, filtered });
+    const child = o.child.out.split('\n').pop() ?? '';
+    return { program: f.program, arch: f.arch, calls: [
+      call('unshare(CLONE_NEWUTS) before the filter', f.unshare, o.before, false),
+      call('unshare(CLONE_NEWUTS) on the main thread', f.unshare, o.afterMain),
+      call('unshare(CLONE_NEWUTS) on a threadpool thread', f.unshare, o.afterPool),
+      { ...call('unshare -u true in a child shell', f.unshare, child), errno: /Operation not permitted/.test(child) ? 'EPERM' : null },
+      call('getpid() on the main thread', f.getpid, f.allowed),
+    ] };
+  } }],
 });
 
 // ---------------------------------------------------------------------------------------------
