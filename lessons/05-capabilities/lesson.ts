@@ -3,43 +3,8 @@
 // what root in a fresh user namespace can and cannot do.
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { errnoIs, experiment, mainTid, startThreadpool, threads, watchExec } from '../../src/kit/index.js';
-import type { LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext } from '../../src/sandbox/types.js';
-
-type Ctx = SandboxContext;
-
-const CAP_KEYS = ['CapInh', 'CapPrm', 'CapEff', 'CapBnd', 'CapAmb'] as const;
-type CapKey = (typeof CAP_KEYS)[number];
-
-/** A /proc status snapshot: the raw Cap* lines and their names, decoded inside the sandbox
- * (the checks run on the host and get plain data only). */
-function snapshot(ctx: Ctx) {
-  const st = ctx.proc.readStatus('self');
-  const masks: Record<CapKey, bigint> = { CapInh: st.capInh, CapPrm: st.capPrm, CapEff: st.capEff, CapBnd: st.capBnd, CapAmb: st.capAmb };
-  const lines = Object.fromEntries(CAP_KEYS.map((k) => [k, st.line(k)])) as Record<CapKey, string>;
-  const names = Object.fromEntries(CAP_KEYS.map((k) => [k, ctx.proc.decodeCaps(masks[k], ctx.proc.capLastCap())])) as Record<CapKey, string[]>;
-  return { lines, names };
-}
-type CapSnapshot = ReturnType<typeof snapshot>;
-
-const has = (s: CapSnapshot, key: CapKey, cap: string): boolean => s.names[key].includes(cap);
-const named = (s: CapSnapshot, key: CapKey): string =>
-  `${s.lines[key]}  = ${s.names[key].length > 6 ? `${s.names[key].length} caps` : s.names[key].join(',') || '(none)'}`;
-
-function rawSocket(sys: Ctx['sys']): { trace: string; ok: boolean; errno: string | null } {
-  const r = sys.socket(sys.AF_INET, sys.SOCK_RAW, sys.IPPROTO_ICMP);
-  if (r.ok) sys.close(r.ret);
-  return { trace: r.trace, ok: r.ok, errno: r.errno };
-}
-
-/** capset() without CAP_NET_RAW in the effective and permitted sets (and, with `inheritable`,
- * the inheritable set as it is now, less CAP_NET_RAW; without, an empty one). */
-function capsetWithoutNetRaw(sys: Ctx['sys'], inheritable: boolean): string {
-  const now = sys.capget();
-  const keep = ~(1n << BigInt(sys.CAP_NET_RAW));
-  return sys.capset({ effective: now.effective & keep, permitted: now.permitted & keep, inheritable: inheritable ? now.inheritable & keep : 0n }).trace;
-}
+import { capIn, capLine, capSnapshot, capsetWithout, errnoIs, experiment, hasCap, mainTid, rawIcmpSocket, readVfsCap, startThreadpool, threads } from '../../src/kit/index.js';
+import { vfsCapV2, watchExec, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 1: the bounding set is a ceiling, not a switch.
@@ -49,23 +14,23 @@ async function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?:
   // libuv starts its threadpool on the first asynchronous call: start it first, so that every
   // thread compared below existed before the drop (the sabotage starts it after).
   if (!args.poolAfterDrop) await startThreadpool();
-  let capsetTrace: string | null = args.capsetFirst ? capsetWithoutNetRaw(sys, true) : null;
+  let capsetTrace = args.capsetFirst ? capsetWithout(sys, [sys.CAP_NET_RAW]) : null;
   ctx.note('PR_CAPBSET_DROP: take CAP_NET_RAW out of the bounding set');
   const dropTrace = sys.capbsetDrop(sys.CAP_NET_RAW).trace;
-  const afterDrop = snapshot(ctx);
+  const afterDrop = capSnapshot(ctx);
   if (args.poolAfterDrop) await startThreadpool();
-  const socketAfterDrop = rawSocket(sys);
+  const socketAfterDrop = rawIcmpSocket(sys);
   // Each thread's own CapBnd (threads are tasks): the drop ran on the main one.
   const perThread = threads(ctx).map(({ tid, comm }) => {
-    const st = ctx.proc.readTaskStatus('self', tid);
-    return { tid, comm, main: tid === mainTid(), netRaw: ctx.proc.decodeCaps(st.capBnd).includes('CAP_NET_RAW'), line: st.line('CapBnd').replace(/\t/g, ' ') };
+    const s = capSnapshot(ctx, 'self', tid);
+    return { tid, comm, main: tid === mainTid(), netRaw: hasCap(s, 'CapBnd', 'CAP_NET_RAW'), line: s.lines.CapBnd.replace(/\t/g, ' ') };
   });
   if (!args.skipCapset && !args.capsetFirst) {
     ctx.note('capset: take CAP_NET_RAW out of the effective and permitted sets');
-    capsetTrace = capsetWithoutNetRaw(sys, true);
+    capsetTrace = capsetWithout(sys, [sys.CAP_NET_RAW]);
   }
-  const afterCapset = snapshot(ctx);
-  return { afterDrop, afterCapset, dropTrace, capsetTrace, socketAfterDrop, socketAfterCapset: rawSocket(sys), perThread };
+  const afterCapset = capSnapshot(ctx);
+  return { afterDrop, afterCapset, dropTrace, capsetTrace, socketAfterDrop, socketAfterCapset: rawIcmpSocket(sys), perThread };
 }
 
 const bounding = experiment({
@@ -78,12 +43,11 @@ const bounding = experiment({
       id: 'bset-drop-keeps-eff',
       expected: 'after PR_CAPBSET_DROP, CapBnd lacks CAP_NET_RAW but CapEff still has it, and a raw socket still opens',
       check(o) {
-        const bndGone = !has(o.afterDrop, 'CapBnd', 'CAP_NET_RAW');
-        const effKept = has(o.afterDrop, 'CapEff', 'CAP_NET_RAW');
+        const [bndGone, effKept] = [!hasCap(o.afterDrop, 'CapBnd', 'CAP_NET_RAW'), hasCap(o.afterDrop, 'CapEff', 'CAP_NET_RAW')];
         return {
           pass: bndGone && effKept && o.socketAfterDrop.ok,
           observed: `CapBnd ${bndGone ? 'without' : 'with'} CAP_NET_RAW, CapEff ${effKept ? 'with' : 'without'} it; raw socket ${o.socketAfterDrop.ok ? 'opened' : o.socketAfterDrop.errno}`,
-          evidence: [o.dropTrace, named(o.afterDrop, 'CapBnd'), named(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace],
+          evidence: [o.dropTrace, capLine(o.afterDrop, 'CapBnd'), capLine(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace],
           hint: !bndGone
             ? `CapBnd still lists CAP_NET_RAW: the drop did not happen (${o.dropTrace})`
             : !effKept
@@ -96,12 +60,10 @@ const bounding = experiment({
       id: 'capset-clears-eff',
       expected: 'after capset without CAP_NET_RAW, CapEff and CapPrm no longer list it',
       check: ({ afterCapset: a, capsetTrace }) => ({
-        pass: !has(a, 'CapEff', 'CAP_NET_RAW') && !has(a, 'CapPrm', 'CAP_NET_RAW'),
-        observed: `CapEff ${has(a, 'CapEff', 'CAP_NET_RAW') ? 'has' : 'lacks'} CAP_NET_RAW, CapPrm ${has(a, 'CapPrm', 'CAP_NET_RAW') ? 'has' : 'lacks'} it`,
-        evidence: [capsetTrace ?? '(no capset call in this run)', named(a, 'CapPrm'), named(a, 'CapEff')],
-        hint: capsetTrace
-          ? `capset ran (${capsetTrace}) but CapEff still lists CAP_NET_RAW`
-          : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
+        pass: !hasCap(a, 'CapEff', 'CAP_NET_RAW') && !hasCap(a, 'CapPrm', 'CAP_NET_RAW'),
+        observed: `CapEff ${hasCap(a, 'CapEff', 'CAP_NET_RAW') ? 'has' : 'lacks'} CAP_NET_RAW, CapPrm ${hasCap(a, 'CapPrm', 'CAP_NET_RAW') ? 'has' : 'lacks'} it`,
+        evidence: [capsetTrace ?? '(no capset call in this run)', capLine(a, 'CapPrm'), capLine(a, 'CapEff')],
+        hint: capsetTrace ? `capset ran (${capsetTrace}) but CapEff still lists CAP_NET_RAW` : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
       }),
     },
     {
@@ -127,7 +89,7 @@ const bounding = experiment({
     },
     errnoIs<Awaited<ReturnType<typeof runBounding>>>('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
       trace: o.socketAfterCapset.trace,
-      evidence: [named(o.afterCapset, 'CapEff')],
+      evidence: [capLine(o.afterCapset, 'CapEff')],
       why: o.socketAfterCapset.ok ? `CapEff still has CAP_NET_RAW (${o.afterCapset.lines.CapEff}), so the kernel's check passed` : undefined,
     })),
   ],
@@ -140,37 +102,6 @@ const bounding = experiment({
 
 // ---------------------------------------------------------------------------------------------
 // Experiment 2: file capabilities, setcap's xattr written by hand.
-
-// include/uapi/linux/capability.h
-const VFS_CAP_REVISION_2 = 0x02000000;
-const VFS_CAP_REVISION_3 = 0x03000000;
-const VFS_CAP_REVISION_MASK = 0xff000000;
-const VFS_CAP_FLAGS_EFFECTIVE = 0x000001;
-
-/** struct vfs_cap_data (revision 2): magic_etc, then {permitted, inheritable} for caps 0-31
- * and 32-63, all little-endian u32. What `setcap cap_net_raw+ep` writes. */
-function vfsCapV2(permitted: bigint, effective: boolean): Buffer {
-  const b = Buffer.alloc(20);
-  b.writeUInt32LE((VFS_CAP_REVISION_2 | (effective ? VFS_CAP_FLAGS_EFFECTIVE : 0)) >>> 0, 0);
-  b.writeUInt32LE(Number(permitted & 0xffffffffn), 4);
-  b.writeUInt32LE(Number(permitted >> 32n), 12);
-  return b;
-}
-
-function decodeVfsCap(value: Buffer, decode: (m: bigint) => string[]) {
-  const magic = value.readUInt32LE(0);
-  const perm = BigInt(value.readUInt32LE(4)) | (BigInt(value.length >= 16 ? value.readUInt32LE(12) : 0) << 32n);
-  const rev3 = (magic & VFS_CAP_REVISION_MASK) >>> 0 === VFS_CAP_REVISION_3;
-  return {
-    hex: value.toString('hex'),
-    revision: ((magic & VFS_CAP_REVISION_MASK) >>> 0) >>> 24,
-    effective: (magic & VFS_CAP_FLAGS_EFFECTIVE) !== 0,
-    permitted: decode(perm),
-    mask: perm,
-    inheritable: BigInt(value.readUInt32LE(8)) | (BigInt(value.length >= 20 ? value.readUInt32LE(16) : 0) << 32n),
-    rootid: rev3 && value.length >= 24 ? value.readUInt32LE(20) : null,
-  };
-}
 
 // The second echo request is 5 s away: the ping waits there, once it has its first reply, until
 // the lesson has read its status and stops it.
@@ -216,22 +147,22 @@ async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?
   }
   /** The running ping's status lines, once it has exec'd and has its first reply. */
   const look = (pid: number, output: string) => {
-    const st = proc.readStatus(pid);
-    return st.name === 'ping' && replied(output) ? { uid: st.line('Uid'), capPrm: st.line('CapPrm'), capEff: st.line('CapEff'), effNames: proc.decodeCaps(st.capEff), sets: sets(st) } : undefined;
+    const [st, s] = [proc.readStatus(pid), capSnapshot(ctx, pid)];
+    return st.name === 'ping' && replied(output) ? { uid: st.line('Uid'), capPrm: s.lines.CapPrm, capEff: s.lines.CapEff, effNames: s.names.CapEff, sets: s.sets } : undefined;
   };
-  // The five sets as bigints, and what execve starts from: the caller's sets, the file's xattr.
-  const sets = (st: ReturnType<typeof proc.readStatus>) => ({ inheritable: st.capInh, permitted: st.capPrm, effective: st.capEff, bounding: st.capBnd, ambient: st.capAmb });
+  const xattr = () => sys.getxattr(ping, 'security.capability');
+  // What execve starts from: the caller's sets and the file's xattr.
   const runPing = async () => {
     ctx.note(`run ${ping} as ${identity.split(' (')[0]}`);
-    const [caller, x] = [sets(proc.readStatus('self')), sys.getxattr(ping, 'security.capability').value];
-    return { ...(await watchExec(ctx, ping, PING_ARGS, look, { ...learner, stop: true })), caller, file: x ? decodeVfsCap(x, (m) => proc.decodeCaps(m)) : null };
+    const [caller, x] = [capSnapshot(ctx).sets, xattr().value];
+    return { ...(await watchExec(ctx, ping, PING_ARGS, look, { ...learner, stop: true })), caller, file: x ? readVfsCap(x, (m) => proc.decodeCaps(m)) : null };
   };
   const before = await runPing();
   if (!args.xattrFirst && !args.skipXattr) writeXattr();
   // What the host's getcap makes of the same file, reached through /proc/PID/root.
   const { hook } = await ctx.outside(`xattr ${ping}`);
-  const back = sys.getxattr(ping, 'security.capability');
-  const readBack = back.value ? decodeVfsCap(back.value, (m) => proc.decodeCaps(m)) : null;
+  const back = xattr();
+  const readBack = back.value ? readVfsCap(back.value, (m) => proc.decodeCaps(m)) : null;
   const after = await runPing();
   return { identity, mount, before, xattrTrace, readBack, readBackTrace: back.trace, hostGetcap: String(hook ?? ''), after };
 }
@@ -259,30 +190,24 @@ const fileCaps = experiment({
         pass: !replied(b.output) && /permission denied/i.test(b.output),
         observed: replied(b.output) ? 'ping got a reply' : `exit ${b.code}: ${b.output.split('\n').pop()}`,
         evidence: [`as ${identity}`, ...b.output.split('\n').slice(-2), ...(b.seen ? [b.seen.uid, b.seen.capEff] : [])],
-        hint:
-          replied(b.output)
-            ? `ping already worked on the first run: ${xattrTrace ? 'the xattr had been written before it' : 'the binary carried some privilege already'}; its ${b.seen?.capEff.replace(/\t/g, ' ') ?? 'CapEff was not seen'}`
-            : `ping failed, but not with "permission denied": ${b.output}`,
+        hint: replied(b.output)
+          ? `ping already worked on the first run: ${xattrTrace ? 'the xattr had been written before it' : 'the binary carried some privilege already'}; its ${b.seen?.capEff.replace(/\t/g, ' ') ?? 'CapEff was not seen'}`
+          : `ping failed, but not with "permission denied": ${b.output}`,
       }),
     },
     {
       id: 'xattr-is-net-raw-ep',
       expected: 'security.capability reads back as cap_net_raw with the effective flag (getcap: cap_net_raw=ep)',
-      check({ readBack: x, xattrTrace, readBackTrace, hostGetcap }) {
-        const observed = x
-          ? `revision ${x.revision}, permitted ${x.permitted.join(',') || '(none)'}, effective flag ${x.effective ? 'set' : 'clear'}${x.rootid !== null ? `, rootid ${x.rootid}` : ''}`
-          : 'no security.capability xattr';
-        return {
-          pass: !!x && x.effective && x.permitted.length === 1 && x.permitted[0] === 'CAP_NET_RAW',
-          observed,
-          evidence: [xattrTrace ?? '(no setxattr call)', readBackTrace, ...(x ? [`security.capability=0x${x.hex}`] : []), hostGetcap],
-          hint: !x
-            ? 'the file has no security.capability attribute: setcap (setxattr) was never run on it'
-            : !x.effective
-              ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (nslab's ping does not; iputils ping would) still gets EPERM"
-              : `the attribute grants ${x.permitted.join(',')}, not exactly CAP_NET_RAW`,
-        };
-      },
+      check: ({ readBack: x, xattrTrace, readBackTrace, hostGetcap }) => ({
+        pass: !!x && x.effective && x.permitted.length === 1 && x.permitted[0] === 'CAP_NET_RAW',
+        observed: x ? `revision ${x.revision}, permitted ${x.permitted.join(',') || '(none)'}, effective flag ${x.effective ? 'set' : 'clear'}${x.rootid !== null ? `, rootid ${x.rootid}` : ''}` : 'no security.capability xattr',
+        evidence: [xattrTrace ?? '(no setxattr call)', readBackTrace, ...(x ? [`security.capability=0x${x.hex}`] : []), hostGetcap],
+        hint: !x
+          ? 'the file has no security.capability attribute: setcap (setxattr) was never run on it'
+          : !x.effective
+            ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (nslab's ping does not; iputils ping would) still gets EPERM"
+            : `the attribute grants ${x.permitted.join(',')}, not exactly CAP_NET_RAW`,
+      }),
     },
     {
       id: 'ping-works-with-filecap',
@@ -317,22 +242,19 @@ const fileCaps = experiment({
 
 async function runUserns(ctx: Ctx, args: { dropFirst?: boolean; unshareFirst?: boolean; dropNetRawLater?: boolean } = {}) {
   const { sys, proc } = ctx;
-  if (args.dropFirst) {
-    const now = sys.capget();
-    const keep = ~((1n << BigInt(sys.CAP_SYS_ADMIN)) | (1n << BigInt(sys.CAP_NET_RAW)));
-    sys.capset({ effective: now.effective & keep, permitted: now.permitted & keep, inheritable: 0n });
-  }
-  const caps = snapshot(ctx);
+  if (args.dropFirst) capsetWithout(sys, [sys.CAP_SYS_ADMIN, sys.CAP_NET_RAW], false);
+  const caps = capSnapshot(ctx);
   const uidMap = proc.readUidMap('self').map((l) => l.raw);
   if (args.unshareFirst) sys.unshare(sys.CLONE_NEWNET);
-  const netBefore = `net -> ${proc.readNs('thread-self').net?.link ?? '?'}`;
+  const net = () => `net -> ${proc.readNs('thread-self').net?.link ?? '?'}`;
+  const netBefore = net();
   ctx.note("a raw socket in the network namespace this sandbox started in (the host's)");
-  const hostNet = rawSocket(sys);
+  const hostNet = rawIcmpSocket(sys);
   ctx.note('a network namespace of our own (this thread only: the others stay where they were)');
   const unshareTrace = args.unshareFirst ? '(already unshared)' : sys.unshare(sys.CLONE_NEWNET).trace;
-  const netAfter = `net -> ${proc.readNs('thread-self').net?.link ?? '?'}`;
-  if (args.dropNetRawLater) capsetWithoutNetRaw(sys, false);
-  const ownNet = rawSocket(sys);
+  const netAfter = net();
+  if (args.dropNetRawLater) capsetWithout(sys, [sys.CAP_NET_RAW], false);
+  const ownNet = rawIcmpSocket(sys);
   await ctx.outside('userns');
   return { caps, fullCount: proc.capLastCap() + 1, uidMap, hostNet, unshareTrace, ownNet, netBefore, netAfter };
 }
@@ -348,8 +270,7 @@ const usernsRoot = experiment({
       expected: "CapEff holds every capability the kernel has, in a user namespace that is not the host's",
       check(o, outside) {
         const v = outside['userns']?.[0];
-        const own = !!v && v.ns.user !== v.hostNs.user;
-        const n = o.caps.names.CapEff.length;
+        const [own, n] = [!!v && v.ns.user !== v.hostNs.user, o.caps.names.CapEff.length];
         return {
           pass: own && n === o.fullCount,
           observed: `${n} of ${o.fullCount} capabilities in CapEff; user ns ${v ? `${v.ns.user} (host ${v.hostNs.user})` : 'unknown'}`,
@@ -372,10 +293,7 @@ const usernsRoot = experiment({
     errnoIs<Awaited<ReturnType<typeof runUserns>>>('power-over-own-net', "after unshare(CLONE_NEWNET), the same raw socket opens: that namespace belongs to the sandbox's user namespace", 0, (o) => ({
       trace: o.ownNet.trace,
       evidence: [o.unshareTrace, o.netAfter],
-      why:
-        o.ownNet.errno === 'EPERM' && o.netAfter !== o.netBefore
-          ? `EPERM in the new namespace (${o.netAfter}): CAP_NET_RAW is no longer in CapEff`
-          : `the socket failed in ${o.netAfter}; unshare: ${o.unshareTrace}`,
+      why: o.ownNet.errno === 'EPERM' && o.netAfter !== o.netBefore ? `EPERM in the new namespace (${o.netAfter}): CAP_NET_RAW is no longer in CapEff` : `the socket failed in ${o.netAfter}; unshare: ${o.unshareTrace}`,
     })),
   ],
   sabotage: [
@@ -384,6 +302,8 @@ const usernsRoot = experiment({
     { what: 'drop CAP_NET_RAW before the socket in the new namespace', args: { dropNetRawLater: true }, fails: ['power-over-own-net'] },
   ],
 });
+
+const BOTH = 'setpriv --bounding-set -net_raw --inh-caps -net_raw';
 
 export default {
   experiments: [bounding, fileCaps, usernsRoot],
@@ -397,7 +317,7 @@ export default {
       hints: [
         'grep Cap /proc/self/status, and capsh --decode=MASK, show the sets. Which set limits what a later execve may gain, and which one counts now?',
         'Dropping from the bounding set alone leaves an effective capability in place; an execve recomputes the sets (for root: inheritable | bounding).',
-        'setpriv --bounding-set -net_raw --inh-caps -net_raw sleep 1000 &   (or: capsh --drop=cap_net_raw -- -c "exec sleep 1000" &)',
+        `${BOTH} sleep 1000 &   (or: capsh --drop=cap_net_raw -- -c "exec sleep 1000" &)`,
       ],
       checks: [
         {
@@ -410,44 +330,16 @@ export default {
             hint: `PID ${p.pid} (${p.comm}) runs as uid ${p.uidInside ?? '(unmapped)'}: the task is root that gave up one capability, so stay uid 0`,
           }),
         },
-        {
-          id: 'no-net-raw-bounding',
-          expected: 'CAP_NET_RAW is not in the bounding set (CapBnd)',
-          check: (p) => ({
-            pass: !p.caps.bounding.includes('CAP_NET_RAW'),
-            observed: p.caps.bounding.includes('CAP_NET_RAW') ? 'CAP_NET_RAW in CapBnd' : 'CAP_NET_RAW not in CapBnd',
-            evidence: [p.status.CapBnd ?? ''],
-            hint: `CAP_NET_RAW is still in PID ${p.pid}'s bounding set, so any later execve (of a setuid or file-capability program, or as root) can get it back: drop it with setpriv --bounding-set -net_raw or capsh --drop=cap_net_raw`,
-          }),
-        },
-        {
-          id: 'no-net-raw-effective',
-          expected: 'CAP_NET_RAW is not in the effective set (CapEff)',
-          check: (p) => {
-            const inh = p.caps.inheritable.includes('CAP_NET_RAW');
-            const bnd = p.caps.bounding.includes('CAP_NET_RAW');
-            return {
-              pass: !p.caps.effective.includes('CAP_NET_RAW'),
-              observed: p.caps.effective.includes('CAP_NET_RAW') ? 'CAP_NET_RAW in CapEff' : 'CAP_NET_RAW not in CapEff',
-              evidence: [p.status.CapEff ?? '', p.status.CapBnd ?? '', p.status.CapInh ?? ''],
-              hint: !bnd
-                ? `CAP_NET_RAW is gone from the bounding set but still effective: the bounding set only masks what a program file (for root, every capability) grants at execve, it takes nothing away, and the inheritable and ambient sets get past it.${inh ? ' Here the inheritable set (CapInh) carried it across the execve: for root the new permitted set is inheritable | bounding.' : ''} Drop it from the inheritable set too (setpriv --inh-caps -net_raw --bounding-set -net_raw CMD), so the execve that starts CMD leaves it out`
-                : `CAP_NET_RAW is still effective (and still in the bounding set): setpriv --bounding-set -net_raw --inh-caps -net_raw CMD removes it from both`,
-            };
-          },
-        },
-        {
-          id: 'sys-admin-kept',
-          expected: 'CAP_SYS_ADMIN is still in the effective set',
-          check: (p) => ({
-            pass: p.caps.effective.includes('CAP_SYS_ADMIN'),
-            observed: p.caps.effective.includes('CAP_SYS_ADMIN') ? 'CAP_SYS_ADMIN in CapEff' : `CapEff has ${p.caps.effective.length} capabilities, not CAP_SYS_ADMIN`,
-            evidence: [p.status.CapEff ?? '', p.status.CapBnd ?? ''],
-            hint: `PID ${p.pid} lost CAP_SYS_ADMIN too${p.caps.effective.length === 0 ? ' (it has no effective capabilities at all)' : ''}: the task drops exactly one capability; drop only net_raw, not -all`,
-          }),
-        },
+        capIn('no-net-raw-bounding', 'CAP_NET_RAW is not in the bounding set (CapBnd)', { set: 'bounding', cap: 'CAP_NET_RAW', present: false }, (p) =>
+          `CAP_NET_RAW is still in PID ${p.pid}'s bounding set, so any later execve (of a setuid or file-capability program, or as root) can get it back: drop it with setpriv --bounding-set -net_raw or capsh --drop=cap_net_raw`),
+        capIn('no-net-raw-effective', 'CAP_NET_RAW is not in the effective set (CapEff)', { set: 'effective', cap: 'CAP_NET_RAW', present: false, also: ['bounding', 'inheritable'] }, (p) =>
+          p.caps.bounding.includes('CAP_NET_RAW')
+            ? `CAP_NET_RAW is still effective (and still in the bounding set): ${BOTH} CMD removes it from both`
+            : `CAP_NET_RAW is gone from the bounding set but still effective: the bounding set only masks what a program file (for root, every capability) grants at execve, it takes nothing away, and the inheritable and ambient sets get past it.${p.caps.inheritable.includes('CAP_NET_RAW') ? ' Here the inheritable set (CapInh) carried it across the execve: for root the new permitted set is inheritable | bounding.' : ''} Drop it from the inheritable set too (${BOTH} CMD), so the execve that starts CMD leaves it out`),
+        capIn('sys-admin-kept', 'CAP_SYS_ADMIN is still in the effective set', { set: 'effective', cap: 'CAP_SYS_ADMIN', present: true, also: ['bounding'] }, (p) =>
+          `PID ${p.pid} lost CAP_SYS_ADMIN too${p.caps.effective.length === 0 ? ' (it has no effective capabilities at all)' : ''}: the task drops exactly one capability; drop only net_raw, not -all`),
       ],
-      solution: ['setpriv --bounding-set -net_raw --inh-caps -net_raw sleep 1000 &'],
+      solution: [`${BOTH} sleep 1000 &`],
       nearMisses: [
         { what: 'only the bounding set dropped (inheritable kept CAP_NET_RAW across the execve)', commands: ['capsh --inh=cap_net_raw --drop=cap_net_raw -- -c "exec sleep 1000" &'], fails: ['no-net-raw-effective'] },
         { what: 'every capability dropped', commands: ['setpriv --bounding-set -all --inh-caps -all sleep 1000 &'], fails: ['sys-admin-kept'] },
