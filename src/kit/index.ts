@@ -15,7 +15,6 @@ export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
 export { experiment } from './experiment.js';
-export { profile, variant, readContainer, confinementChecks, containerTaskChecks, type Profile, type PointId, type ConfinementFacts } from './confinement.js';
 export { runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled } from './processes.js';
 export { echoTo, keyedLines, readlinkOr, mkfifos, release } from './control.js';
 export { capSnapshot, hasCap, capLine, rawIcmpSocket, capsetWithout, vfsCapV2, readVfsCap, capIn, CAP_SET_KEYS, type CapSnapshot, type CapSetKey } from './caps.js';
