@@ -342,7 +342,9 @@ function judgeCaps(f: ConfinementFacts, p: Profile, h: HintStyle): Omit<PointRes
   const describe = (c: CapList): string => (c === 'all' ? 'every capability' : c.length ? `${c.length}` : 'none');
   const d = diffs[0];
   const pass = diffs.length === 0;
-  const change = d ? [...d.extra.map((x) => `+${short(x)}`), ...d.missing.map((x) => `-${short(x)}`)].join(' ') : '';
+  const signed = d ? [...d.extra.map((x) => `+${short(x)}`), ...d.missing.map((x) => `-${short(x)}`)] : [];
+  // A set that is off by a lot (everything kept, everything dropped) is named by its size.
+  const change = signed.length > 6 ? `${signed.slice(0, 4).join(' ')} ... (${d!.extra.length} more, ${d!.missing.length} fewer)` : signed.join(' ');
   let hint = '';
   if (d) {
     const wantB = wantOf(p.caps.bounding).map(short).join(',');
@@ -350,7 +352,7 @@ function judgeCaps(f: ConfinementFacts, p: Profile, h: HintStyle): Omit<PointRes
       hint =
         d.set === 'inheritable' || d.set === 'ambient'
           ? `its ${d.set} set differs by ${change}: setpriv --inh-caps -all clears the inheritable set (and with it what can be ambient)`
-          : `its ${d.set} set differs from ${p.name}'s by ${change}: run the last program through setpriv --inh-caps -all --bounding-set -all,+${wantB.replace(/,/g, ',+')} (as root, an execve then makes permitted and effective equal to the bounding set)`;
+          : `its ${d.set} set differs from the ${p.name} profile's by ${change}: run the last program through setpriv --inh-caps -all --bounding-set -all,+${wantB.replace(/,/g, ',+')} (as root, an execve then makes permitted and effective equal to the bounding set)`;
     else
       hint = d.extra.length
         ? `its ${d.set} set has ${d.extra.map(short).join(', ')} beyond ${p.name}'s: that is --cap-add ${d.extra.map(short).join(' --cap-add ')}${d.extra.length > 10 ? ' (or --privileged)' : ''}`
@@ -576,4 +578,33 @@ export function inspectConfinement(pid: number, profile: Profile, opts: JudgeOpt
   const facts = readConfinement(pid, [...profile.maskedPaths, ...profile.readonlyPaths], opts.reference ?? readReference());
   const points = judgeConfinement(facts, profile, opts);
   return { pid, comm: facts.comm, cmdline: facts.cmdline, profile: { name: profile.name, source: profile.source }, reference: facts.reference, pass: points.every((x) => x.pass), points };
+}
+
+/** What the profile sets for a point, in one line, before any process is looked at (the
+ * `expected` column of a lesson's check table). */
+export function describePoint(p: Profile, id: PointId): string {
+  const own = (Object.keys(p.namespaces) as (keyof Profile['namespaces'])[]).filter((k) => p.namespaces[k] === 'own' || p.namespaces[k] === 'own-on-cgroup2');
+  const caps = (c: CapList): string => (c === 'all' ? 'every capability' : c.length ? `${c.length} capabilities` : 'none');
+  switch (id) {
+    case 'namespaces':
+      return `namespaces of its own: ${own.join(' ')}; the others shared`;
+    case 'user':
+      return `uid ${p.uid} inside, ${p.idMap === 'shared' ? 'with the id mapping it started with' : 'in a user namespace of its own'}`;
+    case 'capabilities':
+      return `effective, permitted and bounding: ${caps(p.caps.bounding)}; inheritable and ambient: ${caps(p.caps.inheritable)}`;
+    case 'no-new-privs':
+      return `NoNewPrivs: ${p.noNewPrivs ? 1 : 0}`;
+    case 'seccomp':
+      return p.seccomp === 'filter' ? 'a seccomp filter' : p.seccomp === 'none' ? 'no seccomp filter' : 'any seccomp state';
+    case 'lsm':
+      return `AppArmor profile ${p.apparmor ?? 'none'} where AppArmor is enabled`;
+    case 'cgroup':
+      return p.cgroup.own === true ? 'a cgroup of its own' : p.cgroup.own === false ? 'the cgroup it started in' : 'any cgroup';
+    case 'masked-paths':
+      return `${p.maskedPaths.length} paths masked (${p.maskedPaths.slice(0, 3).join(', ')}, ...)`;
+    case 'readonly-paths':
+      return `read-only: ${p.readonlyPaths.join(', ')}`;
+    case 'root':
+      return `a root it was pivot_root'ed into, nothing of the old one left${p.root.readonly === 'any' ? '' : `, ${p.root.readonly ? 'read-only' : 'read-write'}`}`;
+  }
 }
