@@ -157,9 +157,8 @@ const findIt = experiment({
 
 // ---- Experiment 2: nsenter -t PID -m -p ps, and why Node needs the helper to do it.
 
-/** The options that make ps list every process its /proc shows, PID and full command line
- * (procps without options shows only the processes of the caller's terminal; busybox's ps takes
- * them too). */
+/** ps: every process its /proc shows, with PID and full command line (procps without options
+ * shows only those of the caller's terminal; busybox's ps takes these options too). */
 const PS_ALL = ['-e', '-o', 'pid,args'];
 
 /** ps -e -o pid,args: a "PID COMMAND" header, then "PID ARGV..." per process. */
@@ -222,7 +221,6 @@ const nsenterPs = experiment({
     ctx.note(`what the helper did for -m, from Node's own main thread: setns(CLONE_NEWNS) into PID ${c.pid}'s mount namespace`);
     const mntSetns = setnsMntFromNode(ctx, c.pid, args.ownFs);
     const psRaw = psRun.stdout.split('\n').filter(Boolean);
-    // readlink /proc/self through the same join: the number the reader has in that procfs.
     const selfLink = self.code === 0 ? self.stdout.trim() : exitLine(self);
     return { flags, ps: parsePs(psRaw), psRaw, psResult: exitLine(psRun), selfLink, members, hostTool, ...hostToolIs, hostToolRun, mntSetns };
   },
@@ -244,7 +242,7 @@ const nsenterPs = experiment({
     }),
     check('ps-sees-itself', "ps appears in its own listing: with -p it was born in the container's PID namespace", (obs) => {
       const me = obs.ps.find((r) => /\bps\b/.test(r.cmd));
-      const procps = /mount -t proc/.test(obs.psResult) ? ". procps's ps starts by reading /proc/self/status and, finding nothing, guesses that no proc is mounted; busybox's ps would list the container without itself" : '';
+      const procps = /mount -t proc/.test(obs.psResult) ? ". procps's ps starts by reading /proc/self/stat and, finding nothing, guesses that no proc is mounted; busybox's ps would list the container without itself" : '';
       const listing = me ? `ps is PID ${me.pid} in the container` : obs.ps.length ? `ps is missing from its own listing (${obs.ps.length} lines)` : `ps printed no listing (${obs.psResult})`;
       return {
         pass: !!me && /^\d+$/.test(obs.selfLink),
