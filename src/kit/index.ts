@@ -14,13 +14,10 @@ export { openNs, askNs, type NsAnswer } from './nsfile.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
 export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
-// mountinfo text parsed on the host, for checks over the text an experiment sent back.
-export { parseMountinfo, type MountEntry } from '../proc/mountinfo.js';
 export { experiment } from './experiment.js';
 export { profile, variant, readContainer, confinementChecks, containerTaskChecks, type Profile, type PointId, type ConfinementFacts } from './confinement.js';
-export { runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled, cpuTicks } from './processes.js';
-export { echoTo, keyedLines, readlinkOr, mkfifos, release, needCgroup } from './control.js';
-export type { CgroupFeature, SandboxCgroup } from '../sandbox/types.js';
+export { runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled } from './processes.js';
+export { echoTo, keyedLines, readlinkOr, mkfifos, release } from './control.js';
 export { capSnapshot, hasCap, capLine, rawIcmpSocket, capsetWithout, vfsCapV2, readVfsCap, capIn, CAP_SET_KEYS, type CapSnapshot, type CapSetKey } from './caps.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';
