@@ -1,38 +1,24 @@
 // Lesson 10: cgroups. A cgroup the lesson owns (v2 where the feature exists, v1 otherwise),
 // pids.max counting threads and making fork fail with EAGAIN, a memory limit and its OOM kill,
-// freezing, cgroup.kill, and /proc/PID/cgroup inside a cgroup namespace.
-//
-// Who does what: nslab's host side decides v1 or v2 and where a new cgroup may go, makes it
-// (nslab-<nslab's PID>-<n>), moves in the processes the experiment names (only its own), and
-// removes it when the sandbox ends, whatever ends it; ctx.cgroup() returns that decision with
-// its reason, or why no cgroup can be made here. The experiment (inside the sandbox) writes the
-// limits and reads the counters, as a learner would with echo and cat.
+// freezing, cgroup.kill, and /proc/PID/cgroup inside a cgroup namespace. nslab's host side
+// decides v1 or v2 and where the cgroup may go, makes it (nslab-<nslab's PID>-<n>), moves in the
+// processes the experiment names (only its own) and removes it when the sandbox ends. The
+// experiment writes the limits and reads the counters, as a learner would with echo and cat.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CgroupFeature, SandboxCgroup } from '../../src/sandbox/types.js';
-import { diedOf, echoTo, exitText, exitWithin, experiment, freshProc, keyedLines, mkfifos, needRootfs, privateRoot, readOr } from '../../src/kit/index.js';
-import { release, runs, scratch, startAndWait, statusLines, waitFor, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
-
-type Version = SandboxCgroup['version'];
+import { cpuTicks, diedOf, echoTo, exitText, exitWithin, experiment, freshProc, keyedLines, mkfifos, needCgroup, needRootfs, privateRoot, readOr } from '../../src/kit/index.js';
+import { release, runs, scratch, startAndWait, statusLines, waitFor, type LessonModule, type SandboxCgroup, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 const MIB = 1024 * 1024;
 const fileLine = (path: string, text: string): string => `${path}: ${text.trim().replace(/\n/g, ' | ')}`;
 const mib = (bytes: number): string => (bytes === Infinity ? 'unlimited' : `${Math.round(bytes / MIB)} MiB`);
-
-// ---------------------------------------------------------------------------------------------
-// Inside the sandbox: ask for the cgroup, run the processes.
-
-/** A cgroup holding `pids` (started by this experiment), or a skip with the true reason (no
- * delegation, no such controller, cgroup.kill on v1) where none can be made here. */
-async function makeCgroup(ctx: Ctx, features: CgroupFeature[], pids: number[], preferV1 = false): Promise<SandboxCgroup> {
-  const cg = await ctx.cgroup(features, { pids, preferV1 });
-  if (!cg.ok) ctx.skip(cg.reason);
-  return cg;
-}
+/** The /proc/PID/cgroup line of the hierarchy the lesson's cgroup lives in: 0:: on v2, pids on v1. */
+const lineFor = (ctx: Ctx, text: string, version: SandboxCgroup['version']) =>
+  ctx.proc.parseCgroup(text).find((l) => (version === 'v2' ? l.hierarchy === 0 : l.controllers.includes('pids'))) ?? { raw: '', path: '' };
 
 /** Private mounts for this run: a /proc of this PID namespace (the host's /proc would show host
- * PIDs) and a tmpfs for the fifos and output files, gone with the mount namespace. Then the
- * fifos the processes under test wait on (`read go < FIFO`) until they are released. */
+ * PIDs) and a tmpfs for output files and the fifos the processes under test wait on (`read go <
+ * FIFO`) until they are released, gone with the mount namespace. */
 async function prepare(ctx: Ctx, ...fifos: string[]): Promise<{ sh: string; work: string }> {
   const work = `${needRootfs(ctx)}/tmp`;
   privateRoot(ctx);
@@ -57,14 +43,14 @@ const pidsLimit = experiment({
     const node = await startAndWait(ctx, 'Node to start', process.execPath, idle, (pid) => runs(pid, 'pids-ready'), { timeoutMs: 5000 });
     // dash reports a failed fork as "Cannot fork", without the errno: nslab-tools forks prints it.
     const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${ctx.tools} forks 3 30`]);
-    const cg = await makeCgroup(ctx, ['pids'], args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid]);
+    const cg = await needCgroup(ctx, ['pids'], { pids: args.leaveNodeOut ? [shell.pid] : [node.pid, shell.pid] });
     const dir = cg.paths.pids!;
     const current = Number(readOr(`${dir}/pids.current`).trim());
     // For the picture: whom cgroup.procs lists (PIDs of this namespace) at that moment, with their threads.
     const procs = readOr(`${dir}/cgroup.procs`).split(/\s+/).filter(Boolean).map(Number).map((pid) => ({ pid, name: ctx.proc.readStatus(pid).name, threads: ctx.proc.readStatus(pid).threads }));
     const [threadsLine] = statusLines(ctx, node.pid, 'Threads');
     const nodeThreads = ctx.proc.readStatus(node.pid).threads;
-    const nodeCgroup = ctx.proc.readCgroup(node.pid).find((l) => l.controllers.includes('pids') || (cg.version === 'v2' && l.hierarchy === 0))?.raw ?? '';
+    const nodeCgroup = lineFor(ctx, readOr(`/proc/${node.pid}/cgroup`), cg.version).raw;
     // The limit: exactly what is inside already, so the shell's first fork has no room.
     const max = args.pidsMax ?? String(current);
     echoTo(ctx, `${dir}/pids.max`, max);
@@ -93,14 +79,13 @@ const pidsLimit = experiment({
       id: 'fork-eagain',
       expected: 'at pids.max the next fork() fails with EAGAIN ("Resource temporarily unavailable"), and pids.events counts it',
       check(o) {
-        const eagain = /Resource temporarily unavailable/.test(o.shellOutput);
-        const said = o.shellOutput.split('\n');
+        const [eagain, said] = [/Resource temporarily unavailable/.test(o.shellOutput), o.shellOutput.split('\n')];
         return {
           pass: eagain && o.maxEvents > 0 && o.shellFailed,
           observed: `${eagain ? 'EAGAIN' : 'no EAGAIN'}; pids.events max ${o.maxEvents}; shell ${o.shellExit}`,
           evidence: [fileLine(`${o.dir}/pids.max`, o.max), fileLine(`${o.dir}/pids.events`, o.events), ...said.slice(0, 4).map((l) => `shell: ${l}`)],
           hint: o.max === 'max'
-            ? `pids.max was "max" (no limit), so every fork worked: ${said.slice(-1)[0] ?? ''}`
+            ? `pids.max was "max" (no limit), so every fork worked: ${said.at(-1) ?? ''}`
             : Number(o.max) > o.current
               ? `pids.max ${o.max} left room for ${Number(o.max) - o.current} more task(s) above pids.current ${o.current}: the forks fitted`
               : `the shell said "${said[0] ?? ''}" and pids.events says max ${o.maxEvents}`,
@@ -126,16 +111,13 @@ const memoryLimit = experiment({
   async run(ctx, args: { limit?: string } = {}) {
     const { sh, work } = await prepare(ctx, 'go');
     const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; exec ${ctx.bin('dd')} if=/dev/zero of=/dev/null bs=64M count=1`]);
-    const cg = await makeCgroup(ctx, ['memory'], [shell.pid]);
-    const dir = cg.paths.memory!;
-    const v2 = cg.version === 'v2';
-    const limit = args.limit ?? '16M';
+    const cg = await needCgroup(ctx, ['memory'], { pids: [shell.pid] });
+    const [dir, v2, limit] = [cg.paths.memory!, cg.version === 'v2', args.limit ?? '16M'];
     const limitFile = `${dir}/${v2 ? 'memory.max' : 'memory.limit_in_bytes'}`;
     echoTo(ctx, limitFile, limit);
     // With swap, the kernel could push the buffer out instead of killing: limit swap too.
-    const swap = /^SwapTotal:\s+[1-9]/m.test(readOr('/proc/meminfo'));
-    if (swap && v2 && existsSync(`${dir}/memory.swap.max`)) echoTo(ctx, `${dir}/memory.swap.max`, '0');
-    if (swap && !v2 && existsSync(`${dir}/memory.memsw.limit_in_bytes`)) echoTo(ctx, `${dir}/memory.memsw.limit_in_bytes`, limit);
+    const swapFile = `${dir}/${v2 ? 'memory.swap.max' : 'memory.memsw.limit_in_bytes'}`;
+    if (/^SwapTotal:\s+[1-9]/m.test(readOr('/proc/meminfo')) && existsSync(swapFile)) echoTo(ctx, swapFile, v2 ? '0' : limit);
     const limitBytes = Number(readOr(limitFile).trim()) || Infinity;
     await release(ctx, `${work}/go`);
     const exit = await exitWithin(shell.exited, 8000);
@@ -186,21 +168,6 @@ const memoryLimit = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 3: freezing. The member stops getting CPU; the state file and /proc say so.
 
-/** utime + stime of a process, in clock ticks (fields 14 and 15 of /proc/PID/stat). */
-function cpuTicks(pid: number): number {
-  const s = readOr(`/proc/${pid}/stat`);
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
-/** How many ticks `pid` gains in `ms`. Only an interval can show that a process gets no CPU; the
- * lesson makes it as long as the running loop needed to show some, measured on this machine. */
-async function ticksOver(pid: number, ms: number): Promise<number> {
-  const a = cpuTicks(pid);
-  await sleep(ms);
-  return cpuTicks(pid) - a;
-}
-
 const freeze = experiment({
   id: 'freeze',
   title: 'freezing a cgroup: cgroup.freeze (v2) or freezer.state (v1)',
@@ -208,18 +175,17 @@ const freeze = experiment({
   async run(ctx, args: { skipFreeze?: boolean; skipThaw?: boolean; sigstop?: boolean; preferV1?: boolean } = {}) {
     const { sh } = await prepare(ctx);
     const spin = await ctx.background(sh, ['-c', 'while :; do :; done']);
-    const cg = await makeCgroup(ctx, ['freeze'], [spin.pid], args.preferV1);
-    const dir = cg.paths.freeze!;
-    const v2 = cg.version === 'v2';
+    const cg = await needCgroup(ctx, ['freeze'], { pids: [spin.pid], preferV1: args.preferV1 });
+    const [dir, v2] = [cg.paths.freeze!, cg.version === 'v2'];
     const stateFile = v2 ? `${dir}/cgroup.events` : `${dir}/freezer.state`;
     const [control, frozenValue, thawedValue] = v2 ? [`${dir}/cgroup.freeze`, '1', '0'] : [`${dir}/freezer.state`, 'FROZEN', 'THAWED'];
     // v1's freezer.state reads back what was written; v2's cgroup.events says "frozen 1" or "frozen 0".
     const reports = (value: string) => (v2 ? new RegExp(`^frozen ${value}$`, 'm').test(readOr(stateFile)) : readOr(stateFile).trim() === value);
     const signal = (sig: number) => ctx.note(`sabotage: ${ctx.sys.kill(spin.pid, sig).trace}`);
-    // The loop gains CPU time (3 clock ticks) as fast as this machine gives it; the frozen loop
-    // must gain none in twice that time.
-    const start = { at: Date.now(), ticks: cpuTicks(spin.pid) };
     const gained = (from: number) => cpuTicks(spin.pid) - from;
+    // Only an interval can show that a process gets no CPU. The running loop gains 3 clock ticks
+    // as fast as this machine gives them; frozen, it must gain none in twice that time.
+    const start = { at: Date.now(), ticks: cpuTicks(spin.pid) };
     const running = await waitFor('the loop to use CPU', () => {
       const d = gained(start.ticks);
       return d >= 3 && d;
@@ -227,13 +193,13 @@ const freeze = experiment({
     const windowMs = Math.max(20, 2 * (Date.now() - start.at));
     if (args.sigstop) signal(ctx.sys.SIGSTOP);
     else if (!args.skipFreeze) echoTo(ctx, control, frozenValue);
-    // Freezing takes effect task by task: wait until the cgroup says it is done (or, stopped, until State: T).
+    // Freezing takes effect task by task: wait until the cgroup says it is done (stopped: State T).
     const settled = () => reports(frozenValue) || statusLines(ctx, spin.pid, 'State')[0]!.startsWith('State: T');
     if (args.sigstop || !args.skipFreeze) await waitFor('the cgroup to report frozen', settled).catch(() => undefined);
-    const stateWhileFrozen = readOr(stateFile).trim();
-    const [statusFrozen] = statusLines(ctx, spin.pid, 'State');
-    const wchanFrozen = readOr(`/proc/${spin.pid}/wchan`).trim();
-    const frozen = await ticksOver(spin.pid, windowMs);
+    const [stateWhileFrozen, [statusFrozen], wchanFrozen] = [readOr(stateFile).trim(), statusLines(ctx, spin.pid, 'State'), readOr(`/proc/${spin.pid}/wchan`).trim()];
+    const frozenFrom = cpuTicks(spin.pid);
+    await sleep(windowMs);
+    const frozen = gained(frozenFrom);
     if (args.sigstop) signal(ctx.sys.SIGCONT);
     else if (!args.skipThaw) {
       echoTo(ctx, control, thawedValue);
@@ -241,8 +207,7 @@ const freeze = experiment({
     }
     const thawedFrom = cpuTicks(spin.pid);
     const thawed = await waitFor('the loop to run again', () => gained(thawedFrom) || false, { timeoutMs: 1000 }).catch(() => 0);
-    const [statusThawed] = statusLines(ctx, spin.pid, 'State');
-    const seen = { stateWhileFrozen, statusFrozen, wchanFrozen, statusThawed, ticks: { running, frozen, thawed, windowMs } };
+    const seen = { stateWhileFrozen, statusFrozen, wchanFrozen, statusThawed: statusLines(ctx, spin.pid, 'State')[0]!, ticks: { running, frozen, thawed, windowMs } };
     return { version: cg.version, why: cg.why, dir, pid: spin.pid, stateFile, ...seen };
   },
   checks: [
@@ -251,8 +216,7 @@ const freeze = experiment({
       expected: "the cgroup reports frozen (cgroup.events frozen 1 / freezer.state FROZEN), and the loop's State: is S on v2 (parked in the signal path) or D on v1 (the refrigerator): not R, not T",
       check(o) {
         const says = o.version === 'v2' ? /^frozen 1$/m.test(o.stateWhileFrozen) : o.stateWhileFrozen === 'FROZEN';
-        const state = o.stateWhileFrozen.replace(/\n/g, ', ');
-        const [letter, want] = [o.statusFrozen.replace(/^State:\s*/, '')[0], o.version === 'v2' ? 'S' : 'D'];
+        const [state, letter, want] = [o.stateWhileFrozen.replace(/\n/g, ', '), o.statusFrozen.replace(/^State:\s*/, '')[0], o.version === 'v2' ? 'S' : 'D'];
         return {
           pass: says && letter === want,
           observed: `${o.version}: ${state}; ${o.statusFrozen}; wchan ${o.wchanFrozen || '-'}`,
@@ -290,8 +254,6 @@ const freeze = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 4: cgroup.kill (v2 only) and why rmdir needs an empty cgroup.
 
-const deadState = (s: string) => s === 'gone' || /^State: Z/.test(s);
-
 const cgroupKill = experiment({
   id: 'cgroup-kill',
   title: 'cgroup.kill: every process in the cgroup, at once',
@@ -300,8 +262,7 @@ const cgroupKill = experiment({
     const { sh, work } = await prepare(ctx, 'go');
     const sleep300 = `${ctx.bin('sleep')} 300`;
     const shell = await ctx.background(sh, ['-c', `exec >${work}/out 2>&1; read go < ${work}/go; ${sleep300} & ${sleep300} & wait`]);
-    const cg = await makeCgroup(ctx, ['kill'], [shell.pid]);
-    const dir = cg.paths.kill!;
+    const dir = (await needCgroup(ctx, ['kill'], { pids: [shell.pid] })).paths.kill!;
     await release(ctx, `${work}/go`);
     // The shell and its two sleeps; if they never all show up, the check says how many did.
     const members = () => readOr(`${dir}/cgroup.procs`).split(/\s+/).filter(Boolean).map(Number);
@@ -313,11 +274,9 @@ const cgroupKill = experiment({
     const emptied = await waitFor('cgroup.events to say populated 0', () => /^populated 0$/m.test(readOr(`${dir}/cgroup.events`)), { timeoutMs: 1000 }).catch(() => false);
     const exit = await exitWithin(shell.exited, emptied ? 2000 : 0);
     const after = before.map((pid) => ({ pid, state: existsSync(`/proc/${pid}`) ? statusLines(ctx, pid, 'State')[0]! : 'gone' }));
-    const alive = after.filter((a) => !deadState(a.state));
-    const procsAfter = readOr(`${dir}/cgroup.procs`).trim();
-    const events = readOr(`${dir}/cgroup.events`).trim();
-    const again = ctx.sys.rmdir(dir);
-    return { dir, before, after, alive, procsAfter, events, rmdirBusy: busy.trace, rmdirAfter: again.trace, shellExit: exitText(exit) };
+    const alive = after.filter((a) => a.state !== 'gone' && !/^State: Z/.test(a.state));
+    const [procsAfter, events] = [readOr(`${dir}/cgroup.procs`).trim(), readOr(`${dir}/cgroup.events`).trim()];
+    return { dir, before, after, alive, procsAfter, events, rmdirBusy: busy.trace, rmdirAfter: ctx.sys.rmdir(dir).trace, shellExit: exitText(exit) };
   },
   checks: [
     {
@@ -336,8 +295,7 @@ const cgroupKill = experiment({
       id: 'rmdir-needs-empty',
       expected: 'rmdir of a populated cgroup fails with EBUSY; once it is empty, rmdir removes it',
       check(o) {
-        const busy = /= -1 EBUSY/.test(o.rmdirBusy);
-        const ok = /= 0$/.test(o.rmdirAfter);
+        const [busy, ok] = [/= -1 EBUSY/.test(o.rmdirBusy), /= 0$/.test(o.rmdirAfter)];
         return {
           pass: busy && ok,
           observed: `${busy ? 'EBUSY' : o.rmdirBusy.split(' = ')[1]} while populated; ${ok ? 'removed' : o.rmdirAfter.split(' = ')[1]} when empty`,
@@ -353,12 +311,6 @@ const cgroupKill = experiment({
 // ---------------------------------------------------------------------------------------------
 // Experiment 5: the cgroup namespace. /proc/PID/cgroup relative to where the namespace began.
 
-/** The line for the hierarchy the lesson's cgroup lives in: 0:: on v2, pids on v1. */
-function lineFor(text: string, version: Version): string {
-  return text.split('\n').find((l) => (version === 'v2' ? l.startsWith('0::') : /^\d+:([^:]*,)?pids(,[^:]*)?:/.test(l))) ?? '';
-}
-const pathOf = (line: string) => line.slice(line.indexOf(':', line.indexOf(':') + 1) + 1);
-
 const cgroupNs = experiment({
   id: 'cgroup-namespace',
   title: "a cgroup namespace: /proc/self/cgroup says 0::/",
@@ -369,7 +321,7 @@ const cgroupNs = experiment({
     const nsFlag = args.noCgroupNs ? '' : '-C';
     const outer = `exec 2>${work}/err; read go < ${work}/go; cat /proc/self/cgroup > ${work}/before; exec ${ctx.helper} run ${nsFlag} -- ${sh} -c '${inner}'`;
     const shell = await ctx.background(sh, ['-c', outer]);
-    const cg = await makeCgroup(ctx, [], args.skipMove ? [] : [shell.pid], args.preferV1);
+    const cg = await needCgroup(ctx, [], { pids: args.skipMove ? [] : [shell.pid], preferV1: args.preferV1 });
     ctx.note(`${ctx.helper} run ${nsFlag} -- cat /proc/self/cgroup   # clone(CLONE_NEWCGROUP) when -C`);
     await release(ctx, `${work}/go`);
     const innerPid = await waitFor('the inner shell to start', () => Number(readOr(`${work}/pid`).trim()) || undefined).catch(() => {
@@ -377,11 +329,10 @@ const cgroupNs = experiment({
     });
     // The inner shell waits on go2, so its links are there to read.
     const link = (pid: number | 'self') => ctx.proc.readNs(pid).cgroup?.link ?? '';
-    const fromOutside = readOr(`/proc/${innerPid}/cgroup`).trim();
     const insideNs = readOr(`${work}/inside`).trim();
     // The lines for the lesson's hierarchy: before the namespace, inside it, and from outside it.
-    const [before, inside, outside] = [readOr(`${work}/before`), insideNs, fromOutside].map((text) => lineFor(text, cg.version));
-    const obs = { why: cg.why, name: cg.name, dir: cg.dirs[0]!, insideNs, before, inside, outside, innerPid, innerNs: link(innerPid), ownNs: link('self') };
+    const [before, inside, outside] = [readOr(`${work}/before`), insideNs, readOr(`/proc/${innerPid}/cgroup`)].map((text) => lineFor(ctx, text, cg.version));
+    const obs = { why: cg.why, name: cg.name, dir: cg.dirs[0]!, insideNs, before: before!.raw, inside: inside!, outside: outside!, innerPid, innerNs: link(innerPid), ownNs: link('self') };
     await release(ctx, `${work}/go2`);
     return obs;
   },
@@ -389,26 +340,26 @@ const cgroupNs = experiment({
     {
       id: 'ns-root-is-slash',
       expected: 'inside its new cgroup namespace the process sees its own cgroup as / (0::/ on v2, pids:/ on v1)',
-      check: (o) => ({
-        pass: pathOf(o.inside) === '/',
-        observed: o.inside || '(no line for that hierarchy)',
+      check: ({ inside: { path, raw }, ...o }) => ({
+        pass: path === '/',
+        observed: raw || '(no line for that hierarchy)',
         evidence: [...o.insideNs.split('\n').map((l) => `inside: ${l}`), `before the namespace: ${o.before}`],
-        hint: pathOf(o.inside).endsWith(o.name)
-          ? `it shows the full path ${pathOf(o.inside)}: the process made no cgroup namespace (${o.innerNs === o.ownNs ? `its ns/cgroup link ${o.innerNs} is the sandbox's own` : 'see ns links'})`
-          : `expected "/", got "${pathOf(o.inside)}"`,
+        hint: path.endsWith(o.name)
+          ? `it shows the full path ${path}: the process made no cgroup namespace (${o.innerNs === o.ownNs ? `its ns/cgroup link ${o.innerNs} is the sandbox's own` : 'see ns links'})`
+          : `expected "/", got "${path}"`,
       }),
     },
     {
       id: 'outside-sees-path',
       expected: "read from outside, the same process is in …/nslab-<pid>-<n>, in a cgroup namespace of its own",
-      check(o) {
-        const inLesson = pathOf(o.outside).endsWith(`/${o.name}`);
+      check({ outside: { path, raw }, ...o }) {
+        const inLesson = path.endsWith(`/${o.name}`);
         return {
           pass: inLesson && !!o.innerNs && o.innerNs !== o.ownNs,
-          observed: `${o.outside}; ns ${o.innerNs} vs the sandbox's ${o.ownNs}`,
-          evidence: [`/proc/${o.innerPid}/cgroup (outside): ${o.outside}`, `/proc/${o.innerPid}/ns/cgroup -> ${o.innerNs}`, `/proc/self/ns/cgroup -> ${o.ownNs}`, o.why],
+          observed: `${raw}; ns ${o.innerNs} vs the sandbox's ${o.ownNs}`,
+          evidence: [`/proc/${o.innerPid}/cgroup (outside): ${raw}`, `/proc/${o.innerPid}/ns/cgroup -> ${o.innerNs}`, `/proc/self/ns/cgroup -> ${o.ownNs}`, o.why],
           hint: !inLesson
-            ? `the process is in ${pathOf(o.outside) || '?'}, not in ${o.name}: it was never moved into the lesson's cgroup (${o.dir}), so its namespace root is wherever it started`
+            ? `the process is in ${path || '?'}, not in ${o.name}: it was never moved into the lesson's cgroup (${o.dir}), so its namespace root is wherever it started`
             : `its cgroup namespace ${o.innerNs} is the sandbox's own: no CLONE_NEWCGROUP`,
         };
       },

@@ -1,9 +1,9 @@
 // Files a lesson writes and reads the way a learner would with echo, cat, mkfifo and readlink:
-// kernel control files (cgroup, proc), their flat "key value" counters, and named pipes that
-// hold a process at a gate until the experiment lets it go (so it can be moved into a cgroup,
-// or looked at, before it does the thing under test).
+// kernel control files (cgroup, proc), their flat "key value" counters, named pipes that hold a
+// process at a gate until the experiment lets it go (so it can be moved into a cgroup, or looked
+// at, before it does the thing under test), and the cgroup of the run's own that holds it.
 import { closeSync, constants, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
-import type { SandboxContext } from '../sandbox/types.js';
+import type { CgroupFeature, CgroupRequestOptions, SandboxCgroup, SandboxContext } from '../sandbox/types.js';
 import { waitFor } from './context.js';
 
 type Ctx = SandboxContext;
@@ -43,4 +43,13 @@ export async function release(ctx: Ctx, fifo: string): Promise<void> {
   const fd = await waitFor(`a reader on ${fifo}`, () => openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
   writeSync(fd, 'go\n');
   closeSync(fd);
+}
+
+/** A cgroup of this run's own with `features`, holding `opts.pids` (processes this experiment
+ * started), or a skip with the host's reason why none can be made here (no delegation, no such
+ * controller, cgroup.kill on v1). The host removes it when the sandbox ends. */
+export async function needCgroup(ctx: Ctx, features: CgroupFeature[], opts: CgroupRequestOptions = {}): Promise<SandboxCgroup> {
+  const cg = await ctx.cgroup(features, opts);
+  if (!cg.ok) ctx.skip(cg.reason);
+  return cg;
 }

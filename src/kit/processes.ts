@@ -84,3 +84,11 @@ export async function signalSettled(ctx: Ctx, pid: number, exited: Promise<Exit>
   await waitFor(`PID ${pid} to take or drop signal ${signals.join(', ')}`, settled, { timeoutMs: opts.timeoutMs ?? 1000 }).catch(() => undefined);
   return end;
 }
+
+/** CPU time a process has used, utime + stime in clock ticks (fields 14 and 15 of
+ * /proc/PID/stat); NaN once it is gone. */
+export function cpuTicks(pid: number): number {
+  const stat = readOr(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
