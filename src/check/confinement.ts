@@ -344,7 +344,7 @@ function judgeCaps(f: ConfinementFacts, p: Profile, h: HintStyle): Omit<PointRes
   const pass = diffs.length === 0;
   const signed = d ? [...d.extra.map((x) => `+${short(x)}`), ...d.missing.map((x) => `-${short(x)}`)] : [];
   // A set that is off by a lot (everything kept, everything dropped) is named by its size.
-  const change = signed.length > 6 ? `${signed.slice(0, 4).join(' ')} ... (${d!.extra.length} more, ${d!.missing.length} fewer)` : signed.join(' ');
+  const change = signed.length > 6 ? `${signed.slice(0, 4).join(' ')} ... (${[d!.extra.length ? `${d!.extra.length} extra` : '', d!.missing.length ? `${d!.missing.length} missing` : ''].filter(Boolean).join(', ')})` : signed.join(' ');
   let hint = '';
   if (d) {
     const wantB = wantOf(p.caps.bounding).map(short).join(',');
@@ -353,10 +353,13 @@ function judgeCaps(f: ConfinementFacts, p: Profile, h: HintStyle): Omit<PointRes
         d.set === 'inheritable' || d.set === 'ambient'
           ? `its ${d.set} set differs by ${change}: setpriv --inh-caps -all clears the inheritable set (and with it what can be ambient)`
           : `its ${d.set} set differs from the ${p.name} profile's by ${change}: run the last program through setpriv --inh-caps -all --bounding-set -all,+${wantB.replace(/,/g, ',+')} (as root, an execve then makes permitted and effective equal to the bounding set)`;
-    else
+    else {
+      // One option per capability: spelled out for a few, named for many.
+      const opt = (flag: string, xs: string[]): string => (xs.length <= 3 ? xs.map((x) => `${flag} ${short(x)}`).join(' ') : `${flag} once for each`);
       hint = d.extra.length
-        ? `its ${d.set} set has ${d.extra.map(short).join(', ')} beyond ${p.name}'s: that is --cap-add ${d.extra.map(short).join(' --cap-add ')}${d.extra.length > 10 ? ' (or --privileged)' : ''}`
-        : `its ${d.set} set lacks ${d.missing.map(short).join(', ')}: that is --cap-drop ${d.missing.map(short).join(' --cap-drop ')}`;
+        ? `its ${d.set} set has ${d.extra.map(short).join(', ')} beyond ${p.name}'s: that is ${opt('--cap-add', d.extra)}${d.extra.length > 10 ? ' (or --privileged)' : ''}`
+        : `its ${d.set} set lacks ${d.missing.map(short).join(', ')}: that is ${opt('--cap-drop', d.missing)}`;
+    }
   }
   return {
     expected: `effective, permitted, bounding: ${describe(p.caps.effective)}${p.caps.effective === 'all' ? '' : ` (${p.name}'s set)`}; inheritable ${describe(p.caps.inheritable)}, ambient ${describe(p.caps.ambient)}`,
