@@ -70,7 +70,7 @@ function boxLines(ifs: Iface[], view: NetNamespaceView, labels: string[], s: Sty
     }
     if (i.peer) lines.push(s.dim(`    peer: ${'unknown' in i.peer ? i.peer.unknown : i.peer.ns === i.ns ? `${i.peer.name}, in this namespace` : `${i.peer.name} in ${labels[i.peer.ns]}`}`));
     const d = view.dev?.find((x) => x.name === l.ifname);
-    if (d && i.peer) lines.push(s.dim(`    sent ${d.txBytes} B, received ${d.rxBytes} B`));
+    if (d && i.peer) lines.push(s.dim(`    sent ${d.txBytes} B`), s.dim(`    received ${d.rxBytes} B`));
   }
   if (lines.length === 0) lines.push(s.dim('(no interfaces)'));
   return { lines, rows, hidden };
