@@ -221,8 +221,10 @@ const veth = experiment({
     const clientTcp = proc.parseNetTcp((client?.tcp ?? []).join('\n'));
     const serverTcp = proc.parseNetTcp((client?.reply?.tcp ?? []).join('\n'));
     const [devA2, devB2] = [proc.readNetDev(a), proc.readNetDev(b)];
+    // For the picture: each namespace's interfaces and addresses, as ip itself reports them there.
+    const ipJson = { a: (await nsenter(ctx, a, ['-n'], [ip, '-j', 'addr', 'show'])).stdout, b: (await nsenter(ctx, b, ['-n'], [ip, '-j', 'addr', 'show'])).stdout };
     const clientResult = exitLine(c);
-    return { a, b, ns, steps, devA0, devA1, devB1, devA2, devB2, linkB, experimentDev, experimentTcp, serverIn, client, clientTcp, serverTcp, clientResult };
+    return { a, b, ns, ipJson, steps, devA0, devA1, devB1, devA2, devB2, linkB, experimentDev, experimentTcp, serverIn, client, clientTcp, serverTcp, clientResult };
   },
   checks: (check) => [
     check('one-end-each', "A lists lo and veth-a only, B lists lo and veth-b only, and the experiment's own namespace has no veth", (obs) => ({
@@ -282,6 +284,7 @@ const veth = experiment({
     { what: "leave B's end down", args: { skipUpB: true }, fails: ['tcp-across'] },
     { what: 'run the server in A, next to the client', args: { serverInA: true }, fails: ['tables-and-counters-per-namespace'] },
   ],
+  diagrams: [{ kind: 'net-topology', title: 'Containers A and B, and the veth pair', from: (o) => [{ label: 'A', ns: o.ns.a, ipJson: o.ipJson.a, dev: o.devA2 }, { label: 'B', ns: o.ns.b, ipJson: o.ipJson.b, dev: o.devB2 }] }],
 });
 
 export default { experiments: [loDown, veth] } satisfies LessonModule;
