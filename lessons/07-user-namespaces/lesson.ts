@@ -3,7 +3,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
-import { askNs, errnoIs, experiment, must, openNs, startAndWait, statusLines, tracedWrite, waitFor } from '../../src/kit/index.js';
+import { askNs, capsetWithout, errnoIs, experiment, must, openNs, startAndWait, statusLines, tracedWrite, waitFor } from '../../src/kit/index.js';
 
 type Ctx = SandboxContext;
 
@@ -68,10 +68,8 @@ const beforeTheMap = experiment({
     const { v } = await twoStops(ctx, [ctx.bin('unshare'), flag, ctx.bin('sh'), '-c', MAP_SCRIPT], MAP_PART2, {}, (pid) => {
       // Play an unprivileged user: without CAP_SETGID/CAP_SETUID over the parent namespace, the
       // kernel lets a process map only its own ids, and its gid only after setgroups is denied.
-      const NO_SETID = ~((1n << BigInt(sys.CAP_SETGID)) | (1n << BigInt(sys.CAP_SETUID)));
-      const now = sys.capget();
       ctx.note('drop CAP_SETUID and CAP_SETGID (this thread): write the maps the way an unprivileged user must');
-      w.dropTrace = sys.capset({ effective: now.effective & NO_SETID, permitted: now.permitted & NO_SETID, inheritable: 0n }).trace;
+      w.dropTrace = capsetWithout(sys, [sys.CAP_SETGID, sys.CAP_SETUID], false);
       // A namespace made under an unprivileged user's sandbox inherits "deny" already: then there
       // is no refused first try to show, only the rule that "deny" comes before gid_map.
       if (ctx.proc.readSetgroups(pid) === 'allow') w.gidFirst = tracedWrite(ctx, `/proc/${pid}/gid_map`, '0 0 1\n');

@@ -3,7 +3,7 @@
 // no_new_privs rule, and how to tell whether AppArmor is active and what confinement looks like.
 import { existsSync, readFileSync } from 'node:fs';
 import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
-import { errnoIs, experiment, mainTid, parseTraceResult, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
+import { capsetWithout, errnoIs, experiment, mainTid, parseTraceResult, startThreadpool, statusLines, threadLines, threads } from '../../src/kit/index.js';
 
 type Sys = SandboxContext['sys'];
 
@@ -197,13 +197,8 @@ const nnp = experiment({
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
   async run(ctx, args: { keepSysAdmin?: boolean; skipNnp?: boolean } = {}) {
     const { sys } = ctx;
-    let capsetTrace = '(CAP_SYS_ADMIN kept)';
-    if (!args.keepSysAdmin) {
-      const SYS_ADMIN = 1n << BigInt(sys.CAP_SYS_ADMIN);
-      const now = sys.capget();
-      ctx.note('drop CAP_SYS_ADMIN from this thread: the sandbox\'s root would otherwise be allowed anyway');
-      capsetTrace = sys.capset({ effective: now.effective & ~SYS_ADMIN, permitted: now.permitted & ~SYS_ADMIN, inheritable: 0n }).trace;
-    }
+    if (!args.keepSysAdmin) ctx.note("drop CAP_SYS_ADMIN from this thread: the sandbox's root would otherwise be allowed anyway");
+    const capsetTrace = args.keepSysAdmin ? '(CAP_SYS_ADMIN kept)' : capsetWithout(sys, [sys.CAP_SYS_ADMIN], false);
     const [capEff] = threadLines(ctx, mainTid(), 'CapEff');
     const nnpBefore = sys.getNoNewPrivs().trace;
     const { program } = denyFilter(sys, 'unshare');
