@@ -12,13 +12,17 @@
  *                     [--map-range UID:COUNT:GID:COUNT] [--pid-fd FD] -- PROGRAM [ARGS...]
  *   nslab-helper join --target PID [-U] [-m] [-p] [-u] [-i] [-n] [-C] [--all]
  *                     [--pid-fd FD] -- PROGRAM [ARGS...]
+ *   nslab-helper janitor --owner PID [--timeout-ms MS] CGROUP-ROOT...   (see cmd_janitor)
  *
  * Exit status: the program's, or 128+signal when it was killed; 125 when the helper itself
  * failed (message on stderr, one line, prefixed "nslab-helper:").
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +34,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define HELPER_FAILED 125
@@ -337,6 +342,137 @@ static int cmd_join(struct opts *o) {
   return wait_and_forward(child_pid);
 }
 
+/*
+ * nslab-helper janitor --owner PID [--timeout-ms MS] ROOT...
+ *
+ * Removes the cgroups of an nslab process once that process is gone, however it ended. nslab
+ * starts it, in a session of its own (so a signal to nslab's process group does not reach it),
+ * before it makes its first cgroup, with a pipe from nslab as stdin. The kernel closes a dead
+ * process's files, so the pipe reaches end-of-file when nslab exits, SIGKILL included. Then every
+ * cgroup named nslab-PID-<n> under the ROOTs (the mounted cgroup hierarchies) is thawed, emptied
+ * (cgroup.kill, else SIGKILL to each member), and removed, what it holds first, retrying while
+ * the members finish dying. Nothing but directories with exactly that name and what lies inside
+ * them is written or removed. After a clean exit nslab has removed them all itself and the
+ * janitor finds nothing to do. Exit status: 0 when nothing is left, 1 when something still was
+ * at the deadline (the next nslab's sweep then takes it).
+ */
+static pid_t janitor_owner;
+
+static int owned_name(const char *name) {
+  char prefix[32];
+  int n = snprintf(prefix, sizeof prefix, "nslab-%d-", (int)janitor_owner);
+  const char *p = name + n;
+  if (strncmp(name, prefix, n) || !*p) return 0;
+  for (; *p; p++)
+    if (*p < '0' || *p > '9') return 0;
+  return 1;
+}
+
+static void put(const char *dir, const char *file, const char *value) {
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, file);
+  int fd = open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return; /* this version or hierarchy has no such file */
+  if (write(fd, value, strlen(value)) < 0) { /* best effort: the rmdir says what matters */ }
+  close(fd);
+}
+
+static int is_subdir(const struct dirent *e) {
+  return e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+}
+
+/* One pass over a cgroup of ours: 0 once it is gone. Frozen tasks cannot die until thawed, and
+ * rmdir fails with EBUSY while a member or a child cgroup is left. */
+static int remove_cgroup(const char *dir) {
+  char path[PATH_MAX];
+  struct dirent *e;
+  DIR *d = opendir(dir);
+  if (!d) return errno == ENOENT ? 0 : -1;
+  while ((e = readdir(d)))
+    if (is_subdir(e)) {
+      snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+      remove_cgroup(path);
+    }
+  closedir(d);
+  put(dir, "freezer.state", "THAWED");
+  put(dir, "cgroup.freeze", "0");
+  snprintf(path, sizeof path, "%s/cgroup.kill", dir);
+  if (access(path, F_OK) == 0) {
+    put(dir, "cgroup.kill", "1");
+  } else {
+    snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+    FILE *procs = fopen(path, "re");
+    int pid;
+    if (procs) {
+      while (fscanf(procs, "%d", &pid) == 1)
+        if (pid > 0) kill(pid, SIGKILL);
+      fclose(procs);
+    }
+  }
+  return rmdir(dir) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Every cgroup of the owner under dir, removed (or tried) once; returns how many are left. */
+static int sweep(const char *dir, int depth) {
+  char path[PATH_MAX];
+  struct dirent *e;
+  int left = 0;
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  while ((e = readdir(d))) {
+    if (!is_subdir(e)) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (owned_name(e->d_name)) left += remove_cgroup(path) ? 1 : 0;
+    else if (depth < 10) left += sweep(path, depth + 1);
+  }
+  closedir(d);
+  return left;
+}
+
+static long now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return t.tv_sec * 1000L + t.tv_nsec / 1000000L;
+}
+
+static int cmd_janitor(int argc, char **argv) {
+  long timeout = 5000;
+  int i, first = argc;
+  for (i = 0; i < argc; i++) {
+    if (!strcmp(argv[i], "--owner") && i + 1 < argc) janitor_owner = atoi(argv[++i]);
+    else if (!strcmp(argv[i], "--timeout-ms") && i + 1 < argc) timeout = atol(argv[++i]);
+    else { first = i; break; }
+  }
+  errno = 0;
+  if (janitor_owner <= 0) die("janitor needs --owner PID");
+  /* Hold no directory that someone may want to unmount while we wait. */
+  if (chdir("/") < 0) die("chdir /");
+  signal(SIGHUP, SIG_IGN);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGPIPE, SIG_IGN);
+
+  char buf[256];
+  for (;;) {
+    struct pollfd p = {.fd = 0, .events = POLLIN};
+    if (poll(&p, 1, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    ssize_t n = read(0, buf, sizeof buf);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
+  }
+
+  long deadline = now_ms() + timeout;
+  for (;;) {
+    int left = 0;
+    for (i = first; i < argc; i++) left += sweep(argv[i], 1);
+    if (!left) return 0;
+    if (now_ms() >= deadline) return 1;
+    struct timespec pause = {0, 20 * 1000000L};
+    nanosleep(&pause, NULL);
+  }
+}
+
 static int parse_flag(const char *arg) {
   if (!strcmp(arg, "-U")) return CLONE_NEWUSER;
   if (!strcmp(arg, "-m")) return CLONE_NEWNS;
@@ -353,12 +489,15 @@ int main(int argc, char **argv) {
   pid_t parent = getppid();
   int i, flag;
 
+  /* The janitor must outlive nslab, so it takes no parent-death signal. */
+  if (argc >= 2 && !strcmp(argv[1], "janitor")) return cmd_janitor(argc - 2, argv + 2);
+
   /* Die with whoever started us (Node), so a killed nslab never leaves a sandbox behind. The
    * getppid check closes the race where the parent died before prctl took effect. */
   if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0) die("prctl(PR_SET_PDEATHSIG)");
   if (getppid() != parent) _exit(HELPER_FAILED);
 
-  if (argc < 2) die("usage: nslab-helper run|join [options] -- program [args]");
+  if (argc < 2) die("usage: nslab-helper run|join [options] -- program [args], or janitor --owner PID ROOT...");
   for (i = 2; i < argc; i++) {
     if (!strcmp(argv[i], "--")) { o.argv = &argv[i + 1]; break; }
     if ((flag = parse_flag(argv[i]))) o.flags |= flag;

@@ -1,7 +1,8 @@
 // Cgroups that nslab owns: created for one run, holding only processes that run started, and
-// removed afterwards, even when the nslab process that made them was SIGKILLed (the next start
-// sweeps them). The name carries the owner: nslab-<owner pid>-<n>, so a cgroup whose owner is
-// dead is known to be stale without any state kept on disk.
+// removed afterwards, even when the nslab process that made them was SIGKILLed (its janitor,
+// janitor.ts, removes them as it dies; the next start sweeps what a janitor could not). The
+// name carries the owner: nslab-<owner pid>-<n>, so a cgroup whose owner is dead is known to be
+// stale without any state kept on disk.
 //
 // Safety rules, enforced here rather than trusted to callers:
 // - only directories named nslab-<pid>-<n> are ever created, written to or removed;
@@ -14,6 +15,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, realpathSync
 import { dirname, join, resolve } from 'node:path';
 import { cgroupLayout, parseCgroup, readTextOr as readOr, type CgroupLayout } from '../proc/index.js';
 import type { CgroupFeature } from './types.js';
+import { ensureJanitor } from './janitor.js';
 import { scaled } from './time.js';
 
 export const OWNED_PREFIX = 'nslab-';
@@ -187,6 +189,8 @@ export function createOwnedCgroup(features: CgroupFeature[], opts: PlanOptions &
   const plan = planCgroup(features, opts);
   if (!plan.ok) throw new CgroupUnavailableError(plan.reason);
   const owner = opts.owner ?? process.pid;
+  // Before the mkdir: a SIGKILL between the two must not leave a cgroup nobody will remove.
+  if (owner === process.pid) ensureJanitor();
   for (;;) {
     const name = ownedName(owner, ++sequence);
     if (plan.parents.some((p) => existsSync(join(p, name)))) continue;
