@@ -9,10 +9,22 @@ type Sys = SandboxContext['sys'];
 
 const EPERM = 1;
 
+const BPF_JGE = 0x30;
+const X32_SYSCALL_BIT = 0x40000000;
+
+/** Kill any x32 call, as libseccomp does: else x32's unshare (272 | bit 30) walks past `jeq #272`. */
+function x32Guard(sys: Sys): [Buffer, string][] {
+  const { BPF_JMP, BPF_K, BPF_RET } = sys;
+  return [
+    [sys.bpfJump(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1), `jge #0x40000000, 0, 1          ; an x32 call (bit 30 set)?`],
+    [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_KILL_PROCESS), `ret #SECCOMP_RET_KILL_PROCESS   ; x32: kill`],
+  ];
+}
+
 /**
  * The smallest honest filter: check the architecture (a syscall number means nothing without
- * it), then return EPERM for one syscall and allow everything else. What libseccomp generates
- * for `seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 0)`.
+ * it) and, on x86_64, the x32 bit, then return EPERM for one syscall and allow everything else.
+ * What libseccomp generates for `seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(unshare), 0)`.
  */
 function denyFilter(sys: Sys, syscall: 'unshare' | 'setns'): { program: Buffer; listing: string[] } {
   const [nr, arch] = [sys.sysno(syscall), sys.auditArch()];
@@ -23,6 +35,8 @@ function denyFilter(sys: Sys, syscall: 'unshare' | 'setns'): { program: Buffer; 
     [sys.bpfJump(BPF_JMP | BPF_JEQ | BPF_K, arch, 1, 0), `jeq #0x${arch.toString(16)}, 1, 0         ; this machine's AUDIT_ARCH: skip the next line`],
     [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_KILL_PROCESS), `ret #SECCOMP_RET_KILL_PROCESS   ; any other ABI: kill`],
     [sys.bpfStmt(BPF_LD | BPF_W | BPF_ABS, sys.SECCOMP_DATA_NR), `ld  [0]                        ; seccomp_data.nr`],
+    // x32 calls pass the arch check above as AUDIT_ARCH_X86_64, numbered nr | 0x40000000 (seccomp(2)).
+    ...(arch === sys.AUDIT_ARCH_X86_64 ? x32Guard(sys) : []),
     [sys.bpfJump(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1), `jeq #${nr}, 0, 1                  ; ${syscall}?`],
     [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_ERRNO | EPERM), `ret #SECCOMP_RET_ERRNO|EPERM`],
     [sys.bpfStmt(BPF_RET | BPF_K, sys.SECCOMP_RET_ALLOW), `ret #SECCOMP_RET_ALLOW`],
