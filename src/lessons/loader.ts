@@ -11,6 +11,7 @@ import { splitPages, type Page } from './pages.js';
 import { SourceLocator } from './locate.js';
 import { validateFrontmatter, validateModule, type Problem } from './validate.js';
 import { lessonModulePath, lessonsRoot } from './paths.js';
+import { isCompiledLesson, originalPosition } from './compile.js';
 
 export type { Page, Block } from './pages.js';
 export { resolveLesson, suggestLesson, parseLessonFolder } from './ids.js';
@@ -133,39 +134,55 @@ export async function loadLesson(dir: string): Promise<{ lesson?: LoadedLesson; 
   const { pages, markers, errors: pageErrors } = splitPages(fm.body, fm.bodyLine);
   for (const e of pageErrors) err(mdPath, e.line, e.message);
 
-  const imported = await importModule(modulePath);
+  // Compiled nslab imports a bundle of the author's lesson.ts from its cache; what is wrong is
+  // told at lesson.ts, the file the author wrote.
+  const written = join(abs, 'lesson.ts');
+  const sourcePath = isCompiledLesson(modulePath) && existsSync(written) ? written : modulePath;
+  const locate: Locate | undefined =
+    sourcePath === modulePath
+      ? undefined
+      : (line, column) => {
+          const at = originalPosition(modulePath, line, column);
+          return at && dirname(at.file) === abs ? at : undefined;
+        };
+  const imported = await importModule(modulePath, locate);
   if ('error' in imported) {
-    err(imported.file, imported.line, imported.error);
+    // A line in the bundle is no line of lesson.ts.
+    if (imported.file === modulePath && sourcePath !== modulePath) err(sourcePath, 0, imported.error);
+    else err(imported.file, imported.line, imported.error);
     return { errors };
   }
   let source: string | undefined;
   try {
-    source = await readFile(modulePath, 'utf8');
+    source = await readFile(sourcePath, 'utf8');
   } catch {
     source = undefined;
   }
   const modResult = validateModule(imported.mod, markers, source === undefined ? undefined : new SourceLocator(source), mdLastLine);
-  for (const p of modResult.problems) err(p.file === 'md' ? mdPath : modulePath, p.line, p.message);
+  for (const p of modResult.problems) err(p.file === 'md' ? mdPath : sourcePath, p.line, p.message);
 
   errors.sort((a, b) => (a.file === b.file ? a.line - b.line : a.file === mdPath ? -1 : 1));
   if (errors.length || !('meta' in fmResult) || !fmResult.meta || !modResult.module) return { errors };
   return { lesson: { meta: fmResult.meta, dir: abs, mdPath, modulePath, pages, module: modResult.module }, errors };
 }
 
-async function importModule(modulePath: string): Promise<{ mod: unknown } | { error: string; file: string; line: number }> {
+type Locate = (line: number, column: number) => { file: string; line: number } | undefined;
+
+async function importModule(modulePath: string, locate?: Locate): Promise<{ mod: unknown } | { error: string; file: string; line: number }> {
   if (!existsSync(modulePath)) {
     return { error: `missing lesson module: write lesson.ts (or lesson.js) beside lesson.md, default-exporting { experiments: [...] }`, file: modulePath, line: 0 };
   }
   try {
     return { mod: await import(pathToFileURL(modulePath).href) };
   } catch (e) {
-    return describeImportError(e, modulePath);
+    return describeImportError(e, modulePath, locate);
   }
 }
 
 /** Turns an import failure into file:line and one sentence: a syntax error as the compiler
- * reported it, a throw at load time at the lesson's own frame. */
-export function describeImportError(e: unknown, modulePath: string): { error: string; file: string; line: number } {
+ * reported it, a throw at load time at the lesson's own frame. locate maps a place in a bundle
+ * (modulePath) back to the lesson's source, or to undefined for code from elsewhere (the kit). */
+export function describeImportError(e: unknown, modulePath: string, locate?: Locate): { error: string; file: string; line: number } {
   const error = e as NodeJS.ErrnoException & { errors?: { text?: string; location?: { file?: string; line?: number } }[] };
   if (error?.code === 'ERR_UNKNOWN_FILE_EXTENSION' && modulePath.endsWith('.ts')) {
     return {
@@ -189,8 +206,9 @@ export function describeImportError(e: unknown, modulePath: string): { error: st
   const dir = dirname(modulePath);
   for (const m of stack.matchAll(/(file:\/\/[^\s)]+|\/[^\s):]+):(\d+):(\d+)/g)) {
     const file = m[1].startsWith('file:') ? safeFileURL(m[1]) : m[1];
-    if (file && dirname(file) === dir) {
-      return { error: `importing the lesson module threw: ${error?.name && error.name !== 'Error' ? `${error.name}: ` : ''}${text}`, file, line: Number(m[2]) };
+    const at = locate && file === modulePath ? locate(Number(m[2]), Number(m[3])) : file && dirname(file) === dir ? { file, line: Number(m[2]) } : undefined;
+    if (at) {
+      return { error: `importing the lesson module threw: ${error?.name && error.name !== 'Error' ? `${error.name}: ` : ''}${text}`, file: at.file, line: at.line };
     }
   }
   return { error: `importing the lesson module failed: ${text.split('\n')[0]}`, file: modulePath, line: 0 };
