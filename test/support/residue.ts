@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { scaled } from '../../src/sandbox/time.js';
 
 export interface HostSnapshot {
   mounts: string[];
@@ -95,12 +96,14 @@ function nslabCgroups(): string[] {
   return found.sort();
 }
 
-/** Lesson cgroups are named nslab-<owner pid>-<n>. A single test watches those whose owner is
- * a live process of its own session: test files run side by side, and one's cgroups coming
- * and going is not another's residue. A dead owner's leftovers are the whole run's to catch. */
+/** Lesson cgroups are named nslab-<owner pid>-<n> (the runc tests' nslab-test-<pid>-<n>). A
+ * single test watches those whose owner is a live process of its own session: test files run
+ * side by side, and one's cgroups coming and going is not another's residue. A dead owner's
+ * leftovers, and a cgroup whose name names no owner (someone else's on this machine), are the
+ * whole run's to catch. */
 function ownedBySession(dir: string): boolean {
-  const owner = /nslab-(\d+)-\d+$/.exec(dir)?.[1];
-  if (!owner) return true;
+  const owner = /nslab(?:-[a-z]+)*-(\d+)-\d+$/.exec(dir)?.[1];
+  if (!owner) return false;
   try {
     return statFields(Number(owner))[3] === statFields('self')[3];
   } catch {
@@ -150,9 +153,10 @@ export function diffHost(before: HostSnapshot, after: HostSnapshot): string[] {
   return out;
 }
 
-/** Wait briefly for processes to finish dying (a SIGKILLed sandbox is reaped asynchronously). */
+/** Wait briefly for processes to finish dying (a SIGKILLed sandbox is reaped asynchronously):
+ * up to ms on a reference machine, scaled to this one. */
 export async function settledDiff(before: HostSnapshot, ms = 3000, scope: Scope = 'session'): Promise<string[]> {
-  const until = Date.now() + ms;
+  const until = Date.now() + scaled(ms);
   let diff = diffHost(before, snapshotHost(scope));
   while (diff.length && Date.now() < until) {
     await new Promise((r) => setTimeout(r, 100));
