@@ -6,6 +6,7 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { scaled } from '../../src/sandbox/time.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const GOOD = join(ROOT, 'test', 'fixtures', 'lessons', 'good');
@@ -74,7 +75,8 @@ export function nslab(args: string[], opts: { env: NodeJS.ProcessEnv; input?: st
     env: opts.env,
     input: opts.input ?? '',
     encoding: 'utf8',
-    timeout: opts.timeout ?? 60_000,
+    // For a reference machine: an emulated one (NSLAB_TIME_SCALE) gets longer.
+    timeout: scaled(opts.timeout ?? 60_000),
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -98,7 +100,7 @@ export function pty(
   let i = 0;
   let consumed = 0;
   return new Promise((resolvePromise) => {
-    const timer = setTimeout(() => p.kill('SIGKILL'), opts.timeout ?? 25_000);
+    const timer = setTimeout(() => p.kill('SIGKILL'), scaled(opts.timeout ?? 25_000));
     p.stdout.on('data', (d: Buffer) => {
       raw += d.toString('utf8');
       // Each step looks only at output after the previous step's match.

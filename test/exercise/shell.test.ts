@@ -12,7 +12,7 @@ import { findIn } from '../../src/rootfs/tools.js';
 import { nslab, pty } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
 import { testBusyboxRootfs, withBusybox } from '../support/rootfs.js';
-import { ENGINE_FIXTURES, backgroundShell, check, labEnv, sleep, type Env } from './support.js';
+import { ENGINE_FIXTURES, backgroundShell, check, labEnv, sleepingUnder, type Env } from './support.js';
 
 const test = suite('nslab shell lifecycle');
 const dir = ENGINE_FIXTURES;
@@ -40,7 +40,7 @@ test('while it runs: a record, outside check, in-shell check, hints, progress; e
 
   sh.type('/usr/bin/setpriv --no-new-privs sleep 1000 & echo "BG=$!"');
   await sh.waitFor(/BG=\d+/);
-  await sleep(300);
+  await sleepingUnder(record.pid, 'sleep');
   r = check(e, dir, ['1']);
   const nnp = r.report!.exercises.find((x) => x.id === 'nnp')!;
   assert.ok(nnp.pass, JSON.stringify(nnp, null, 1));
@@ -83,8 +83,10 @@ test('exit 1: the status comes back, nothing is left', async () => {
   const before = snapshotHost();
   const sh = backgroundShell(e, dir, '01-exfix');
   await sh.waitFor(READY);
-  sh.type('unshare -pf --mount-proc sleep 1000 & mount -t tmpfs x "$NSLAB_ROOTFS/home"; sleep 1000 &');
-  await sleep(300);
+  sh.type('unshare -pf --mount-proc sleep 1000 & mount -t tmpfs x "$NSLAB_ROOTFS/home"; sleep 1000 & echo STARTED');
+  await sh.waitFor(/STARTED/);
+  // Both sleeps run when the shell exits, so the teardown has something to tear down.
+  await sleepingUnder(JSON.parse(readFileSync(recordFile(e), 'utf8')).pid, 'sleep', 2);
   sh.type('exit 1');
   const end = await sh.exited;
   assert.is(end.code, 1);
@@ -99,8 +101,8 @@ test('SIGKILL of nslab: the sandbox and everything in it die; the stale record i
   await sh.waitFor(READY);
   sh.type('unshare -pf --mount-proc sleep 1000 & setpriv --no-new-privs sleep 1000 & mount -t tmpfs x "$NSLAB_ROOTFS/home"; echo STARTED');
   await sh.waitFor(/STARTED/);
-  await sleep(300);
   const record = JSON.parse(readFileSync(recordFile(e), 'utf8'));
+  await sleepingUnder(record.pid, 'sleep', 2);
   sh.proc.kill('SIGKILL');
   await sh.exited;
   assert.equal(await settledDiff(before, 5000), []);
@@ -177,7 +179,7 @@ withBusybox(test, 'in a terminal, the busybox rootfs: busybox sh, util-linux by 
   await sh.waitFor(READY);
   sh.type('unshare -pf --mount-proc sleep 1000 & echo STARTED');
   await sh.waitFor(/STARTED/);
-  await sleep(300);
+  await sleepingUnder(JSON.parse(readFileSync(recordFile(bb), 'utf8')).pid, 'sleep');
   const r = check(bb, dir, ['1']);
   const pid1 = r.report!.exercises.find((x) => x.id === 'pid1')!;
   assert.ok(pid1.pass, JSON.stringify(pid1, null, 1));

@@ -1,10 +1,13 @@
 // Drives `nslab shell` and `nslab check` as a learner would, from a test: commands piped into the
 // shell's stdin, or typed into a pseudo-terminal. Each run has its own HOME and state.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, nslab, tempHome, type Run, type Sandbox } from '../cli/helpers.js';
 import { testRootfs } from '../support/rootfs.js';
 import type { CheckReport } from '../../src/runner/exercise.js';
+import { scaled } from '../../src/sandbox/time.js';
+import { descendants } from '../../src/sandbox/index.js';
 
 export const ENGINE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'lessons');
 export const REAL_LESSONS = join(ROOT, 'lessons');
@@ -62,7 +65,7 @@ export function backgroundShell(e: Env, lessons: string, lesson: string) {
     type: (line: string) => p.stdin.write(`${line}\n`),
     /** Waits until stdout (or stderr) matches. */
     async waitFor(re: RegExp, ms = 20_000): Promise<void> {
-      const until = Date.now() + ms;
+      const until = Date.now() + scaled(ms);
       while (!re.test(stdout) && !re.test(stderr)) {
         if (Date.now() > until) throw new Error(`timed out waiting for ${re}; stdout:\n${stdout}\nstderr:\n${stderr}`);
         if (p.exitCode !== null) throw new Error(`nslab shell exited (${p.exitCode}) before ${re}; stderr:\n${stderr}`);
@@ -84,3 +87,36 @@ export function check(e: Env, lessons: string, args: string[]): Run & { report: 
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls probe until it returns something (not undefined or false), for up to ms on a reference
+ * machine, scaled to this one; throws naming what it waited for. A state, not a delay: a
+ * loaded machine waits longer, an idle one not at all. */
+export async function until<T>(what: string, probe: () => T | undefined | false, ms = 10_000): Promise<Exclude<T, false>> {
+  const deadline = Date.now() + scaled(ms);
+  for (;;) {
+    const v = probe();
+    if (v !== undefined && v !== false) return v as Exclude<T, false>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+/** True when pid runs a program named comm and sleeps in it. The name changes partway through
+ * an execve; once the program itself sleeps, the exec (new credentials included) is over. */
+export function asleepAs(pid: number, comm: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return name === comm && stat[stat.lastIndexOf(')') + 2] === 'S';
+  } catch {
+    return false; // exited
+  }
+}
+
+/** The processes under pid that sleep in a program named comm, once there are at least n. */
+export function sleepingUnder(pid: number, comm: string, n = 1): Promise<number[]> {
+  return until(`${n} '${comm}' process(es) under ${pid}`, () => {
+    const found = descendants(pid).filter((p) => asleepAs(p, comm));
+    return found.length >= n && found;
+  });
+}

@@ -5,11 +5,10 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { descendants } from '../../src/sandbox/index.js';
 import { nslab } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
-import { REAL_LESSONS, check, labEnv, sleep, type Env } from './support.js';
+import { REAL_LESSONS, asleepAs, check, labEnv, until, type Env } from './support.js';
 
 const test = suite('nslab check --pid on states made with util-linux');
 const isRoot = process.geteuid?.() === 0;
@@ -20,31 +19,22 @@ const PATH = `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`;
 let e: Env;
 const started: ChildProcess[] = [];
 
-/** Runs a shell line (R is the rootfs) and returns the PID of the 'sleep' it ends in. */
+/** Runs a shell line (R is the rootfs) and returns the PID of the 'sleep' it ends in, once that
+ * sleeps (everything before it in the line is done). */
 async function make(line: string): Promise<number> {
   const p = spawn('/bin/sh', ['-c', line], { env: { PATH, R: e.rootfs }, stdio: ['ignore', 'ignore', 'pipe'] });
   started.push(p);
   let err = '';
   p.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const until = Date.now() + 10_000;
-  while (Date.now() < until) {
-    for (const pid of [p.pid!, ...descendants(p.pid!)]) {
-      try {
-        if (readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'sleep') {
-          await sleep(100);
-          return pid;
-        }
-      } catch {
-        // exited meanwhile
-      }
-    }
-    if (p.exitCode !== null) break;
-    await sleep(20);
-  }
-  throw new Error(`no sleep appeared for: ${line}\n${err}`);
+  const exited = () => p.exitCode !== null || p.signalCode !== null;
+  const pid = await until(`a sleep from: ${line}`, () => (exited() ? -1 : [p.pid!, ...descendants(p.pid!)].find((d) => asleepAs(d, 'sleep'))));
+  if (pid < 0) throw new Error(`no sleep appeared for: ${line}\n${err}`);
+  return pid;
 }
 
-function stopAll(): void {
+/** Kills what make() started, deepest first; resolves once each shell it ran is reaped. */
+function stopAll(): Promise<unknown> {
+  const ending = started.map((p) => (p.exitCode !== null || p.signalCode !== null ? undefined : new Promise((r) => p.once('exit', r))));
   for (const p of started.splice(0)) {
     for (const pid of [...descendants(p.pid!)].reverse()) {
       try {
@@ -55,14 +45,14 @@ function stopAll(): void {
     }
     p.kill('SIGKILL');
   }
+  return Promise.all(ending);
 }
 
 test.before(async () => {
   e = await labEnv();
 });
 test.after.each(async () => {
-  stopAll();
-  await sleep(50);
+  await stopAll();
 });
 
 function expectVerdict(lesson: string, pid: number, want: { pass: true } | { fails: string[] }) {
@@ -123,7 +113,7 @@ for (const c of cases) {
     const before = snapshotHost();
     const pid = await make(c.line);
     expectVerdict(c.lesson, pid, c.want);
-    stopAll();
+    await stopAll();
     assert.equal(await settledDiff(before), []);
   });
 }

@@ -33,7 +33,7 @@ export interface CliRun {
 }
 
 /** Runs nslab to completion without blocking the event loop (so a watcher can sample the host
- * meanwhile). */
+ * meanwhile). timeout is for a reference machine; it scales with this one. */
 export function cli(args: string[], env: NodeJS.ProcessEnv, timeout = 180_000): Promise<CliRun> {
   const [node, ...rest] = command();
   const child = spawn(node!, [...rest, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -41,7 +41,7 @@ export function cli(args: string[], env: NodeJS.ProcessEnv, timeout = 180_000): 
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+  const timer = setTimeout(() => child.kill('SIGKILL'), scaled(timeout));
   return new Promise((done) =>
     child.on('close', (status) => {
       clearTimeout(timer);
