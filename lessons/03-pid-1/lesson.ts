@@ -1,24 +1,19 @@
-// Lesson 03: PID 1 of a PID namespace. The sandbox's Node is itself PID 1 of a new PID
-// namespace; nested namespaces (nslab's helper, or Node's own unshare(CLONE_NEWPID)) give other
-// programs the same role. Each experiment mounts a fresh /proc first, as `unshare --mount-proc`
-// does. Every process signalled here was started by the experiment and dies with the sandbox.
-// Each step waits for the state that says it happened, or reads the state that says it did not.
+// Lesson 03: PID 1 of a PID namespace: the sandbox's Node, or what nslab's helper or Node's own
+// unshare(CLONE_NEWPID) starts in a nested one. Each experiment mounts a fresh /proc first, as
+// `unshare --mount-proc` does; every process signalled here is the experiment's own. Each step
+// waits for the state that says it happened, or reads the state that says it did not.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, readlinkSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { diedOf, exitOf, exitText, experiment, freshProc, linesFrom, must, nsenter, readlinkOr, readOr, runs, signalSettled } from '../../src/kit/index.js';
+import { bins, diedOf, exitOf, exitText, experiment, freshProc, linesFrom, must, nsenter, readlinkOr, readOr, runs, signalSettled } from '../../src/kit/index.js';
 import { startAndWait, startAsPid1, statusLines, waitFor, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 /** The value after `Key:` in status text or lines: ('NSpid: 8065 1', 'NSpid') -> '8065 1'. */
 const field = (text: string | string[] | undefined, key: string): string =>
   new RegExp(`^${key}:\\s*(.*)$`, 'm').exec(Array.isArray(text) ? text.join('\n') : (text ?? ''))?.[1]?.trim() ?? '';
 const alive = (state: string): boolean => /^[RSDT]/i.test(state);
-/** The rootfs's programs, looked up before anything starts: a missing one skips the experiment
- * with the package that brings it (ctx.bin), sabotaged run or not. */
-const bins = (ctx: Ctx, ...names: string[]): string[] => names.map((n) => ctx.bin(n));
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: who is PID 1.
 
 async function runFirst(ctx: Ctx, args: { unshareWithoutFork?: boolean } = {}) {
@@ -64,7 +59,6 @@ const firstProcess = experiment({
   sabotage: [{ what: 'look at the caller of unshare -p without --fork', args: { unshareWithoutFork: true }, fails: ['pid1-ppid0'] }],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: signals and PID 1.
 
 /** Node as PID 1, idle once `handler` (JavaScript) is installed; it names itself pid1-ready then. */
@@ -77,8 +71,7 @@ async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?:
   const [sleep, kill, sh] = bins(ctx, 'sleep', 'kill', 'sh');
   const SIG = { TERM: sys.SIGTERM, KILL: sys.SIGKILL };
   freshProc(ctx);
-  /** A signal to PID 1 of a nested namespace: from this namespace (its parent), or from inside
-   * its own, joined the way `nsenter -p` does. */
+  /** A signal to PID 1 from this namespace (its parent), or from inside its own (as `nsenter -p`). */
   const send = async (pid: number, [sig, from]: Send): Promise<string> => {
     if (from === 'parent') return sys.kill(pid, SIG[sig]).trace;
     const r = await nsenter(ctx, pid, ['-p'], [kill!, `-${sig}`, '1']);
@@ -86,15 +79,13 @@ async function runSignals(ctx: Ctx, args: { trapTerm?: boolean; killFromInside?:
     ctx.note(line);
     return line;
   };
-  /** `prog` as PID 1, the signals, and its status before (SigCgt; and SigIgn: a PID 1 that
-   * ignores SIGTERM would survive it for another reason) and after. kill() decides at once
-   * whether a signal is dropped, so the wait ends when the kernel has settled every signal. */
+  /** `prog` as PID 1, the signals, and its status before (SigCgt; SigIgn, as a PID 1 that ignores
+   * SIGTERM survives it for another reason) and after, once the kernel has settled every signal. */
   const trial = async (note: string, what: string, prog: string[], name: string, sends: Send[], ready = (_pid: number) => true) => {
     ctx.note(note);
     const { bg, pid } = await startAsPid1(ctx, prog, name);
     await waitFor(`${name} to be ready`, () => ready(pid));
-    const st = proc.readStatus(pid);
-    const statusBefore = statusLines(ctx, pid, 'Name', 'State', 'NSpid', 'SigIgn', 'SigCgt');
+    const [st, statusBefore] = [proc.readStatus(pid), statusLines(ctx, pid, 'Name', 'State', 'NSpid', 'SigIgn', 'SigCgt')];
     const events: string[] = [];
     const ended = await signalSettled(ctx, pid, bg.exited, sends.map(([s]) => SIG[s]), async () => {
       for (const s of sends) events.push(await send(pid, s));
@@ -190,13 +181,7 @@ const signals = experiment({
       },
     },
   ],
-  diagrams: [
-    {
-      kind: 'process-tree',
-      title: 'PID 1 of each nested namespace, as this namespace numbers it',
-      from: (o) => [o.sleep, o.kill, o.nodeBare, o.nodeHandler].map((r, i) => ({ pid: r.pid, ppid: 0, nspid: r.nspid, name: PID1_NAMES[i]! })),
-    },
-  ],
+  diagrams: [{ kind: 'process-tree', title: 'PID 1 of each nested namespace, as this namespace numbers it', from: (o) => [o.sleep, o.kill, o.nodeBare, o.nodeHandler].map((r, i) => ({ pid: r.pid, ppid: 0, nspid: r.nspid, name: PID1_NAMES[i]! })) }],
   sabotage: [
     { what: 'PID 1 is a shell that traps SIGTERM', args: { trapTerm: true }, fails: ['sleep-pid1-ignores-term'] },
     { what: "send SIGKILL from inside PID 1's own namespace", args: { killFromInside: true }, fails: ['sigkill-from-parent-lands'] },
@@ -205,11 +190,9 @@ const signals = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: orphans and zombies.
 
 async function runOrphans(ctx: Ctx, args: { reapFirst?: boolean; skipReap?: boolean } = {}) {
-  const { sys } = ctx;
   const [sh, sleep] = bins(ctx, 'sh', 'sleep');
   freshProc(ctx);
   // The shell exits at once, orphaning its child. The child first waits for a line on fd 3 (a
@@ -223,7 +206,7 @@ async function runOrphans(ctx: Ctx, args: { reapFirst?: boolean; skipReap?: bool
   const reap = (note: string): Promise<string> => {
     ctx.note(note);
     return waitFor(`waitpid to return PID ${orphan}`, () => {
-      const w = sys.waitpid(orphan, sys.WNOHANG);
+      const w = ctx.sys.waitpid(orphan, ctx.sys.WNOHANG);
       return (w.ret === orphan || !w.ok) && w.trace;
     }).catch(() => 'waitpid never returned the orphan');
   };
@@ -271,29 +254,19 @@ const orphans = experiment({
       }),
     },
   ],
-  diagrams: [
-    {
-      kind: 'process-tree',
-      title: 'the orphan, re-parented',
-      from: ({ node, orphan, zombie }) => [
-        { pid: 1, ppid: 0, nspid: [1], name: field(node, 'Name') || 'node' },
-        { pid: orphan, ppid: Number(field(zombie, 'PPid')) || 0, nspid: [orphan], name: `${field(zombie, 'Name') || 'sleep'} (${field(zombie, 'State') || 'gone'})` },
-      ],
-    },
-  ],
+  diagrams: [{ kind: 'process-tree', title: 'the orphan, re-parented', from: ({ node, orphan, zombie }) => [
+    { pid: 1, ppid: 0, nspid: [1], name: field(node, 'Name') || 'node' },
+    { pid: orphan, ppid: Number(field(zombie, 'PPid')) || 0, nspid: [orphan], name: `${field(zombie, 'Name') || 'sleep'} (${field(zombie, 'State') || 'gone'})` },
+  ] }],
   sabotage: [
     { what: 'reap the orphan before looking', args: { reapFirst: true }, fails: ['orphan-becomes-zombie-of-pid1'] },
     { what: 'never call waitpid', args: { skipReap: true }, fails: ['pid1-reaps-it'] },
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 4: when PID 1 exits.
 
-// Sabotage: unshareOnThreadpool calls unshare on a libuv threadpool thread instead of the thread
-// that starts the children; pid1Stays keeps PID 1 running while the next process starts.
 async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stays?: boolean } = {}) {
-  const { sys } = ctx;
   const [sh, sleep, unshareBin] = bins(ctx, 'sh', 'sleep', 'unshare');
   freshProc(ctx);
   // The learner's version, with unshare and bash from the rootfs (without bash this line of
@@ -306,8 +279,8 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
   // Now the same by hand: unshare on this (main) thread, then start children from it.
   const [nsPid, forChildrenBefore] = [readlinkSync('/proc/self/ns/pid'), readlinkSync('/proc/self/ns/pid_for_children')];
   const unshare = args.unshareOnThreadpool
-    ? must(await sys.unshareAsync(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID) on the threadpool').trace
-    : must(sys.unshare(sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID)').trace;
+    ? must(await ctx.sys.unshareAsync(ctx.sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID) on the threadpool').trace
+    : must(ctx.sys.unshare(ctx.sys.CLONE_NEWPID), 'unshare(CLONE_NEWPID)').trace;
   // Until its first process exists the new namespace has no init: the link cannot be followed.
   const forChildrenUnborn = readlinkOr('/proc/self/ns/pid_for_children');
   ctx.note('this process stays where it was; the next process it starts is PID 1 of the new namespace');
@@ -328,14 +301,10 @@ async function runExit(ctx: Ctx, args: { unshareOnThreadpool?: boolean; pid1Stay
   // still alive now is one nothing is going to kill.
   const otherEnd = alive(field(readOr(`/proc/${otherPid}/status`), 'State')) ? null : await otherExit;
 
-  let second: { ok: boolean; said: string; error: string | null };
-  try {
-    const said = await linesFrom(spawn(sh!, ['-c', 'echo "second: $$"'], { stdio: ['ignore', 'pipe', 'ignore'] }), 1);
-    second = { ok: true, said: said.join(' '), error: null };
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    second = { ok: false, said: '', error: `${e.syscall ?? 'spawn'} ${e.code ?? ''} (${e.message})` };
-  }
+  // Node's spawn throws at once when the kernel refuses the fork.
+  const second = await Promise.resolve()
+    .then(() => linesFrom(spawn(sh!, ['-c', 'echo "second: $$"'], { stdio: ['ignore', 'pipe', 'ignore'] }), 1))
+    .then((said) => ({ ok: true, said: said.join(' '), error: null }), (e: NodeJS.ErrnoException) => ({ ok: false, said: '', error: `${e.syscall ?? 'spawn'} ${e.code ?? ''} (${e.message})` }));
   ctx.note(second.ok ? `second process started: ${second.said}` : `second process: ${second.error}`);
   // Whatever the sabotage left running (kill is a no-op for the gone).
   [first, other].forEach((c) => c.kill('SIGKILL'));
@@ -428,16 +397,15 @@ export default {
             const [own, newNs] = [p.nspid.at(-1), p.nsDiffers.includes('pid') && p.nspid.length > 1];
             // A new PID namespace made for its children only: pid_for_children is not its pid.
             const forChildren = p.ns.pid_for_children && p.ns.pid_for_children !== p.ns.pid ? [`/proc/${p.pid}/ns/pid_for_children -> ${p.ns.pid_for_children}`] : [];
-            const who = `PID ${p.pid} (${p.comm})`;
             return {
               pass: newNs && own === 1,
               observed: `PID ${own ?? '?'} in ${newNs ? 'a namespace of its own' : "the host's namespace"}`,
               evidence: [p.status.NSpid ?? 'NSpid: (not printed by this kernel)', `/proc/${p.pid}/ns/pid -> ${p.ns.pid}`, `host: ${p.hostNs.pid}`, ...forChildren],
               hint: forChildren.length
-                ? `${who} made a new PID namespace but is not in it: pid_for_children differs from pid, because only children enter it. Add --fork (-f) so unshare forks the process that becomes PID 1`
+                ? `PID ${p.pid} (${p.comm}) made a new PID namespace but is not in it: pid_for_children differs from pid, because only children enter it. Add --fork (-f) so unshare forks the process that becomes PID 1`
                 : !newNs
-                  ? `${who} is in the host's PID namespace: start it with unshare -pf`
-                  : `${who} is PID ${own} of its namespace, not its first process: start the command itself in a new one (unshare -pf CMD) so it is the first`,
+                  ? `PID ${p.pid} (${p.comm}) is in the host's PID namespace: start it with unshare -pf`
+                  : `PID ${p.pid} (${p.comm}) is PID ${own} of its namespace, not its first process: start the command itself in a new one (unshare -pf CMD) so it is the first`,
             };
           },
         },

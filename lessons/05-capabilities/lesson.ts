@@ -1,12 +1,10 @@
 // Lesson 05: capabilities. The five sets in /proc/PID/status, the bounding set versus the
 // effective set, file capabilities (the security.capability xattr that setcap writes), and
 // what root in a fresh user namespace can and cannot do.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { capIn, capLine, capSnapshot, capsetWithout, errnoIs, experiment, hasCap, mainTid, rawIcmpSocket, readVfsCap, startThreadpool, threads } from '../../src/kit/index.js';
+import { capIn, capLine, capSnapshot, capsetWithout, errnoIs, experiment, hasCap, hostGetcap, mainTid, rawIcmpSocket, readVfsCap, startThreadpool, threads } from '../../src/kit/index.js';
 import { vfsCapV2, watchExec, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: the bounding set is a ceiling, not a switch.
 
 async function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boolean; poolAfterDrop?: boolean } = {}) {
@@ -72,11 +70,8 @@ const bounding = experiment({
       check({ perThread: all }) {
         const [main, others] = [all.find((t) => t.main), all.filter((t) => !t.main)];
         const lost = others.filter((t) => !t.netRaw);
-        // One evidence line per distinct CapBnd, naming the threads that have it.
-        const masks = [...new Set(all.map((t) => t.line))].map((l) => {
-          const same = all.filter((t) => t.line === l);
-          return `${same.length > 1 ? 'tasks' : 'task'} ${same.map((t) => t.tid).join(' ')} (${[...new Set(same.map((t) => (t.main ? 'main' : t.comm)))].join(', ')}): ${l}`;
-        });
+        // One evidence line per distinct CapBnd, naming the tasks that have it.
+        const masks = [...new Set(all.map((t) => t.line))].map((l) => `tasks ${all.filter((t) => t.line === l).map((t) => (t.main ? `${t.tid} (main)` : t.tid)).join(' ')}: ${l}`);
         return {
           pass: !!main && !main.netRaw && others.length > 0 && lost.length === 0,
           observed: `main thread ${main?.netRaw ? 'with' : 'without'} CAP_NET_RAW in CapBnd; ${others.length - lost.length} of ${others.length} other threads with it`,
@@ -100,11 +95,9 @@ const bounding = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: file capabilities, setcap's xattr written by hand.
 
-// The second echo request is 5 s away: the ping waits there, once it has its first reply, until
-// the lesson has read its status and stops it.
+// The second echo request is 5 s away: after its first reply the ping waits there to be read and stopped.
 const PING_ARGS = ['-c', '2', '-i', '5', '-W', '1', '127.0.0.1'];
 const replied = (output: string): boolean => / bytes from /.test(output);
 
@@ -140,8 +133,7 @@ async function runFileCaps(ctx: Ctx, args: { skipXattr?: boolean; permittedOnly?
     // Set on this (the main) thread, which is the one Node forks children from; every exec
     // after this line is root's without the automatic full set.
     ctx.note("one uid in this user namespace: run ping as root without root's automatic capabilities (SECBIT_NOROOT)");
-    const SECBIT_NOROOT = 1;
-    const r = sys.syscall6(sys.sysno('prctl'), sys.PR_SET_SECUREBITS, SECBIT_NOROOT);
+    const r = sys.syscall6(sys.sysno('prctl'), sys.PR_SET_SECUREBITS, 1 /* SECBIT_NOROOT */);
     if (!r.ok) ctx.skip(`no uid besides 0 in this user namespace, and SECBIT_NOROOT could not be set (${r.trace})`);
     identity += ` (${r.trace})`;
   }
@@ -174,14 +166,7 @@ const fileCaps = experiment({
   run: runFileCaps,
   // getcap on the host prints a namespaced (revision 3) attribute with its rootid, the host uid
   // that counts as root for it; from inside, the kernel shows the same bytes as revision 2.
-  outside(label, views) {
-    const file = `/proc/${views[0]!.pid}/root${label.slice('xattr '.length)}`;
-    try {
-      return `host: getcap -n ${file} -> ${execFileSync('getcap', ['-n', file], { encoding: 'utf8', timeout: 3000 }).trim() || '(no capabilities)'}`;
-    } catch (err) {
-      return `host: getcap unavailable (${(err as Error).message.split('\n')[0]})`;
-    }
-  },
+  outside: (label, views) => hostGetcap(`/proc/${views[0]!.pid}/root${label.slice('xattr '.length)}`),
   checks: [
     {
       id: 'ping-denied-without-filecap',
@@ -237,7 +222,6 @@ const fileCaps = experiment({
   diagrams: [{ kind: 'cap-exec', from: (o) => [o.before, o.after].map((r, i) => ({ label: i ? 'second run' : 'first run', program: `ping, ${o.identity.split(' (')[0]}`, before: r.caller, file: r.file && { permitted: r.file.mask, inheritable: r.file.inheritable, effective: r.file.effective }, after: r.seen?.sets ?? null })) }],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: all capabilities, over nothing of the host's.
 
 async function runUserns(ctx: Ctx, args: { dropFirst?: boolean; unshareFirst?: boolean; dropNetRawLater?: boolean } = {}) {

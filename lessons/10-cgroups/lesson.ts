@@ -1,13 +1,12 @@
-// Lesson 10: cgroups. A cgroup the lesson owns (v2 where the feature exists, v1 otherwise),
-// pids.max counting threads and making fork fail with EAGAIN, a memory limit and its OOM kill,
-// freezing, cgroup.kill, and /proc/PID/cgroup inside a cgroup namespace. nslab's host side
-// decides v1 or v2 and where the cgroup may go, makes it (nslab-<nslab's PID>-<n>), moves in the
-// processes the experiment names (only its own) and removes it when the sandbox ends. The
-// experiment writes the limits and reads the counters, as a learner would with echo and cat.
+// Lesson 10: cgroups. A cgroup the lesson owns (v2 where the feature exists, v1 otherwise):
+// pids.max counting threads until fork fails with EAGAIN, a memory limit's OOM kill, freezing,
+// cgroup.kill, and /proc/PID/cgroup in a cgroup namespace. nslab's host side makes the cgroup
+// (nslab-<nslab's PID>-<n>), moves in the experiment's own processes and removes it at the end;
+// the experiment writes the limits and reads the counters, as a learner would with echo and cat.
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuTicks, diedOf, echoTo, exitText, exitWithin, experiment, freshProc, keyedLines, mkfifos, needCgroup, needRootfs, privateRoot, readOr } from '../../src/kit/index.js';
-import { release, runs, scratch, startAndWait, statusLines, waitFor, type LessonModule, type SandboxCgroup, type SandboxContext as Ctx } from '../../src/kit/index.js';
+import { cpuTicks, diedOf, echoTo, exitText, exitWithin, experiment, keyedLines, memoryCounters, needCgroup, readOr, release, runs, startAndWait, statusLines } from '../../src/kit/index.js';
+import { waitFor, workDir, type LessonModule, type SandboxCgroup, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 const MIB = 1024 * 1024;
 const fileLine = (path: string, text: string): string => `${path}: ${text.trim().replace(/\n/g, ' | ')}`;
@@ -16,19 +15,10 @@ const mib = (bytes: number): string => (bytes === Infinity ? 'unlimited' : `${Ma
 const lineFor = (ctx: Ctx, text: string, version: SandboxCgroup['version']) =>
   ctx.proc.parseCgroup(text).find((l) => (version === 'v2' ? l.hierarchy === 0 : l.controllers.includes('pids'))) ?? { raw: '', path: '' };
 
-/** Private mounts for this run: a /proc of this PID namespace (the host's /proc would show host
- * PIDs) and a tmpfs for output files and the fifos the processes under test wait on (`read go <
- * FIFO`) until they are released, gone with the mount namespace. */
-async function prepare(ctx: Ctx, ...fifos: string[]): Promise<{ sh: string; work: string }> {
-  const work = `${needRootfs(ctx)}/tmp`;
-  privateRoot(ctx);
-  freshProc(ctx);
-  scratch(ctx, work);
-  if (fifos.length) await mkfifos(ctx, work, ...fifos);
-  return { sh: ctx.bin('sh'), work };
-}
+/** Private mounts, a fresh /proc and a tmpfs holding the fifos that the processes under test wait
+ * on (`read go < FIFO`) until they are released; and the shell that runs them. */
+const prepare = async (ctx: Ctx, ...fifos: string[]) => ({ sh: ctx.bin('sh'), work: await workDir(ctx, ...fifos) });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: pids.max counts threads, and fork fails with EAGAIN at the limit.
 
 const pidsLimit = experiment({
@@ -48,8 +38,7 @@ const pidsLimit = experiment({
     const current = Number(readOr(`${dir}/pids.current`).trim());
     // For the picture: whom cgroup.procs lists (PIDs of this namespace) at that moment, with their threads.
     const procs = readOr(`${dir}/cgroup.procs`).split(/\s+/).filter(Boolean).map(Number).map((pid) => ({ pid, name: ctx.proc.readStatus(pid).name, threads: ctx.proc.readStatus(pid).threads }));
-    const [threadsLine] = statusLines(ctx, node.pid, 'Threads');
-    const nodeThreads = ctx.proc.readStatus(node.pid).threads;
+    const [[threadsLine], nodeThreads] = [statusLines(ctx, node.pid, 'Threads'), ctx.proc.readStatus(node.pid).threads];
     const nodeCgroup = lineFor(ctx, readOr(`/proc/${node.pid}/cgroup`), cg.version).raw;
     // The limit: exactly what is inside already, so the shell's first fork has no room.
     const max = args.pidsMax ?? String(current);
@@ -59,8 +48,7 @@ const pidsLimit = experiment({
     const exit = await exitWithin(shell.exited, 5000);
     const [shellOutput, shellExit, shellFailed] = [readOr(`${work}/out`).trim(), exitText(exit), !!exit && exit.code !== 0];
     const events = readOr(`${dir}/pids.events`).trim();
-    const member = { nodePid: node.pid, nodeThreads, threadsLine, nodeCgroup, current, max };
-    return { version: cg.version, why: cg.why, dir, ...member, procs, maxRead, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
+    return { version: cg.version, why: cg.why, dir, nodePid: node.pid, nodeThreads, threadsLine, nodeCgroup, current, max, procs, maxRead, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
   },
   checks: [
     {
@@ -101,7 +89,6 @@ const pidsLimit = experiment({
     files: [{ name: 'pids.current', text: String(o.current) }, { name: 'pids.max', text: o.maxRead }, { name: 'pids.events, after the forks', text: o.events }] }) }],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: a memory limit, the OOM killer inside the cgroup, and the counters that say so.
 
 const memoryLimit = experiment({
@@ -121,16 +108,8 @@ const memoryLimit = experiment({
     const limitBytes = Number(readOr(limitFile).trim()) || Infinity;
     await release(ctx, `${work}/go`);
     const exit = await exitWithin(shell.exited, 8000);
-    // v1 counts a hit of the memory+swap limit in memsw.failcnt, not in failcnt.
-    const files = v2 ? ['memory.events', 'memory.peak'] : ['memory.failcnt', 'memory.memsw.failcnt', 'memory.oom_control', 'memory.max_usage_in_bytes'];
-    const counters = files.filter((f) => existsSync(`${dir}/${f}`)).map((f) => ({ path: `${dir}/${f}`, text: readOr(`${dir}/${f}`).trim() }));
-    const text = (f: string) => counters.find((c) => c.path.endsWith(`/${f}`))?.text ?? '';
-    const peak = text(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes');
-    const oomKills = keyedLines(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0;
-    // Times the limit was hit: v2 memory.events max, v1 memory.failcnt (plus memsw.failcnt).
-    const limitHits = v2 ? (keyedLines(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0);
     const dd = { ddExit: exitText(exit), ddKilled: diedOf(exit, 'SIGKILL'), ddOutput: readOr(`${work}/out`).trim() };
-    return { version: cg.version, why: cg.why, dir, limitFile, limit, limitBytes, ...dd, counters, oomKills, limitHits, peak: peak ? Number(peak) : null };
+    return { version: cg.version, why: cg.why, dir, limitFile, limit, limitBytes, ...dd, ...memoryCounters(cg) };
   },
   checks: [
     {
@@ -165,7 +144,6 @@ const memoryLimit = experiment({
     files: [{ name: o.limitFile.split('/').pop()!, text: String(o.limitBytes) }, ...o.counters.map((c) => ({ name: c.path.split('/').pop()!, text: c.text }))] }) }],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: freezing. The member stops getting CPU; the state file and /proc say so.
 
 const freeze = experiment({
@@ -251,7 +229,6 @@ const freeze = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 4: cgroup.kill (v2 only) and why rmdir needs an empty cgroup.
 
 const cgroupKill = experiment({
@@ -308,7 +285,6 @@ const cgroupKill = experiment({
   sabotage: [{ what: 'never write cgroup.kill', args: { skipKill: true }, fails: ['kill-takes-all', 'rmdir-needs-empty'] }],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 5: the cgroup namespace. /proc/PID/cgroup relative to where the namespace began.
 
 const cgroupNs = experiment({

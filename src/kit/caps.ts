@@ -2,6 +2,7 @@
 // raw ICMP socket that CAP_NET_RAW guards, a capset() that gives some up, and security.capability,
 // the file capability xattr that setcap writes (struct vfs_cap_data, in
 // include/uapi/linux/capability.h). Snapshots are plain data, so checks on the host can read them.
+import { execFileSync } from 'node:child_process';
 import type { CapSets, ProcessView, TaskCheck } from '../lessons/types.js';
 import type { SandboxContext } from '../sandbox/types.js';
 
@@ -103,4 +104,14 @@ export function capIn(id: string, expected: string, want: { set: keyof ProcessCa
       return seen.pass ? seen : { ...seen, hint: hint(p) };
     },
   };
+}
+
+/** On the host: what `getcap -n` (libcap2-bin) says about a file, for an `outside` hook to show
+ * the host's reading of a sandbox file through /proc/PID/root; or why it could not be run. */
+export function hostGetcap(file: string): string {
+  try {
+    return `host: getcap -n ${file} -> ${execFileSync('getcap', ['-n', file], { encoding: 'utf8', timeout: 3000 }).trim() || '(no capabilities)'}`;
+  } catch (err) {
+    return `host: getcap unavailable (${(err as Error).message.split('\n')[0]})`;
+  }
 }

@@ -2,9 +2,9 @@
 // kernel control files (cgroup, proc), their flat "key value" counters, named pipes that hold a
 // process at a gate until the experiment lets it go (so it can be moved into a cgroup, or looked
 // at, before it does the thing under test), and the cgroup of the run's own that holds it.
-import { closeSync, constants, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, existsSync, openSync, readlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { CgroupFeature, CgroupRequestOptions, SandboxCgroup, SandboxContext } from '../sandbox/types.js';
-import { waitFor } from './context.js';
+import { freshProc, needRootfs, privateRoot, readOr, scratch, waitFor } from './context.js';
 
 type Ctx = SandboxContext;
 
@@ -52,4 +52,32 @@ export async function needCgroup(ctx: Ctx, features: CgroupFeature[], opts: Cgro
   const cg = await ctx.cgroup(features, opts);
   if (!cg.ok) ctx.skip(cg.reason);
   return cg;
+}
+
+/** The usual ground for an experiment that starts programs in an unpivoted rootfs: mounts below
+ * / made private, a /proc of its PID namespace (the host's would show host PIDs), and a small
+ * tmpfs on the rootfs's /tmp for output files and the named pipes `fifos`, all gone with the
+ * mount namespace. Returns that directory. */
+export async function workDir(ctx: Ctx, ...fifos: string[]): Promise<string> {
+  const dir = `${needRootfs(ctx)}/tmp`;
+  privateRoot(ctx);
+  freshProc(ctx);
+  scratch(ctx, dir);
+  if (fifos.length) await mkfifos(ctx, dir, ...fifos);
+  return dir;
+}
+
+/** What the kernel counted for a cgroup's memory limit, read the way the version keeps it: v2
+ * memory.events (max: times the limit was hit, oom_kill) and memory.peak; v1 memory.failcnt
+ * plus memory.memsw.failcnt (a hit of the memory+swap limit counts there), memory.oom_control
+ * and memory.max_usage_in_bytes. `counters` are the files as read, for evidence. */
+export function memoryCounters(cg: SandboxCgroup) {
+  const [dir, v2] = [cg.paths.memory!, cg.version === 'v2'];
+  const files = v2 ? ['memory.events', 'memory.peak'] : ['memory.failcnt', 'memory.memsw.failcnt', 'memory.oom_control', 'memory.max_usage_in_bytes'];
+  const counters = files.filter((f) => existsSync(`${dir}/${f}`)).map((f) => ({ path: `${dir}/${f}`, text: readOr(`${dir}/${f}`).trim() }));
+  const text = (f: string): string => counters.find((c) => c.path.endsWith(`/${f}`))?.text ?? '';
+  const peak = text(v2 ? 'memory.peak' : 'memory.max_usage_in_bytes');
+  const oomKills = keyedLines(text(v2 ? 'memory.events' : 'memory.oom_control')).oom_kill ?? 0;
+  const limitHits = v2 ? (keyedLines(text('memory.events')).max ?? 0) : Number(text('memory.failcnt') || 0) + Number(text('memory.memsw.failcnt') || 0);
+  return { counters, oomKills, limitHits, peak: peak ? Number(peak) : null };
 }

@@ -16,10 +16,10 @@ export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from 
 export { mountedAt, viewMount } from './mountinfo.js';
 export { experiment } from './experiment.js';
 export { profile, variant, readContainer, confinementChecks, containerTaskChecks, type Profile, type PointId, type ConfinementFacts } from './confinement.js';
-export { runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled, cpuTicks } from './processes.js';
-export { echoTo, keyedLines, readlinkOr, mkfifos, release, needCgroup } from './control.js';
+export { bins, runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled, cpuTicks } from './processes.js';
+export { echoTo, keyedLines, readlinkOr, mkfifos, release, needCgroup, workDir, memoryCounters } from './control.js';
 export type { CgroupFeature, SandboxCgroup } from '../sandbox/types.js';
-export { capSnapshot, hasCap, capLine, rawIcmpSocket, capsetWithout, vfsCapV2, readVfsCap, capIn, CAP_SET_KEYS, type CapSnapshot, type CapSetKey } from './caps.js';
+export { capSnapshot, hasCap, capLine, rawIcmpSocket, capsetWithout, vfsCapV2, readVfsCap, capIn, hostGetcap, CAP_SET_KEYS, type CapSnapshot, type CapSetKey } from './caps.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';
 export type { SandboxContext, OutsideView, SpawnResult, BackgroundProcess } from '../sandbox/types.js';

@@ -12,6 +12,12 @@ import type { Exit } from './exit.js';
 
 type Ctx = SandboxContext;
 
+/** The rootfs's programs, looked up before anything starts: a missing one skips the experiment
+ * with the package that brings it (ctx.bin), however the run was sabotaged. */
+export function bins(ctx: Ctx, ...names: string[]): string[] {
+  return names.map((n) => ctx.bin(n));
+}
+
 /** PID `pid` runs program `name`: its argv[0] ends in /name once whatever started it has exec'd
  * it. A Node program can announce that it is ready by setting process.title to a name. */
 export function runs(pid: number, name: string): boolean {
