@@ -37,24 +37,20 @@ const firstProcess = experiment({
   title: 'the first process of a new PID namespace is PID 1, with PPid 0',
   sandbox: { namespaces: ['pid', 'mnt'], rootfs: true, pivot: false },
   run: runFirst,
-  checks: [
-    {
-      id: 'pid1-ppid0',
-      expected: 'inside: Pid: 1 and PPid: 0; from the host, NSpid: <host PID> 1',
-      check(obs, outside) {
-        const v = outside['first-process']?.[0];
-        const [pid, ppid] = [Number(field(obs.inside, 'Pid')), Number(field(obs.inside, 'PPid'))];
-        const nspid = field(v?.status, 'NSpid').split(/\s+/).filter(Boolean).map(Number);
-        return {
-          pass: pid === 1 && ppid === 0 && !!v && nspid.length >= 2 && nspid[0] === v.pid && nspid.at(-1) === 1,
-          observed: `${obs.who}: Pid ${pid}, PPid ${ppid}; host sees NSpid ${nspid.join(' ')}`,
-          evidence: [...obs.inside.map((l) => `inside: ${l}`), `host /proc/${v?.pid ?? '?'}/status: NSpid: ${nspid.join(' ') || '(no outside view)'}`, `a child it started: ${obs.child}`],
-          hint: pid !== 1
-            ? `${obs.who} is PID ${pid} with PPid ${ppid}: unshare(CLONE_NEWPID) does not move its caller, only the children it forks afterwards, so without --fork the program unshare execs stays in the old namespace (NSpid ${nspid.join(' ')} ends in ${nspid.at(-1)}, not 1)`
-            : `Pid 1 but PPid ${ppid} / NSpid ${nspid.join(' ')}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('pid1-ppid0', 'inside: Pid: 1 and PPid: 0; from the host, NSpid: <host PID> 1', (obs, outside) => {
+      const v = outside['first-process']?.[0];
+      const [pid, ppid] = [Number(field(obs.inside, 'Pid')), Number(field(obs.inside, 'PPid'))];
+      const nspid = field(v?.status, 'NSpid').split(/\s+/).filter(Boolean).map(Number);
+      return {
+        pass: pid === 1 && ppid === 0 && !!v && nspid.length >= 2 && nspid[0] === v.pid && nspid.at(-1) === 1,
+        observed: `${obs.who}: Pid ${pid}, PPid ${ppid}; host sees NSpid ${nspid.join(' ')}`,
+        evidence: [...obs.inside.map((l) => `inside: ${l}`), `host /proc/${v?.pid ?? '?'}/status: NSpid: ${nspid.join(' ') || '(no outside view)'}`, `a child it started: ${obs.child}`],
+        hint: pid !== 1
+          ? `${obs.who} is PID ${pid} with PPid ${ppid}: unshare(CLONE_NEWPID) does not move its caller, only the children it forks afterwards, so without --fork the program unshare execs stays in the old namespace (NSpid ${nspid.join(' ')} ends in ${nspid.at(-1)}, not 1)`
+          : `Pid 1 but PPid ${ppid} / NSpid ${nspid.join(' ')}`,
+      };
+    }),
   ],
   sabotage: [{ what: 'look at the caller of unshare -p without --fork', args: { unshareWithoutFork: true }, fails: ['pid1-ppid0'] }],
 });
@@ -117,69 +113,53 @@ const signals = experiment({
   title: 'PID 1 gets only the signals it has a handler for; SIGKILL from the parent always lands',
   sandbox: { namespaces: ['pid', 'mnt'], rootfs: true, pivot: false, timeoutMs: 30_000 },
   run: runSignals,
-  checks: [
-    {
-      id: 'sleep-pid1-ignores-term',
-      expected: 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent, with nothing left pending',
-      check({ sleep: s }) {
-        const [sigCgt, sigIgn, ignoresTerm] = [field(s.statusBefore, 'SigCgt'), field(s.statusBefore, 'SigIgn'), s.ignored.includes('SIGTERM')];
-        return {
-          pass: sigCgt !== '' && s.caught.length === 0 && sigIgn !== '' && !ignoresTerm && s.survived,
-          observed: `SigCgt ${sigCgt} (${s.caught.join(', ') || 'nothing caught'}), SIGTERM ${ignoresTerm ? 'ignored' : 'not ignored'}; after SIGTERM: ${s.survived ? 'still running' : s.exit}`,
-          evidence: [...s.statusBefore, ...s.events, ...s.statusAfter],
-          hint: ignoresTerm
-            ? `PID 1 ignores SIGTERM outright (SigIgn ${sigIgn}): whoever started it set SIG_IGN, so its survival says nothing about the rule for PID 1`
-            : `PID 1 ${s.statusBefore[0] ?? ''} catches ${s.caught.join(', ') || 'nothing'} (SigCgt ${sigCgt}), and after SIGTERM: ${s.exit}. A PID 1 that installed a SIGTERM handler gets the signal and runs it. The kernel only drops signals PID 1 would have taken the default action on.`,
-        };
-      },
-    },
-    {
-      id: 'sigkill-from-parent-lands',
-      expected: 'SIGKILL sent from the parent namespace kills PID 1 at once',
-      check({ kill: k }) {
-        const now = k.survived ? 'still running' : k.exit;
-        return {
-          pass: !k.survived && /signal 9|SIGKILL/.test(k.exit),
-          observed: `${k.events.join('; ')}: ${now}`,
-          evidence: [...k.statusBefore, ...k.events, ...k.statusAfter],
-          hint: k.events.some((e) => e.includes('from inside'))
-            ? `the SIGKILL came from inside PID 1's own namespace, and PID 1 is ${now}: there even SIGKILL is dropped (kill -9 1 inside a container does nothing). Only an ancestor namespace can force SIGKILL on its PID 1.`
-            : `after ${k.events.join('; ')} PID 1 is ${now}`,
-        };
-      },
-    },
-    {
-      id: 'node-pid1-term',
-      expected: "Node as PID 1 has SIGTERM in SigCgt; with no JS handler it survives SIGTERM, with process.on('SIGTERM') it exits 0",
-      check({ nodeBare: b, nodeHandler: h }) {
-        const [catchesTerm, bCgt, hCgt] = [b.caught.includes('SIGTERM'), field(b.statusBefore, 'SigCgt'), field(h.statusBefore, 'SigCgt')];
-        return {
-          pass: catchesTerm && b.survived && !h.survived && /status 0/.test(h.exit),
-          observed: `no handler: ${b.survived ? 'survived' : b.exit}; with handler: ${h.survived ? 'survived' : h.exit}`,
-          evidence: [`no JS handler, before: SigCgt: ${bCgt} (${b.caught.join(' ')})`, ...b.events, `with handler, before: SigCgt: ${hCgt}`, ...h.events, `with handler: ${h.exit}`],
-          hint: !catchesTerm
-            ? `Node's SigCgt ${bCgt} has no SIGTERM: ${b.caught.join(' ')}`
-            : h.survived
-              ? `the Node meant to have a handler survived SIGTERM (${h.what}): its SigCgt ${hCgt} shows SIGTERM caught, but only by Node's own handler, which re-raises the signal with the default action, and the kernel drops that for PID 1. Only a JavaScript handler that exits makes it stop.`
-              : `without a JS handler Node ${b.exit}`,
-        };
-      },
-    },
-    {
-      id: 'node-handler-one-shot',
-      expected: "Node's own SIGTERM handler is one-shot: after one SIGTERM, SigCgt no longer lists SIGTERM, and the Node with no JS handler still runs",
-      check({ nodeBare: b }) {
-        const [before, after] = [b.caught.includes('SIGTERM'), b.caughtAfter.includes('SIGTERM')];
-        return {
-          pass: before && !after && b.survived,
-          observed: `SIGTERM in SigCgt: ${before ? 'yes' : 'no'} before, ${after ? 'yes' : 'no'} after; Node ${b.survived ? 'still running' : b.exit}`,
-          evidence: [`before: SigCgt: ${field(b.statusBefore, 'SigCgt')}`, ...b.events, ...b.statusAfter.map((l) => `after: ${l}`)],
-          hint: after
-            ? `SigCgt still lists SIGTERM after the signal (${b.what}): a JavaScript listener keeps libuv's handler installed for good, while Node's own native one is installed with SA_RESETHAND and is reset to the default as the first SIGTERM is taken`
-            : `${b.what}: SIGTERM in SigCgt before: ${before}; after the signal Node is ${b.survived ? 'running' : b.exit}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('sleep-pid1-ignores-term', 'sleep as PID 1 has an empty SigCgt, does not ignore SIGTERM (SigIgn), and survives SIGTERM, from inside its namespace and from the parent, with nothing left pending', ({ sleep: s }) => {
+      const [sigCgt, sigIgn, ignoresTerm] = [field(s.statusBefore, 'SigCgt'), field(s.statusBefore, 'SigIgn'), s.ignored.includes('SIGTERM')];
+      return {
+        pass: sigCgt !== '' && s.caught.length === 0 && sigIgn !== '' && !ignoresTerm && s.survived,
+        observed: `SigCgt ${sigCgt} (${s.caught.join(', ') || 'nothing caught'}), SIGTERM ${ignoresTerm ? 'ignored' : 'not ignored'}; after SIGTERM: ${s.survived ? 'still running' : s.exit}`,
+        evidence: [...s.statusBefore, ...s.events, ...s.statusAfter],
+        hint: ignoresTerm
+          ? `PID 1 ignores SIGTERM outright (SigIgn ${sigIgn}): whoever started it set SIG_IGN, so its survival says nothing about the rule for PID 1`
+          : `PID 1 ${s.statusBefore[0] ?? ''} catches ${s.caught.join(', ') || 'nothing'} (SigCgt ${sigCgt}), and after SIGTERM: ${s.exit}. A PID 1 that installed a SIGTERM handler gets the signal and runs it. The kernel only drops signals PID 1 would have taken the default action on.`,
+      };
+    }),
+    check('sigkill-from-parent-lands', 'SIGKILL sent from the parent namespace kills PID 1 at once', ({ kill: k }) => {
+      const now = k.survived ? 'still running' : k.exit;
+      return {
+        pass: !k.survived && /signal 9|SIGKILL/.test(k.exit),
+        observed: `${k.events.join('; ')}: ${now}`,
+        evidence: [...k.statusBefore, ...k.events, ...k.statusAfter],
+        hint: k.events.some((e) => e.includes('from inside'))
+          ? `the SIGKILL came from inside PID 1's own namespace, and PID 1 is ${now}: there even SIGKILL is dropped (kill -9 1 inside a container does nothing). Only an ancestor namespace can force SIGKILL on its PID 1.`
+          : `after ${k.events.join('; ')} PID 1 is ${now}`,
+      };
+    }),
+    check('node-pid1-term', "Node as PID 1 has SIGTERM in SigCgt; with no JS handler it survives SIGTERM, with process.on('SIGTERM') it exits 0", ({ nodeBare: b, nodeHandler: h }) => {
+      const [catchesTerm, bCgt, hCgt] = [b.caught.includes('SIGTERM'), field(b.statusBefore, 'SigCgt'), field(h.statusBefore, 'SigCgt')];
+      return {
+        pass: catchesTerm && b.survived && !h.survived && /status 0/.test(h.exit),
+        observed: `no handler: ${b.survived ? 'survived' : b.exit}; with handler: ${h.survived ? 'survived' : h.exit}`,
+        evidence: [`no JS handler, before: SigCgt: ${bCgt} (${b.caught.join(' ')})`, ...b.events, `with handler, before: SigCgt: ${hCgt}`, ...h.events, `with handler: ${h.exit}`],
+        hint: !catchesTerm
+          ? `Node's SigCgt ${bCgt} has no SIGTERM: ${b.caught.join(' ')}`
+          : h.survived
+            ? `the Node meant to have a handler survived SIGTERM (${h.what}): its SigCgt ${hCgt} shows SIGTERM caught, but only by Node's own handler, which re-raises the signal with the default action, and the kernel drops that for PID 1. Only a JavaScript handler that exits makes it stop.`
+            : `without a JS handler Node ${b.exit}`,
+      };
+    }),
+    check('node-handler-one-shot', "Node's own SIGTERM handler is one-shot: after one SIGTERM, SigCgt no longer lists SIGTERM, and the Node with no JS handler still runs", ({ nodeBare: b }) => {
+      const [before, after] = [b.caught.includes('SIGTERM'), b.caughtAfter.includes('SIGTERM')];
+      return {
+        pass: before && !after && b.survived,
+        observed: `SIGTERM in SigCgt: ${before ? 'yes' : 'no'} before, ${after ? 'yes' : 'no'} after; Node ${b.survived ? 'still running' : b.exit}`,
+        evidence: [`before: SigCgt: ${field(b.statusBefore, 'SigCgt')}`, ...b.events, ...b.statusAfter.map((l) => `after: ${l}`)],
+        hint: after
+          ? `SigCgt still lists SIGTERM after the signal (${b.what}): a JavaScript listener keeps libuv's handler installed for good, while Node's own native one is installed with SA_RESETHAND and is reset to the default as the first SIGTERM is taken`
+          : `${b.what}: SIGTERM in SigCgt before: ${before}; after the signal Node is ${b.survived ? 'running' : b.exit}`,
+      };
+    }),
   ],
   diagrams: [{ kind: 'process-tree', title: 'PID 1 of each nested namespace, as this namespace numbers it', from: (o) => [o.sleep, o.kill, o.nodeBare, o.nodeHandler].map((r, i) => ({ pid: r.pid, ppid: 0, nspid: r.nspid, name: PID1_NAMES[i]! })) }],
   sabotage: [
@@ -225,34 +205,26 @@ const orphans = experiment({
   title: 'orphans are re-parented to PID 1 and stay zombies until it reaps them',
   sandbox: { namespaces: ['pid', 'mnt'], rootfs: true, pivot: false },
   run: runOrphans,
-  checks: [
-    {
-      id: 'orphan-becomes-zombie-of-pid1',
-      expected: 'the orphaned sleep, once finished, is State: Z (zombie) with PPid: 1',
-      check(obs) {
-        const [state, ppid] = [field(obs.zombie, 'State'), field(obs.zombie, 'PPid')];
-        return {
-          pass: state.startsWith('Z') && ppid === '1',
-          observed: obs.zombie.length > 1 ? `State ${state}, PPid ${ppid}` : obs.zombie[0]!,
-          evidence: [...obs.zombie, ...obs.node.map((l) => `PID 1: ${l}`)],
-          hint: obs.zombie[0]?.endsWith('gone')
-            ? `there is no zombie to see: ${obs.wait ?? 'something'} collected PID ${obs.orphan} before anyone looked. Zombies exist exactly until their parent calls waitpid().`
-            : `PID ${obs.orphan} is State ${state} with PPid ${ppid}`,
-        };
-      },
-    },
-    {
-      id: 'pid1-reaps-it',
-      expected: 'after PID 1 calls waitpid() for it, the zombie is gone from /proc',
-      check: (obs) => ({
-        pass: obs.wait !== null && obs.wait.includes(`= ${obs.orphan}`) && obs.after.endsWith('gone'),
-        observed: `${obs.wait ?? 'no waitpid call'}; ${obs.after}`,
-        evidence: [obs.wait ?? '(no waitpid in the trace)', obs.after],
-        hint: obs.wait === null
-          ? `nobody called waitpid(${obs.orphan}, ...): ${obs.after}. Node reaps only the children it spawned itself, so as PID 1 it collects zombies forever unless told to (or an init like tini does it).`
-          : `${obs.wait}; ${obs.after}`,
-      }),
-    },
+  checks: (check) => [
+    check('orphan-becomes-zombie-of-pid1', 'the orphaned sleep, once finished, is State: Z (zombie) with PPid: 1', (obs) => {
+      const [state, ppid] = [field(obs.zombie, 'State'), field(obs.zombie, 'PPid')];
+      return {
+        pass: state.startsWith('Z') && ppid === '1',
+        observed: obs.zombie.length > 1 ? `State ${state}, PPid ${ppid}` : obs.zombie[0]!,
+        evidence: [...obs.zombie, ...obs.node.map((l) => `PID 1: ${l}`)],
+        hint: obs.zombie[0]?.endsWith('gone')
+          ? `there is no zombie to see: ${obs.wait ?? 'something'} collected PID ${obs.orphan} before anyone looked. Zombies exist exactly until their parent calls waitpid().`
+          : `PID ${obs.orphan} is State ${state} with PPid ${ppid}`,
+      };
+    }),
+    check('pid1-reaps-it', 'after PID 1 calls waitpid() for it, the zombie is gone from /proc', (obs) => ({
+      pass: obs.wait !== null && obs.wait.includes(`= ${obs.orphan}`) && obs.after.endsWith('gone'),
+      observed: `${obs.wait ?? 'no waitpid call'}; ${obs.after}`,
+      evidence: [obs.wait ?? '(no waitpid in the trace)', obs.after],
+      hint: obs.wait === null
+        ? `nobody called waitpid(${obs.orphan}, ...): ${obs.after}. Node reaps only the children it spawned itself, so as PID 1 it collects zombies forever unless told to (or an init like tini does it).`
+        : `${obs.wait}; ${obs.after}`,
+    })),
   ],
   diagrams: [{ kind: 'process-tree', title: 'the orphan, re-parented', from: ({ node, orphan, zombie }) => [
     { pid: 1, ppid: 0, nspid: [1], name: field(node, 'Name') || 'node' },
@@ -323,51 +295,39 @@ const pid1Exit = experiment({
   title: 'when PID 1 exits, the namespace dies and fork() there fails with ENOMEM',
   sandbox: { namespaces: ['pid', 'mnt'], rootfs: true, pivot: false },
   run: runExit,
-  checks: [
-    {
-      id: 'unshare-moves-children-only',
-      expected: "after unshare(CLONE_NEWPID) the caller's ns/pid is unchanged, pid_for_children is new, and its next child is PID 1",
-      check({ forChildren: fc, nsPid, unshare, firstSaid }) {
-        const said = firstSaid[0] ?? '(nothing)';
-        const link = (which: string, when: string) => `/proc/self/ns/${which} -> ${when}`;
-        return {
-          pass: fc.after !== fc.before && nsPid === fc.before && said === 'pid1: 1',
-          observed: `ns/pid ${nsPid}; pid_for_children ${fc.before} -> ${fc.after}; first child says "${firstSaid[0] ?? ''}"`,
-          evidence: [link('pid_for_children', `${fc.before} (before)`), unshare, link('pid_for_children', `${fc.unborn} (no process in it yet)`), ...firstSaid,
-            link('pid_for_children', `${fc.after} (after the first child)`), link('pid', `${nsPid} (unchanged)`)],
-          hint: unshare.includes('[threadpool]')
-            ? `the first child says "${said}", not "pid1: 1", and this thread's pid_for_children did not change (${fc.after}): ${unshare} moved a libuv worker thread, while children are started from the main thread. unshare(CLONE_NEWPID) sets the namespace for the children of the calling thread only.`
-            : `first child said "${said}"; ${unshare}; pid_for_children ${fc.before} -> ${fc.after}`,
-        };
-      },
-    },
-    {
-      id: 'pid1-exit-kills-the-rest',
-      expected: 'when PID 1 exits, the kernel kills the other process of its namespace (sleep 1000) with SIGKILL, as the wait status its parent, this Node, collects says',
-      check(o) {
-        const state = field(o.otherBefore, 'State');
-        return {
-          pass: alive(state) && o.pid1Exit !== 'still running' && o.otherKilled,
-          observed: `PID 1 ${o.pid1Exit}; sleep 1000 (PID ${o.otherPid} here): ${o.otherExit}`,
-          evidence: [...o.otherBefore, `PID 1 (PID ${o.firstPid} here): ${o.pid1Exit}`, `sleep 1000's wait status, as its parent saw it: ${o.otherExit}`],
-          hint: !alive(state)
-            ? `the sleep was not running before PID 1 exited (State: ${state || 'no /proc entry'})`
-            : `${notPid1(o.firstSaid)}sleep 1000 is ${o.otherExit} (PID 1, the first child, when we looked: ${o.pid1Exit}): the namespace's other processes are killed when its init exits, not before`,
-        };
-      },
-    },
-    {
-      id: 'fork-enomem-after-pid1',
-      expected: 'once PID 1 has exited, starting another process in the namespace fails with ENOMEM while memory is plentiful',
-      check: ({ second, pid1Exit, memAvailable, learner, firstSaid }) => ({
-        pass: !second.ok && /ENOMEM/.test(second.error ?? ''),
-        observed: second.ok ? `started: ${second.said}` : `${second.error}`,
-        evidence: [`PID 1: ${pid1Exit}`, `second process: ${second.ok ? second.said : second.error}`, memAvailable, ...(learner ? [learner] : [])],
-        hint: second.ok
-          ? `${notPid1(firstSaid)}the second process started fine (${second.said}; PID 1 at that moment: ${pid1Exit}), so the namespace still accepted new processes. ENOMEM comes from a namespace whose init is gone, not from memory (${memAvailable}).`
-          : `the second process failed with ${second.error}, not ENOMEM`,
-      }),
-    },
+  checks: (check) => [
+    check('unshare-moves-children-only', "after unshare(CLONE_NEWPID) the caller's ns/pid is unchanged, pid_for_children is new, and its next child is PID 1", ({ forChildren: fc, nsPid, unshare, firstSaid }) => {
+      const said = firstSaid[0] ?? '(nothing)';
+      const link = (which: string, when: string) => `/proc/self/ns/${which} -> ${when}`;
+      return {
+        pass: fc.after !== fc.before && nsPid === fc.before && said === 'pid1: 1',
+        observed: `ns/pid ${nsPid}; pid_for_children ${fc.before} -> ${fc.after}; first child says "${firstSaid[0] ?? ''}"`,
+        evidence: [link('pid_for_children', `${fc.before} (before)`), unshare, link('pid_for_children', `${fc.unborn} (no process in it yet)`), ...firstSaid,
+          link('pid_for_children', `${fc.after} (after the first child)`), link('pid', `${nsPid} (unchanged)`)],
+        hint: unshare.includes('[threadpool]')
+          ? `the first child says "${said}", not "pid1: 1", and this thread's pid_for_children did not change (${fc.after}): ${unshare} moved a libuv worker thread, while children are started from the main thread. unshare(CLONE_NEWPID) sets the namespace for the children of the calling thread only.`
+          : `first child said "${said}"; ${unshare}; pid_for_children ${fc.before} -> ${fc.after}`,
+      };
+    }),
+    check('pid1-exit-kills-the-rest', 'when PID 1 exits, the kernel kills the other process of its namespace (sleep 1000) with SIGKILL, as the wait status its parent, this Node, collects says', (o) => {
+      const state = field(o.otherBefore, 'State');
+      return {
+        pass: alive(state) && o.pid1Exit !== 'still running' && o.otherKilled,
+        observed: `PID 1 ${o.pid1Exit}; sleep 1000 (PID ${o.otherPid} here): ${o.otherExit}`,
+        evidence: [...o.otherBefore, `PID 1 (PID ${o.firstPid} here): ${o.pid1Exit}`, `sleep 1000's wait status, as its parent saw it: ${o.otherExit}`],
+        hint: !alive(state)
+          ? `the sleep was not running before PID 1 exited (State: ${state || 'no /proc entry'})`
+          : `${notPid1(o.firstSaid)}sleep 1000 is ${o.otherExit} (PID 1, the first child, when we looked: ${o.pid1Exit}): the namespace's other processes are killed when its init exits, not before`,
+      };
+    }),
+    check('fork-enomem-after-pid1', 'once PID 1 has exited, starting another process in the namespace fails with ENOMEM while memory is plentiful', ({ second, pid1Exit, memAvailable, learner, firstSaid }) => ({
+      pass: !second.ok && /ENOMEM/.test(second.error ?? ''),
+      observed: second.ok ? `started: ${second.said}` : `${second.error}`,
+      evidence: [`PID 1: ${pid1Exit}`, `second process: ${second.ok ? second.said : second.error}`, memAvailable, ...(learner ? [learner] : [])],
+      hint: second.ok
+        ? `${notPid1(firstSaid)}the second process started fine (${second.said}; PID 1 at that moment: ${pid1Exit}), so the namespace still accepted new processes. ENOMEM comes from a namespace whose init is gone, not from memory (${memAvailable}).`
+        : `the second process failed with ${second.error}, not ENOMEM`,
+    })),
   ],
   sabotage: [
     { what: 'call unshare(CLONE_NEWPID) on a threadpool thread (koffi .async): no child is PID 1 of a new namespace', args: { unshareOnThreadpool: true }, fails: ['unshare-moves-children-only', 'pid1-exit-kills-the-rest', 'fork-enomem-after-pid1'] },

@@ -36,53 +36,41 @@ const bounding = experiment({
   title: 'dropping CAP_NET_RAW: the bounding set versus capset',
   sandbox: { namespaces: ['mnt', 'pid', 'net'], rootfs: true },
   run: runBounding,
-  checks: [
-    {
-      id: 'bset-drop-keeps-eff',
-      expected: 'after PR_CAPBSET_DROP, CapBnd lacks CAP_NET_RAW but CapEff still has it, and a raw socket still opens',
-      check(o) {
-        const [bndGone, effKept] = [!hasCap(o.afterDrop, 'CapBnd', 'CAP_NET_RAW'), hasCap(o.afterDrop, 'CapEff', 'CAP_NET_RAW')];
-        return {
-          pass: bndGone && effKept && o.socketAfterDrop.ok,
-          observed: `CapBnd ${bndGone ? 'without' : 'with'} CAP_NET_RAW, CapEff ${effKept ? 'with' : 'without'} it; raw socket ${o.socketAfterDrop.ok ? 'opened' : o.socketAfterDrop.errno}`,
-          evidence: [o.dropTrace, capLine(o.afterDrop, 'CapBnd'), capLine(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace],
-          hint: !bndGone
-            ? `CapBnd still lists CAP_NET_RAW: the drop did not happen (${o.dropTrace})`
-            : !effKept
-              ? `CapEff had already lost CAP_NET_RAW when the bounding set was read: ${o.capsetTrace ? `capset ran before the drop (${o.capsetTrace})` : 'something removed it earlier'}, so this run cannot show what the bounding drop alone does`
-              : `the socket failed with ${o.socketAfterDrop.errno} although CapEff has CAP_NET_RAW`,
-        };
-      },
-    },
-    {
-      id: 'capset-clears-eff',
-      expected: 'after capset without CAP_NET_RAW, CapEff and CapPrm no longer list it',
-      check: ({ afterCapset: a, capsetTrace }) => ({
-        pass: !hasCap(a, 'CapEff', 'CAP_NET_RAW') && !hasCap(a, 'CapPrm', 'CAP_NET_RAW'),
-        observed: `CapEff ${hasCap(a, 'CapEff', 'CAP_NET_RAW') ? 'has' : 'lacks'} CAP_NET_RAW, CapPrm ${hasCap(a, 'CapPrm', 'CAP_NET_RAW') ? 'has' : 'lacks'} it`,
-        evidence: [capsetTrace ?? '(no capset call in this run)', capLine(a, 'CapPrm'), capLine(a, 'CapEff')],
-        hint: capsetTrace ? `capset ran (${capsetTrace}) but CapEff still lists CAP_NET_RAW` : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
-      }),
-    },
-    {
-      id: 'bset-per-thread',
-      expected: "the drop changes the calling thread only: the main thread's CapBnd lacks CAP_NET_RAW, every other thread's (/proc/self/task/TID/status) still has it",
-      check({ perThread: all }) {
-        const [main, others] = [all.find((t) => t.main), all.filter((t) => !t.main)];
-        const lost = others.filter((t) => !t.netRaw);
-        // One evidence line per distinct CapBnd, naming the tasks that have it.
-        const masks = [...new Set(all.map((t) => t.line))].map((l) => `tasks ${all.filter((t) => t.line === l).map((t) => (t.main ? `${t.tid} (main)` : t.tid)).join(' ')}: ${l}`);
-        return {
-          pass: !!main && !main.netRaw && others.length > 0 && lost.length === 0,
-          observed: `main thread ${main?.netRaw ? 'with' : 'without'} CAP_NET_RAW in CapBnd; ${others.length - lost.length} of ${others.length} other threads with it`,
-          evidence: masks,
-          hint: lost.length
-            ? `${lost.map((t) => `${t.tid} (${t.comm})`).join(', ')} lack CAP_NET_RAW too: they were created after the drop, and a new thread starts with a copy of its creator's sets (libuv made its threadpool on the first asynchronous call, after the drop)`
-            : `the main thread ${main?.netRaw ? 'still has CAP_NET_RAW in CapBnd: the drop did not happen' : 'was not found among the threads'}`,
-        };
-      },
-    },
-    errnoIs<Awaited<ReturnType<typeof runBounding>>>('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
+  checks: (check) => [
+    check('bset-drop-keeps-eff', 'after PR_CAPBSET_DROP, CapBnd lacks CAP_NET_RAW but CapEff still has it, and a raw socket still opens', (o) => {
+      const [bndGone, effKept] = [!hasCap(o.afterDrop, 'CapBnd', 'CAP_NET_RAW'), hasCap(o.afterDrop, 'CapEff', 'CAP_NET_RAW')];
+      return {
+        pass: bndGone && effKept && o.socketAfterDrop.ok,
+        observed: `CapBnd ${bndGone ? 'without' : 'with'} CAP_NET_RAW, CapEff ${effKept ? 'with' : 'without'} it; raw socket ${o.socketAfterDrop.ok ? 'opened' : o.socketAfterDrop.errno}`,
+        evidence: [o.dropTrace, capLine(o.afterDrop, 'CapBnd'), capLine(o.afterDrop, 'CapEff'), o.socketAfterDrop.trace],
+        hint: !bndGone
+          ? `CapBnd still lists CAP_NET_RAW: the drop did not happen (${o.dropTrace})`
+          : !effKept
+            ? `CapEff had already lost CAP_NET_RAW when the bounding set was read: ${o.capsetTrace ? `capset ran before the drop (${o.capsetTrace})` : 'something removed it earlier'}, so this run cannot show what the bounding drop alone does`
+            : `the socket failed with ${o.socketAfterDrop.errno} although CapEff has CAP_NET_RAW`,
+      };
+    }),
+    check('capset-clears-eff', 'after capset without CAP_NET_RAW, CapEff and CapPrm no longer list it', ({ afterCapset: a, capsetTrace }) => ({
+      pass: !hasCap(a, 'CapEff', 'CAP_NET_RAW') && !hasCap(a, 'CapPrm', 'CAP_NET_RAW'),
+      observed: `CapEff ${hasCap(a, 'CapEff', 'CAP_NET_RAW') ? 'has' : 'lacks'} CAP_NET_RAW, CapPrm ${hasCap(a, 'CapPrm', 'CAP_NET_RAW') ? 'has' : 'lacks'} it`,
+      evidence: [capsetTrace ?? '(no capset call in this run)', capLine(a, 'CapPrm'), capLine(a, 'CapEff')],
+      hint: capsetTrace ? `capset ran (${capsetTrace}) but CapEff still lists CAP_NET_RAW` : 'no capset call was made: the bounding-set drop alone leaves CapEff and CapPrm as they were',
+    })),
+    check('bset-per-thread', "the drop changes the calling thread only: the main thread's CapBnd lacks CAP_NET_RAW, every other thread's (/proc/self/task/TID/status) still has it", ({ perThread: all }) => {
+      const [main, others] = [all.find((t) => t.main), all.filter((t) => !t.main)];
+      const lost = others.filter((t) => !t.netRaw);
+      // One evidence line per distinct CapBnd, naming the tasks that have it.
+      const masks = [...new Set(all.map((t) => t.line))].map((l) => `tasks ${all.filter((t) => t.line === l).map((t) => (t.main ? `${t.tid} (main)` : t.tid)).join(' ')}: ${l}`);
+      return {
+        pass: !!main && !main.netRaw && others.length > 0 && lost.length === 0,
+        observed: `main thread ${main?.netRaw ? 'with' : 'without'} CAP_NET_RAW in CapBnd; ${others.length - lost.length} of ${others.length} other threads with it`,
+        evidence: masks,
+        hint: lost.length
+          ? `${lost.map((t) => `${t.tid} (${t.comm})`).join(', ')} lack CAP_NET_RAW too: they were created after the drop, and a new thread starts with a copy of its creator's sets (libuv made its threadpool on the first asynchronous call, after the drop)`
+          : `the main thread ${main?.netRaw ? 'still has CAP_NET_RAW in CapBnd: the drop did not happen' : 'was not found among the threads'}`,
+      };
+    }),
+    errnoIs('raw-socket-eperm', 'without CAP_NET_RAW in CapEff, socket(AF_INET, SOCK_RAW, IPPROTO_ICMP) fails with EPERM', 'EPERM', (o) => ({
       trace: o.socketAfterCapset.trace,
       evidence: [capLine(o.afterCapset, 'CapEff')],
       why: o.socketAfterCapset.ok ? `CapEff still has CAP_NET_RAW (${o.afterCapset.lines.CapEff}), so the kernel's check passed` : undefined,
@@ -167,51 +155,39 @@ const fileCaps = experiment({
   // getcap on the host prints a namespaced (revision 3) attribute with its rootid, the host uid
   // that counts as root for it; from inside, the kernel shows the same bytes as revision 2.
   outside: (label, views) => hostGetcap(`/proc/${views[0]!.pid}/root${label.slice('xattr '.length)}`),
-  checks: [
-    {
-      id: 'ping-denied-without-filecap',
-      expected: 'without file capabilities, the unprivileged ping fails: "permission denied (are you root?)"',
-      check: ({ before: b, identity, xattrTrace }) => ({
-        pass: !replied(b.output) && /permission denied/i.test(b.output),
-        observed: replied(b.output) ? 'ping got a reply' : `exit ${b.code}: ${b.output.split('\n').pop()}`,
-        evidence: [`as ${identity}`, ...b.output.split('\n').slice(-2), ...(b.seen ? [b.seen.uid, b.seen.capEff] : [])],
-        hint: replied(b.output)
-          ? `ping already worked on the first run: ${xattrTrace ? 'the xattr had been written before it' : 'the binary carried some privilege already'}; its ${b.seen?.capEff.replace(/\t/g, ' ') ?? 'CapEff was not seen'}`
-          : `ping failed, but not with "permission denied": ${b.output}`,
-      }),
-    },
-    {
-      id: 'xattr-is-net-raw-ep',
-      expected: 'security.capability reads back as cap_net_raw with the effective flag (getcap: cap_net_raw=ep)',
-      check: ({ readBack: x, xattrTrace, readBackTrace, hostGetcap }) => ({
-        pass: !!x && x.effective && x.permitted.length === 1 && x.permitted[0] === 'CAP_NET_RAW',
-        observed: x ? `revision ${x.revision}, permitted ${x.permitted.join(',') || '(none)'}, effective flag ${x.effective ? 'set' : 'clear'}${x.rootid !== null ? `, rootid ${x.rootid}` : ''}` : 'no security.capability xattr',
-        evidence: [xattrTrace ?? '(no setxattr call)', readBackTrace, ...(x ? [`security.capability=0x${x.hex}`] : []), hostGetcap],
-        hint: !x
-          ? 'the file has no security.capability attribute: setcap (setxattr) was never run on it'
-          : !x.effective
-            ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (nslab's ping does not; iputils ping would) still gets EPERM"
-            : `the attribute grants ${x.permitted.join(',')}, not exactly CAP_NET_RAW`,
-      }),
-    },
-    {
-      id: 'ping-works-with-filecap',
-      expected: 'after setcap, the same unprivileged ping gets replies, and its CapEff is exactly CAP_NET_RAW',
-      check({ after: a, mount }) {
-        const effOk = !!a.seen && a.seen.effNames.length === 1 && a.seen.effNames[0] === 'CAP_NET_RAW';
-        const last = a.output.split('\n').at(-1) ?? '';
-        return {
-          pass: replied(a.output) && effOk,
-          observed: `${replied(a.output) ? 'a reply' : `exit ${a.code}`}; ping's CapEff ${a.seen ? a.seen.effNames.join(',') || '(none)' : 'not seen'}`,
-          evidence: [...(a.seen ? [a.seen.uid, a.seen.capPrm, a.seen.capEff] : []), a.output.split('\n').find(replied) ?? last, mount],
-          hint: /\bnosuid\b/.test(mount.split(' ')[5] ?? '')
-            ? `the binary sits on a nosuid mount (${mount}): nosuid makes exec ignore file capabilities as well as setuid bits`
-            : a.seen && a.seen.effNames.length === 0
-              ? `ping ran with an empty CapEff (${a.seen.capPrm.replace(/\t/g, ' ')} / ${a.seen.capEff.replace(/\t/g, ' ')}): the file did not grant an effective capability`
-              : `ping exited ${a.code}: ${last}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('ping-denied-without-filecap', 'without file capabilities, the unprivileged ping fails: "permission denied (are you root?)"', ({ before: b, identity, xattrTrace }) => ({
+      pass: !replied(b.output) && /permission denied/i.test(b.output),
+      observed: replied(b.output) ? 'ping got a reply' : `exit ${b.code}: ${b.output.split('\n').pop()}`,
+      evidence: [`as ${identity}`, ...b.output.split('\n').slice(-2), ...(b.seen ? [b.seen.uid, b.seen.capEff] : [])],
+      hint: replied(b.output)
+        ? `ping already worked on the first run: ${xattrTrace ? 'the xattr had been written before it' : 'the binary carried some privilege already'}; its ${b.seen?.capEff.replace(/\t/g, ' ') ?? 'CapEff was not seen'}`
+        : `ping failed, but not with "permission denied": ${b.output}`,
+    })),
+    check('xattr-is-net-raw-ep', 'security.capability reads back as cap_net_raw with the effective flag (getcap: cap_net_raw=ep)', ({ readBack: x, xattrTrace, readBackTrace, hostGetcap }) => ({
+      pass: !!x && x.effective && x.permitted.length === 1 && x.permitted[0] === 'CAP_NET_RAW',
+      observed: x ? `revision ${x.revision}, permitted ${x.permitted.join(',') || '(none)'}, effective flag ${x.effective ? 'set' : 'clear'}${x.rootid !== null ? `, rootid ${x.rootid}` : ''}` : 'no security.capability xattr',
+      evidence: [xattrTrace ?? '(no setxattr call)', readBackTrace, ...(x ? [`security.capability=0x${x.hex}`] : []), hostGetcap],
+      hint: !x
+        ? 'the file has no security.capability attribute: setcap (setxattr) was never run on it'
+        : !x.effective
+          ? "the attribute has no effective flag (cap_net_raw+p, not +ep): exec puts the capability in CapPrm only, and a program that does not raise it itself (nslab's ping does not; iputils ping would) still gets EPERM"
+          : `the attribute grants ${x.permitted.join(',')}, not exactly CAP_NET_RAW`,
+    })),
+    check('ping-works-with-filecap', 'after setcap, the same unprivileged ping gets replies, and its CapEff is exactly CAP_NET_RAW', ({ after: a, mount }) => {
+      const effOk = !!a.seen && a.seen.effNames.length === 1 && a.seen.effNames[0] === 'CAP_NET_RAW';
+      const last = a.output.split('\n').at(-1) ?? '';
+      return {
+        pass: replied(a.output) && effOk,
+        observed: `${replied(a.output) ? 'a reply' : `exit ${a.code}`}; ping's CapEff ${a.seen ? a.seen.effNames.join(',') || '(none)' : 'not seen'}`,
+        evidence: [...(a.seen ? [a.seen.uid, a.seen.capPrm, a.seen.capEff] : []), a.output.split('\n').find(replied) ?? last, mount],
+        hint: /\bnosuid\b/.test(mount.split(' ')[5] ?? '')
+          ? `the binary sits on a nosuid mount (${mount}): nosuid makes exec ignore file capabilities as well as setuid bits`
+          : a.seen && a.seen.effNames.length === 0
+            ? `ping ran with an empty CapEff (${a.seen.capPrm.replace(/\t/g, ' ')} / ${a.seen.capEff.replace(/\t/g, ' ')}): the file did not grant an effective capability`
+            : `ping exited ${a.code}: ${last}`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'never write the xattr (no setcap)', args: { skipXattr: true }, fails: ['xattr-is-net-raw-ep', 'ping-works-with-filecap'] },
@@ -248,24 +224,20 @@ const usernsRoot = experiment({
   title: 'root in a fresh user namespace: every capability, over its own namespaces only',
   sandbox: { namespaces: ['user', 'mnt', 'pid'], rootfs: true },
   run: runUserns,
-  checks: [
-    {
-      id: 'all-caps-in-userns',
-      expected: "CapEff holds every capability the kernel has, in a user namespace that is not the host's",
-      check(o, outside) {
-        const v = outside['userns']?.[0];
-        const [own, n] = [!!v && v.ns.user !== v.hostNs.user, o.caps.names.CapEff.length];
-        return {
-          pass: own && n === o.fullCount,
-          observed: `${n} of ${o.fullCount} capabilities in CapEff; user ns ${v ? `${v.ns.user} (host ${v.hostNs.user})` : 'unknown'}`,
-          evidence: [o.caps.lines.CapEff, o.caps.lines.CapBnd, ...o.uidMap.map((l) => `uid_map: ${l}`), ...(v ? [`user -> ${v.ns.user}`, `host user -> ${v.hostNs.user}`] : [])],
-          hint: !own
-            ? "the sandbox is in the host's user namespace, so its capabilities are the host's: this experiment needs a new user namespace"
-            : `${o.fullCount - n} capabilities are missing from CapEff; the process dropped some before this was read (CapEff ${o.caps.lines.CapEff.split('\t').pop()})`,
-        };
-      },
-    },
-    errnoIs<Awaited<ReturnType<typeof runUserns>>>('no-power-over-host-net', "a raw socket in the host's network namespace fails with EPERM despite CAP_NET_RAW in CapEff", 'EPERM', (o, outside) => {
+  checks: (check) => [
+    check('all-caps-in-userns', "CapEff holds every capability the kernel has, in a user namespace that is not the host's", (o, outside) => {
+      const v = outside['userns']?.[0];
+      const [own, n] = [!!v && v.ns.user !== v.hostNs.user, o.caps.names.CapEff.length];
+      return {
+        pass: own && n === o.fullCount,
+        observed: `${n} of ${o.fullCount} capabilities in CapEff; user ns ${v ? `${v.ns.user} (host ${v.hostNs.user})` : 'unknown'}`,
+        evidence: [o.caps.lines.CapEff, o.caps.lines.CapBnd, ...o.uidMap.map((l) => `uid_map: ${l}`), ...(v ? [`user -> ${v.ns.user}`, `host user -> ${v.hostNs.user}`] : [])],
+        hint: !own
+          ? "the sandbox is in the host's user namespace, so its capabilities are the host's: this experiment needs a new user namespace"
+          : `${o.fullCount - n} capabilities are missing from CapEff; the process dropped some before this was read (CapEff ${o.caps.lines.CapEff.split('\t').pop()})`,
+      };
+    }),
+    errnoIs('no-power-over-host-net', "a raw socket in the host's network namespace fails with EPERM despite CAP_NET_RAW in CapEff", 'EPERM', (o, outside) => {
       const hostNet = outside['userns']?.[0]?.hostNs.net;
       const whose = hostNet && !o.netBefore.endsWith(hostNet) ? `not the host's ${hostNet} but a namespace it had created itself` : "which the sandbox's user namespace owns";
       return {
@@ -274,7 +246,7 @@ const usernsRoot = experiment({
         why: o.hostNet.ok ? `the socket opened: this thread was in ${o.netBefore.slice(7)}, ${whose}` : undefined,
       };
     }),
-    errnoIs<Awaited<ReturnType<typeof runUserns>>>('power-over-own-net', "after unshare(CLONE_NEWNET), the same raw socket opens: that namespace belongs to the sandbox's user namespace", 0, (o) => ({
+    errnoIs('power-over-own-net', "after unshare(CLONE_NEWNET), the same raw socket opens: that namespace belongs to the sandbox's user namespace", 0, (o) => ({
       trace: o.ownNet.trace,
       evidence: [o.unshareTrace, o.netAfter],
       why: o.ownNet.errno === 'EPERM' && o.netAfter !== o.netBefore ? `EPERM in the new namespace (${o.netAfter}): CAP_NET_RAW is no longer in CapEff` : `the socket failed in ${o.netAfter}; unshare: ${o.unshareTrace}`,

@@ -50,36 +50,28 @@ const pidsLimit = experiment({
     const events = readOr(`${dir}/pids.events`).trim();
     return { version: cg.version, why: cg.why, dir, nodePid: node.pid, nodeThreads, threadsLine, nodeCgroup, current, max, procs, maxRead, shellOutput, shellExit, shellFailed, events, maxEvents: keyedLines(events).max ?? 0 };
   },
-  checks: [
-    {
-      id: 'pids-count-threads',
-      expected: "pids.current counts threads: the Node member's Threads: plus 1 for the shell",
-      check: (o) => ({
-        pass: o.current === o.nodeThreads + 1,
-        observed: `pids.current ${o.current}; Node has ${o.nodeThreads} threads; ${o.version}`,
-        evidence: [fileLine(`${o.dir}/pids.current`, String(o.current)), `/proc/${o.nodePid}/status: ${o.threadsLine}`, `/proc/${o.nodePid}/cgroup: ${o.nodeCgroup}`, o.why],
-        hint: o.current === 1
-          ? `pids.current is 1: only the shell is in ${o.dir}. The Node process (PID ${o.nodePid}, ${o.threadsLine}) was never moved in: its /proc/${o.nodePid}/cgroup line is "${o.nodeCgroup}"`
-          : `pids.current is ${o.current}, but Node's ${o.nodeThreads} threads plus the shell make ${o.nodeThreads + 1}: a thread started or ended between the two reads, or another process is inside`,
-      }),
-    },
-    {
-      id: 'fork-eagain',
-      expected: 'at pids.max the next fork() fails with EAGAIN ("Resource temporarily unavailable"), and pids.events counts it',
-      check(o) {
-        const [eagain, said] = [/Resource temporarily unavailable/.test(o.shellOutput), o.shellOutput.split('\n')];
-        return {
-          pass: eagain && o.maxEvents > 0 && o.shellFailed,
-          observed: `${eagain ? 'EAGAIN' : 'no EAGAIN'}; pids.events max ${o.maxEvents}; shell ${o.shellExit}`,
-          evidence: [fileLine(`${o.dir}/pids.max`, o.max), fileLine(`${o.dir}/pids.events`, o.events), ...said.slice(0, 4).map((l) => `shell: ${l}`)],
-          hint: o.max === 'max'
-            ? `pids.max was "max" (no limit), so every fork worked: ${said.at(-1) ?? ''}`
-            : Number(o.max) > o.current
-              ? `pids.max ${o.max} left room for ${Number(o.max) - o.current} more task(s) above pids.current ${o.current}: the forks fitted`
-              : `the shell said "${said[0] ?? ''}" and pids.events says max ${o.maxEvents}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('pids-count-threads', "pids.current counts threads: the Node member's Threads: plus 1 for the shell", (o) => ({
+      pass: o.current === o.nodeThreads + 1,
+      observed: `pids.current ${o.current}; Node has ${o.nodeThreads} threads; ${o.version}`,
+      evidence: [fileLine(`${o.dir}/pids.current`, String(o.current)), `/proc/${o.nodePid}/status: ${o.threadsLine}`, `/proc/${o.nodePid}/cgroup: ${o.nodeCgroup}`, o.why],
+      hint: o.current === 1
+        ? `pids.current is 1: only the shell is in ${o.dir}. The Node process (PID ${o.nodePid}, ${o.threadsLine}) was never moved in: its /proc/${o.nodePid}/cgroup line is "${o.nodeCgroup}"`
+        : `pids.current is ${o.current}, but Node's ${o.nodeThreads} threads plus the shell make ${o.nodeThreads + 1}: a thread started or ended between the two reads, or another process is inside`,
+    })),
+    check('fork-eagain', 'at pids.max the next fork() fails with EAGAIN ("Resource temporarily unavailable"), and pids.events counts it', (o) => {
+      const [eagain, said] = [/Resource temporarily unavailable/.test(o.shellOutput), o.shellOutput.split('\n')];
+      return {
+        pass: eagain && o.maxEvents > 0 && o.shellFailed,
+        observed: `${eagain ? 'EAGAIN' : 'no EAGAIN'}; pids.events max ${o.maxEvents}; shell ${o.shellExit}`,
+        evidence: [fileLine(`${o.dir}/pids.max`, o.max), fileLine(`${o.dir}/pids.events`, o.events), ...said.slice(0, 4).map((l) => `shell: ${l}`)],
+        hint: o.max === 'max'
+          ? `pids.max was "max" (no limit), so every fork worked: ${said.at(-1) ?? ''}`
+          : Number(o.max) > o.current
+            ? `pids.max ${o.max} left room for ${Number(o.max) - o.current} more task(s) above pids.current ${o.current}: the forks fitted`
+            : `the shell said "${said[0] ?? ''}" and pids.events says max ${o.maxEvents}`,
+      };
+    }),
   ],
   sabotage: [
     { what: "move only the shell; leave the Node process (and its threads) out of the cgroup", args: { leaveNodeOut: true }, fails: ['pids-count-threads'] },
@@ -111,33 +103,25 @@ const memoryLimit = experiment({
     const dd = { ddExit: exitText(exit), ddKilled: diedOf(exit, 'SIGKILL'), ddOutput: readOr(`${work}/out`).trim() };
     return { version: cg.version, why: cg.why, dir, limitFile, limit, limitBytes, ...dd, ...memoryCounters(cg) };
   },
-  checks: [
-    {
-      id: 'oom-killed',
-      expected: 'dd is killed with SIGKILL and the cgroup counts an oom_kill',
-      check: (o) => ({
-        pass: o.ddKilled && o.oomKills > 0,
-        observed: `dd ${o.ddExit}; oom_kill ${o.oomKills} (${o.version})`,
-        evidence: [fileLine(o.limitFile, o.limit), ...o.counters.map((c) => fileLine(c.path, c.text)), ...(o.ddOutput ? [`dd: ${o.ddOutput.split('\n')[0]}`] : [])],
-        hint: !o.ddKilled && o.limitBytes >= 64 * MIB
-          ? `the limit (${o.limit}, ${mib(o.limitBytes)}) is larger than dd's 64 MiB buffer, so nothing ran out: dd ${o.ddExit}`
-          : !o.ddKilled
-            ? `dd ${o.ddExit} under a ${mib(o.limitBytes)} limit: swap may have absorbed the buffer (${o.counters.map((c) => c.text).join(' | ')})`
-            : `dd was killed but oom_kill is ${o.oomKills}: the kill came from somewhere else`,
-      }),
-    },
-    {
-      id: 'limit-held',
-      expected: 'the limit was hit (memory.events max / memory.failcnt) and usage never went above it',
-      check: (o) => ({
-        pass: o.limitHits > 0 && (o.peak === null || o.peak <= o.limitBytes) && o.limitBytes < 64 * MIB,
-        observed: `limit hit ${o.limitHits} times; peak ${o.peak === null ? 'not recorded' : `${(o.peak / MIB).toFixed(1)} MiB`} of ${mib(o.limitBytes)}`,
-        evidence: [fileLine(o.limitFile, String(o.limitBytes)), ...o.counters.map((c) => fileLine(c.path, c.text))],
-        hint: o.limitHits === 0
-          ? `the limit was never hit: ${o.limitFile} says ${o.limitBytes} bytes and the peak was ${o.peak ?? '?'} bytes, so dd's 64 MiB fitted`
-          : `the peak (${o.peak}) went above the limit (${o.limitBytes})`,
-      }),
-    },
+  checks: (check) => [
+    check('oom-killed', 'dd is killed with SIGKILL and the cgroup counts an oom_kill', (o) => ({
+      pass: o.ddKilled && o.oomKills > 0,
+      observed: `dd ${o.ddExit}; oom_kill ${o.oomKills} (${o.version})`,
+      evidence: [fileLine(o.limitFile, o.limit), ...o.counters.map((c) => fileLine(c.path, c.text)), ...(o.ddOutput ? [`dd: ${o.ddOutput.split('\n')[0]}`] : [])],
+      hint: !o.ddKilled && o.limitBytes >= 64 * MIB
+        ? `the limit (${o.limit}, ${mib(o.limitBytes)}) is larger than dd's 64 MiB buffer, so nothing ran out: dd ${o.ddExit}`
+        : !o.ddKilled
+          ? `dd ${o.ddExit} under a ${mib(o.limitBytes)} limit: swap may have absorbed the buffer (${o.counters.map((c) => c.text).join(' | ')})`
+          : `dd was killed but oom_kill is ${o.oomKills}: the kill came from somewhere else`,
+    })),
+    check('limit-held', 'the limit was hit (memory.events max / memory.failcnt) and usage never went above it', (o) => ({
+      pass: o.limitHits > 0 && (o.peak === null || o.peak <= o.limitBytes) && o.limitBytes < 64 * MIB,
+      observed: `limit hit ${o.limitHits} times; peak ${o.peak === null ? 'not recorded' : `${(o.peak / MIB).toFixed(1)} MiB`} of ${mib(o.limitBytes)}`,
+      evidence: [fileLine(o.limitFile, String(o.limitBytes)), ...o.counters.map((c) => fileLine(c.path, c.text))],
+      hint: o.limitHits === 0
+        ? `the limit was never hit: ${o.limitFile} says ${o.limitBytes} bytes and the peak was ${o.peak ?? '?'} bytes, so dd's 64 MiB fitted`
+        : `the peak (${o.peak}) went above the limit (${o.limitBytes})`,
+    })),
   ],
   sabotage: [{ what: 'set a limit larger than what dd allocates (256M)', args: { limit: '256M' }, fails: ['oom-killed', 'limit-held'] }],
   diagrams: [{ kind: 'cgroup-tree', title: "The lesson's cgroup after dd, memory controller", from: (o) => ({ version: o.version, dir: o.dir,
@@ -188,39 +172,31 @@ const freeze = experiment({
     const seen = { stateWhileFrozen, statusFrozen, wchanFrozen, statusThawed: statusLines(ctx, spin.pid, 'State')[0]!, ticks: { running, frozen, thawed, windowMs } };
     return { version: cg.version, why: cg.why, dir, pid: spin.pid, stateFile, ...seen };
   },
-  checks: [
-    {
-      id: 'frozen-state',
-      expected: "the cgroup reports frozen (cgroup.events frozen 1 / freezer.state FROZEN), and the loop's State: is S on v2 (parked in the signal path) or D on v1 (the refrigerator): not R, not T",
-      check(o) {
-        const says = o.version === 'v2' ? /^frozen 1$/m.test(o.stateWhileFrozen) : o.stateWhileFrozen === 'FROZEN';
-        const [state, letter, want] = [o.stateWhileFrozen.replace(/\n/g, ', '), o.statusFrozen.replace(/^State:\s*/, '')[0], o.version === 'v2' ? 'S' : 'D'];
-        return {
-          pass: says && letter === want,
-          observed: `${o.version}: ${state}; ${o.statusFrozen}; wchan ${o.wchanFrozen || '-'}`,
-          evidence: [fileLine(o.stateFile, o.stateWhileFrozen), `/proc/${o.pid}/status: ${o.statusFrozen}`, `/proc/${o.pid}/wchan: ${o.wchanFrozen}`, o.why],
-          hint: letter === 'T'
-            ? `${o.statusFrozen} is a stopped process, not a frozen one, and ${o.stateFile} says "${state}": SIGSTOP is a signal, which its parent sees (SIGCHLD) and SIGCONT undoes; freezing is done to the cgroup, and the process cannot tell`
-            : !says
-              ? `${o.stateFile} says "${state}": nothing was written to ${o.version === 'v2' ? 'cgroup.freeze' : 'freezer.state'}, so the loop kept running (${o.statusFrozen})`
-              : `the cgroup says frozen, but the member shows ${o.statusFrozen}, not ${want}`,
-        };
-      },
-    },
-    {
-      id: 'no-cpu-while-frozen',
-      expected: 'CPU time (utime+stime) grows while running, stops while frozen, grows again after thawing',
-      check: ({ ticks: t, ...o }) => ({
-        pass: t.running > 0 && t.frozen === 0 && t.thawed > 0,
-        observed: `clock ticks gained: running ${t.running}, frozen ${t.frozen} in ${t.windowMs} ms, thawed ${t.thawed}`,
-        evidence: [`/proc/${o.pid}/stat utime+stime deltas: ${t.running} / ${t.frozen} / ${t.thawed}`, `frozen for ${t.windowMs} ms, twice what the running loop needed for ${t.running} ticks`, `/proc/${o.pid}/status after thaw: ${o.statusThawed}`],
-        hint: t.frozen > 0
-          ? `the loop used ${t.frozen} ticks while it should have been frozen: ${o.stateFile} said "${o.stateWhileFrozen.replace(/\n/g, ', ')}"`
-          : t.thawed === 0
-            ? `no CPU after the thaw step (${o.statusThawed}): the cgroup was never thawed`
-            : `the loop used no CPU even before freezing (${t.running} ticks): it did not run`,
-      }),
-    },
+  checks: (check) => [
+    check('frozen-state', "the cgroup reports frozen (cgroup.events frozen 1 / freezer.state FROZEN), and the loop's State: is S on v2 (parked in the signal path) or D on v1 (the refrigerator): not R, not T", (o) => {
+      const says = o.version === 'v2' ? /^frozen 1$/m.test(o.stateWhileFrozen) : o.stateWhileFrozen === 'FROZEN';
+      const [state, letter, want] = [o.stateWhileFrozen.replace(/\n/g, ', '), o.statusFrozen.replace(/^State:\s*/, '')[0], o.version === 'v2' ? 'S' : 'D'];
+      return {
+        pass: says && letter === want,
+        observed: `${o.version}: ${state}; ${o.statusFrozen}; wchan ${o.wchanFrozen || '-'}`,
+        evidence: [fileLine(o.stateFile, o.stateWhileFrozen), `/proc/${o.pid}/status: ${o.statusFrozen}`, `/proc/${o.pid}/wchan: ${o.wchanFrozen}`, o.why],
+        hint: letter === 'T'
+          ? `${o.statusFrozen} is a stopped process, not a frozen one, and ${o.stateFile} says "${state}": SIGSTOP is a signal, which its parent sees (SIGCHLD) and SIGCONT undoes; freezing is done to the cgroup, and the process cannot tell`
+          : !says
+            ? `${o.stateFile} says "${state}": nothing was written to ${o.version === 'v2' ? 'cgroup.freeze' : 'freezer.state'}, so the loop kept running (${o.statusFrozen})`
+            : `the cgroup says frozen, but the member shows ${o.statusFrozen}, not ${want}`,
+      };
+    }),
+    check('no-cpu-while-frozen', 'CPU time (utime+stime) grows while running, stops while frozen, grows again after thawing', ({ ticks: t, ...o }) => ({
+      pass: t.running > 0 && t.frozen === 0 && t.thawed > 0,
+      observed: `clock ticks gained: running ${t.running}, frozen ${t.frozen} in ${t.windowMs} ms, thawed ${t.thawed}`,
+      evidence: [`/proc/${o.pid}/stat utime+stime deltas: ${t.running} / ${t.frozen} / ${t.thawed}`, `frozen for ${t.windowMs} ms, twice what the running loop needed for ${t.running} ticks`, `/proc/${o.pid}/status after thaw: ${o.statusThawed}`],
+      hint: t.frozen > 0
+        ? `the loop used ${t.frozen} ticks while it should have been frozen: ${o.stateFile} said "${o.stateWhileFrozen.replace(/\n/g, ', ')}"`
+        : t.thawed === 0
+          ? `no CPU after the thaw step (${o.statusThawed}): the cgroup was never thawed`
+          : `the loop used no CPU even before freezing (${t.running} ticks): it did not run`,
+    })),
   ],
   sabotage: [
     { what: 'never write the freeze file', args: { skipFreeze: true }, fails: ['frozen-state', 'no-cpu-while-frozen'] },
@@ -255,32 +231,24 @@ const cgroupKill = experiment({
     const [procsAfter, events] = [readOr(`${dir}/cgroup.procs`).trim(), readOr(`${dir}/cgroup.events`).trim()];
     return { dir, before, after, alive, procsAfter, events, rmdirBusy: busy.trace, rmdirAfter: ctx.sys.rmdir(dir).trace, shellExit: exitText(exit) };
   },
-  checks: [
-    {
-      id: 'kill-takes-all',
-      expected: 'after echo 1 > cgroup.kill every member is dead (gone or a zombie) and cgroup.events says populated 0',
-      check: (o) => ({
-        pass: o.before.length >= 3 && o.alive.length === 0 && /^populated 0$/m.test(o.events),
-        observed: `${o.before.length} members before, ${o.alive.length} alive after; shell ${o.shellExit}`,
-        evidence: [`${o.dir}/cgroup.procs before: ${o.before.join(' ')}`, ...o.after.map((a) => `/proc/${a.pid}/status: ${a.state}`), fileLine(`${o.dir}/cgroup.events`, o.events)],
-        hint: o.before.length < 3
-          ? `only ${o.before.length} processes were in the cgroup before the kill (expected the shell and its two sleeps)`
-          : `${o.alive.map((a) => `PID ${a.pid} (${a.state})`).join(', ')} still alive and cgroup.procs lists "${o.procsAfter}": nothing was written to cgroup.kill`,
-      }),
-    },
-    {
-      id: 'rmdir-needs-empty',
-      expected: 'rmdir of a populated cgroup fails with EBUSY; once it is empty, rmdir removes it',
-      check(o) {
-        const [busy, ok] = [/= -1 EBUSY/.test(o.rmdirBusy), /= 0$/.test(o.rmdirAfter)];
-        return {
-          pass: busy && ok,
-          observed: `${busy ? 'EBUSY' : o.rmdirBusy.split(' = ')[1]} while populated; ${ok ? 'removed' : o.rmdirAfter.split(' = ')[1]} when empty`,
-          evidence: [o.rmdirBusy, o.rmdirAfter, fileLine(`${o.dir}/cgroup.events`, o.events)],
-          hint: !ok ? `the second rmdir failed too (${o.rmdirAfter}): cgroup.procs still lists "${o.procsAfter}"` : `the first rmdir did not fail with EBUSY (${o.rmdirBusy})`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('kill-takes-all', 'after echo 1 > cgroup.kill every member is dead (gone or a zombie) and cgroup.events says populated 0', (o) => ({
+      pass: o.before.length >= 3 && o.alive.length === 0 && /^populated 0$/m.test(o.events),
+      observed: `${o.before.length} members before, ${o.alive.length} alive after; shell ${o.shellExit}`,
+      evidence: [`${o.dir}/cgroup.procs before: ${o.before.join(' ')}`, ...o.after.map((a) => `/proc/${a.pid}/status: ${a.state}`), fileLine(`${o.dir}/cgroup.events`, o.events)],
+      hint: o.before.length < 3
+        ? `only ${o.before.length} processes were in the cgroup before the kill (expected the shell and its two sleeps)`
+        : `${o.alive.map((a) => `PID ${a.pid} (${a.state})`).join(', ')} still alive and cgroup.procs lists "${o.procsAfter}": nothing was written to cgroup.kill`,
+    })),
+    check('rmdir-needs-empty', 'rmdir of a populated cgroup fails with EBUSY; once it is empty, rmdir removes it', (o) => {
+      const [busy, ok] = [/= -1 EBUSY/.test(o.rmdirBusy), /= 0$/.test(o.rmdirAfter)];
+      return {
+        pass: busy && ok,
+        observed: `${busy ? 'EBUSY' : o.rmdirBusy.split(' = ')[1]} while populated; ${ok ? 'removed' : o.rmdirAfter.split(' = ')[1]} when empty`,
+        evidence: [o.rmdirBusy, o.rmdirAfter, fileLine(`${o.dir}/cgroup.events`, o.events)],
+        hint: !ok ? `the second rmdir failed too (${o.rmdirAfter}): cgroup.procs still lists "${o.procsAfter}"` : `the first rmdir did not fail with EBUSY (${o.rmdirBusy})`,
+      };
+    }),
   ],
   sabotage: [{ what: 'never write cgroup.kill', args: { skipKill: true }, fails: ['kill-takes-all', 'rmdir-needs-empty'] }],
 });
@@ -312,34 +280,26 @@ const cgroupNs = experiment({
     await release(ctx, `${work}/go2`);
     return obs;
   },
-  checks: [
-    {
-      id: 'ns-root-is-slash',
-      expected: 'inside its new cgroup namespace the process sees its own cgroup as / (0::/ on v2, pids:/ on v1)',
-      check: ({ inside: { path, raw }, ...o }) => ({
-        pass: path === '/',
-        observed: raw || '(no line for that hierarchy)',
-        evidence: [...o.insideNs.split('\n').map((l) => `inside: ${l}`), `before the namespace: ${o.before}`],
-        hint: path.endsWith(o.name)
-          ? `it shows the full path ${path}: the process made no cgroup namespace (${o.innerNs === o.ownNs ? `its ns/cgroup link ${o.innerNs} is the sandbox's own` : 'see ns links'})`
-          : `expected "/", got "${path}"`,
-      }),
-    },
-    {
-      id: 'outside-sees-path',
-      expected: "read from outside, the same process is in …/nslab-<pid>-<n>, in a cgroup namespace of its own",
-      check({ outside: { path, raw }, ...o }) {
-        const inLesson = path.endsWith(`/${o.name}`);
-        return {
-          pass: inLesson && !!o.innerNs && o.innerNs !== o.ownNs,
-          observed: `${raw}; ns ${o.innerNs} vs the sandbox's ${o.ownNs}`,
-          evidence: [`/proc/${o.innerPid}/cgroup (outside): ${raw}`, `/proc/${o.innerPid}/ns/cgroup -> ${o.innerNs}`, `/proc/self/ns/cgroup -> ${o.ownNs}`, o.why],
-          hint: !inLesson
-            ? `the process is in ${path || '?'}, not in ${o.name}: it was never moved into the lesson's cgroup (${o.dir}), so its namespace root is wherever it started`
-            : `its cgroup namespace ${o.innerNs} is the sandbox's own: no CLONE_NEWCGROUP`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('ns-root-is-slash', 'inside its new cgroup namespace the process sees its own cgroup as / (0::/ on v2, pids:/ on v1)', ({ inside: { path, raw }, ...o }) => ({
+      pass: path === '/',
+      observed: raw || '(no line for that hierarchy)',
+      evidence: [...o.insideNs.split('\n').map((l) => `inside: ${l}`), `before the namespace: ${o.before}`],
+      hint: path.endsWith(o.name)
+        ? `it shows the full path ${path}: the process made no cgroup namespace (${o.innerNs === o.ownNs ? `its ns/cgroup link ${o.innerNs} is the sandbox's own` : 'see ns links'})`
+        : `expected "/", got "${path}"`,
+    })),
+    check('outside-sees-path', "read from outside, the same process is in …/nslab-<pid>-<n>, in a cgroup namespace of its own", ({ outside: { path, raw }, ...o }) => {
+      const inLesson = path.endsWith(`/${o.name}`);
+      return {
+        pass: inLesson && !!o.innerNs && o.innerNs !== o.ownNs,
+        observed: `${raw}; ns ${o.innerNs} vs the sandbox's ${o.ownNs}`,
+        evidence: [`/proc/${o.innerPid}/cgroup (outside): ${raw}`, `/proc/${o.innerPid}/ns/cgroup -> ${o.innerNs}`, `/proc/self/ns/cgroup -> ${o.ownNs}`, o.why],
+        hint: !inLesson
+          ? `the process is in ${path || '?'}, not in ${o.name}: it was never moved into the lesson's cgroup (${o.dir}), so its namespace root is wherever it started`
+          : `its cgroup namespace ${o.innerNs} is the sandbox's own: no CLONE_NEWCGROUP`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'run the inner process without -C (no new cgroup namespace)', args: { noCgroupNs: true }, fails: ['ns-root-is-slash', 'outside-sees-path'] },
