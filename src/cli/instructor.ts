@@ -114,7 +114,9 @@ export async function verifyCommand(ctx: Ctx): Promise<number> {
   // Named lessons: only their own load errors count; none named: every broken lesson fails.
   const broken = ctx.args.length ? [] : errors.filter((e) => e.lessonId !== '');
   const requirements = new Requirements();
-  const { lessons: _omit, ...environment } = await doctor([], requirements);
+  // Beside the experiments, not before them: its probes are the ones they wait for anyway.
+  const environment = doctor([], requirements).then(({ lessons: _omit, ...env }) => env);
+  environment.catch(() => {}); // awaited at the end, where a failure is reported
   const s = ctx.style;
   const json = Boolean(ctx.options.json);
   const status = json ? undefined : runningLine(process.stdout);

@@ -43,7 +43,8 @@ export interface VerifyReport {
 export interface VerifyOptions {
   version: string;
   requirements: Requirements;
-  environment: Omit<DoctorReport, 'lessons'>;
+  /** The doctor's findings for the report; a promise lets the doctor run beside the experiments. */
+  environment: Omit<DoctorReport, 'lessons'> | Promise<Omit<DoctorReport, 'lessons'>>;
   /** Experiments at once; default one per core (see defaultJobs). */
   concurrency?: number;
   /** Called for each lesson in report order (sorted by id, as the JSON lists them) as soon as it
@@ -142,7 +143,7 @@ export async function verifyLessons(lessons: LoadedLesson[], broken: LessonError
   const all = order.map((id) => resultOf(id)!);
   return {
     nslab: opts.version,
-    environment: opts.environment,
+    environment: await opts.environment,
     lessons: all,
     passed: all.filter((l) => l.status === 'pass').length,
     failed: all.filter((l) => l.status === 'fail').length,
