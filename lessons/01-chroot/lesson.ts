@@ -2,31 +2,20 @@
 // (processes, /proc, the tree above the new root). Every experiment chroots itself (pivot: false)
 // so each step is a traced syscall; predictions and commands are in lesson.md. All writes go to a
 // tmpfs on the rootfs's /tmp inside the sandbox's own mount namespace: none reach the disk.
-import { readdirSync } from 'node:fs';
-import { errnoIs, freshProc, ident, mountedAt, must, needRootfs, readOr, rootIs, sameIdent, scratch, showIdent, statusLines } from '../../src/kit/index.js';
-import type { ExperimentSpec, LessonModule } from '../../src/lessons/types.js';
-import type { SandboxContext } from '../../src/sandbox/types.js';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { chrootInto, diedOf, errnoIs, exitText, exitWithin, experiment, freshProc, ident, lsOr, mountedAt, must, needRootfs, readOr, rootedInRootfs, rootIs, sameIdent, scratch, showIdent, statusLines } from '../../src/kit/index.js';
+import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
 
-const CAP_SYS_CHROOT = 18;
 /** The decoy's argument: odd enough that nothing else in the sandbox has it. */
 const DECOY_SECONDS = '4242.5';
-
-function chrootInto(ctx: SandboxContext, path: string): string[] {
-  const steps = [must(ctx.sys.chroot(path), `chroot ${path}`).trace, must(ctx.sys.chdir('/'), 'chdir /').trace];
-  process.chdir('/');
-  return steps;
-}
 
 /** A line of mountTrace that mounted proc: our own mount(2) call, or mount(8) run for us. */
 const isProcMount = (t: string): boolean => t.includes('"proc"') || t.includes(' -t proc ');
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: /proc inside a chroot, and a process outside it.
 
 /** Sabotages: proc on the rootfs before the chroot (not empty at the first look); a proc of a separate PID namespace. */
-type ProcArgs = { procPremounted?: boolean; procFromOtherPidns?: boolean };
-
-async function procRun(ctx: SandboxContext, args: ProcArgs = {}) {
+async function procRun(ctx: SandboxContext, args: { procPremounted?: boolean; procFromOtherPidns?: boolean } = {}) {
   const rootfs = needRootfs(ctx);
   // The decoy: a process of our own, started outside the chroot. It is the only process this
   // lesson ever signals.
@@ -59,151 +48,141 @@ async function procRun(ctx: SandboxContext, args: ProcArgs = {}) {
   // Find the decoy the way a learner would: by its command line, in the chroot's /proc.
   const found = procAfter.map(Number).find((pid) => readOr(`/proc/${pid}/cmdline`).split('\0')[1] === DECOY_SECONDS) ?? null;
   // ls /proc/PID/root: the decoy's root directory, reached from inside the chroot.
-  let throughRoot: string[] = [];
-  try {
-    if (found !== null) throughRoot = readdirSync(`/proc/${found}/root`).sort();
-  } catch (err) {
-    throughRoot = [`(${(err as NodeJS.ErrnoException).code})`];
-  }
+  const throughRoot = found === null ? [] : lsOr(`/proc/${found}/root`);
   const status = found === null ? [] : statusLines(ctx, found, 'Name', 'State', 'Pid', 'PPid', 'NSpid');
   // (dev, ino) of /proc/PID/root for the decoy and for ourselves, seen inside the chroot.
   const root = found === null ? null : ident(`/proc/${found}/root`);
   const seen = { pid: decoy.pid, found, status, root, myRoot: ident('/proc/self/root'), throughRoot };
 
-  if (found === null) ctx.note(`no process with "${DECOY_SECONDS}" in its command line is listed in this /proc: nothing to signal`);
-  else ctx.note(`signal the decoy (found as PID ${found} in the chroot's /proc) from inside the chroot`);
+  ctx.note(found === null ? `no process with "${DECOY_SECONDS}" in its command line is listed in this /proc: nothing to signal` : `signal the decoy (found as PID ${found} in the chroot's /proc) from inside the chroot`);
   const r = found === null ? null : ctx.sys.kill(found, ctx.sys.SIGTERM);
-  const exit = r ? await Promise.race([decoy.exited, new Promise<null>((res) => setTimeout(() => res(null), 3000))]) : null;
+  const exit = r ? await exitWithin(decoy.exited, 3000) : null;
   return { rootfs, procBefore, procAfter, mountTrace, procMountLine, decoy: seen, kill: r && { trace: r.trace, ok: r.ok }, exit };
 }
-type ProcObs = Awaited<ReturnType<typeof procRun>>;
 
-const procInChroot: ExperimentSpec<ProcObs, ProcArgs> = {
+const procInChroot = experiment({
   id: 'proc-in-chroot',
   title: 'an empty /proc, then every process, and a signal across the chroot',
   sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   run: procRun,
-  checks: [
-    {
-      id: 'proc-empty-until-mounted',
-      expected: "/proc inside the chroot is empty until proc is mounted on it; afterwards it lists PIDs",
-      check(obs) {
-        const before = obs.procBefore.length ? obs.procBefore.slice(0, 8).join(' ') + (obs.procBefore.length > 8 ? ' ...' : '') : '(empty)';
-        return {
-          pass: obs.procBefore.length === 0 && obs.procAfter.length > 0,
-          observed: `before: ${obs.procBefore.length} entries; after mount: ${obs.procAfter.length} PIDs`,
-          evidence: [`ls /proc (before mounting): ${before}`, ...obs.mountTrace.filter(isProcMount), obs.procMountLine, `ls /proc (after): ${obs.procAfter.join(' ')}`],
-          hint: obs.procBefore.length
-            ? `/proc already held ${obs.procBefore.length} entries (${before}) at the first look: something mounted proc on ${obs.rootfs}/proc before the chroot (${obs.mountTrace.find(isProcMount) ?? 'see the mountinfo line'}). An unmounted /proc is just an empty directory.`
-            : 'the mount of proc listed no PIDs at all: the trace shows which mount call ran',
-        };
-      },
-    },
-    {
-      id: 'decoy-visible',
-      expected: "the decoy started outside the chroot shows up in the chroot's /proc, rooted outside it",
-      check(obs) {
-        const d = obs.decoy;
-        const through = d.throughRoot.slice(0, 14).join(' ') + (d.throughRoot.length > 14 ? ' ...' : '');
-        const at = `/proc/${d.found ?? d.pid}/root`;
-        return {
-          pass: d.found !== null && d.found === d.pid && d.status.length > 0 && !!d.root && !!d.myRoot && !sameIdent(d.root, d.myRoot),
-          observed: d.found === null
-            ? `decoy PID ${d.pid} not listed among ${obs.procAfter.length} PIDs`
-            : `PID ${d.found} listed; its root ${showIdent(d.root)} is not ours ${showIdent(d.myRoot)}`,
-          evidence: [obs.procMountLine, ...d.status, `stat ${at}: ${showIdent(d.root)}`, `stat /proc/self/root: ${showIdent(d.myRoot)}`, `ls ${at}: ${through || '(nothing)'}`],
-          hint: d.found === null
-            ? `this /proc lists PIDs ${obs.procAfter.join(' ') || '(none)'}, but not the decoy (PID ${d.pid} in our namespace). A procfs shows the PID namespace of the process that mounted it: this one was mounted from another PID namespace (${obs.procMountLine}). That is exactly what a container's PID namespace is for.`
-            : d.found !== d.pid
-              ? `found PID ${d.found}, but the decoy is PID ${d.pid}`
-              : `the decoy's root ${showIdent(d.root)} is the same directory as ours ${showIdent(d.myRoot)}: it was not started outside the chroot`,
-        };
-      },
-    },
-    {
-      id: 'decoy-killed-from-chroot',
-      expected: 'kill(PID, SIGTERM) from inside the chroot reaches the decoy, which dies of SIGTERM',
-      check(obs) {
-        // The decoy runs under nslab's helper, which exits the way its child did: 128 + signal.
-        const byTerm = obs.exit?.signal === 'SIGTERM' || obs.exit?.code === 128 + 15;
-        const how = !obs.exit
-          ? 'still running 3 s later'
-          : obs.exit.signal
-            ? `killed by ${obs.exit.signal}`
-            : obs.exit.code === 143
-              ? 'killed by SIGTERM (exit status 143 = 128 + 15)'
-              : `exited with ${obs.exit.code}`;
-        return {
-          pass: !!obs.kill?.ok && byTerm,
-          observed: obs.kill ? `${obs.kill.trace}; decoy ${how}` : 'no kill was sent',
-          evidence: [...obs.decoy.status, obs.kill?.trace ?? '(no kill call in the trace)', `decoy: ${obs.kill ? how : 'untouched'}`],
-          hint: !obs.kill
-            ? `the chroot's /proc never listed the decoy, so there was no PID to signal: its /proc came from another PID namespace (${obs.procMountLine}). A PID namespace, not chroot, is what hides processes.`
-            : !obs.kill.ok
-              ? `kill failed: ${obs.kill.trace}`
-              : `kill returned 0 but the decoy was ${how}`,
-        };
-      },
-    },
+  checks: (check) => [
+    check('proc-empty-until-mounted', "/proc inside the chroot is empty until proc is mounted on it; afterwards it lists PIDs", (obs) => {
+      const before = obs.procBefore.length ? obs.procBefore.slice(0, 8).join(' ') + (obs.procBefore.length > 8 ? ' ...' : '') : '(empty)';
+      return {
+        pass: obs.procBefore.length === 0 && obs.procAfter.length > 0,
+        observed: `before: ${obs.procBefore.length} entries; after mount: ${obs.procAfter.length} PIDs`,
+        evidence: [`ls /proc (before mounting): ${before}`, ...obs.mountTrace.filter(isProcMount), obs.procMountLine, `ls /proc (after): ${obs.procAfter.join(' ')}`],
+        hint: obs.procBefore.length
+          ? `/proc already held ${obs.procBefore.length} entries (${before}) at the first look: something mounted proc on ${obs.rootfs}/proc before the chroot (${obs.mountTrace.find(isProcMount) ?? 'see the mountinfo line'}). An unmounted /proc is just an empty directory.`
+          : 'the mount of proc listed no PIDs at all: the trace shows which mount call ran',
+      };
+    }),
+    check('decoy-visible', "the decoy started outside the chroot shows up in the chroot's /proc, rooted outside it", (obs) => {
+      const d = obs.decoy;
+      const through = d.throughRoot.slice(0, 14).join(' ') + (d.throughRoot.length > 14 ? ' ...' : '');
+      const at = `/proc/${d.found ?? d.pid}/root`;
+      return {
+        pass: d.found !== null && d.found === d.pid && d.status.length > 0 && !!d.root && !!d.myRoot && !sameIdent(d.root, d.myRoot),
+        observed: d.found === null ? `decoy PID ${d.pid} not listed among ${obs.procAfter.length} PIDs` : `PID ${d.found} listed; its root ${showIdent(d.root)} is not ours ${showIdent(d.myRoot)}`,
+        evidence: [obs.procMountLine, ...d.status, `stat ${at}: ${showIdent(d.root)}`, `stat /proc/self/root: ${showIdent(d.myRoot)}`, `ls ${at}: ${through || '(nothing)'}`],
+        hint: d.found === null
+          ? `this /proc lists PIDs ${obs.procAfter.join(' ') || '(none)'}, but not the decoy (PID ${d.pid} in our namespace). A procfs shows the PID namespace of the process that mounted it: this one was mounted from another PID namespace (${obs.procMountLine}). That is exactly what a container's PID namespace is for.`
+          : d.found !== d.pid
+            ? `found PID ${d.found}, but the decoy is PID ${d.pid}`
+            : `the decoy's root ${showIdent(d.root)} is the same directory as ours ${showIdent(d.myRoot)}: it was not started outside the chroot`,
+      };
+    }),
+    check('decoy-killed-from-chroot', 'kill(PID, SIGTERM) from inside the chroot reaches the decoy, which dies of SIGTERM', (obs) => {
+      const how = obs.kill ? exitText(obs.exit) : 'untouched';
+      return {
+        pass: !!obs.kill?.ok && diedOf(obs.exit, 'SIGTERM'),
+        observed: obs.kill ? `${obs.kill.trace}; decoy ${how}` : 'no kill was sent',
+        evidence: [...obs.decoy.status, obs.kill?.trace ?? '(no kill call in the trace)', `decoy: ${how}`],
+        hint: !obs.kill
+          ? `the chroot's /proc never listed the decoy, so there was no PID to signal: its /proc came from another PID namespace (${obs.procMountLine}). A PID namespace, not chroot, is what hides processes.`
+          : !obs.kill.ok
+            ? `kill failed: ${obs.kill.trace}`
+            : `kill returned 0 but the decoy was ${how}`,
+      };
+    }),
   ],
   sabotage: [
     { what: 'mount proc on the rootfs before looking', args: { procPremounted: true }, fails: ['proc-empty-until-mounted'] },
-    {
-      what: "mount a /proc that belongs to a separate PID namespace (what a container's PID namespace does)",
-      args: { procFromOtherPidns: true },
-      fails: ['decoy-visible', 'decoy-killed-from-chroot'],
-    },
+    { what: "mount a /proc that belongs to a separate PID namespace (what a container's PID namespace does)", args: { procFromOtherPidns: true }, fails: ['decoy-visible', 'decoy-killed-from-chroot'] },
   ],
-};
+});
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: the classic escape.
 
-/** Sabotages: never chroot at all; chdir into the escape directory first (the correct way to chroot). */
-type EscapeArgs = { skipChroot?: boolean; chdirIntoNewRoot?: boolean };
+/** The cwd's (dev, ino), its ".."'s, and its name in ".." (found by inode, as the old pwd did). */
+function cwdStep() {
+  const [d, up] = [ident('.')!, ident('..')!];
+  const names = (() => { try { return readdirSync('..'); } catch { return []; } })();
+  return { dev: d.dev, ino: d.ino, parent: up, name: sameIdent(d, up) ? '' : (names.find((n) => sameIdent(ident(`../${n}`), d)) ?? '?') };
+}
 
-async function escapeRun(ctx: SandboxContext, args: EscapeArgs = {}) {
+/** Sabotages: never chroot at all; chdir into the escape directory first, so the working directory
+ * is inside the new root (where chroot(1)'s chdir("/") after its chroot puts it too). */
+async function escapeRun(ctx: SandboxContext, args: { skipChroot?: boolean; chdirIntoNewRoot?: boolean } = {}) {
   const { sys } = ctx;
   const rootfs = needRootfs(ctx);
   const rootfsIdent = ident(rootfs);
-  const steps = [scratch(ctx, `${rootfs}/tmp`, 'mode=1777')];
+  // A procfs in the rootfs, so /proc/self/root can be read from inside the chroot.
+  const steps = [scratch(ctx, `${rootfs}/tmp`, 'mode=1777'), freshProc(ctx, `${rootfs}/proc`)];
   if (!args.skipChroot) steps.push(...chrootInto(ctx, rootfs));
   else ctx.note('sabotage: no chroot at all');
+  // The rootfs's paths as this process names them: below its root, or (no chroot) below the real one.
+  const top = args.skipChroot ? rootfs : '';
+  const selfRoot = { link: readlinkSync(`${top}/proc/self/root`), ident: ident(`${top}/proc/self/root`) };
   await ctx.outside('chrooted');
 
   ctx.note('the escape: a new directory, chroot into it, keep the working directory outside');
-  const inner = args.skipChroot ? `${rootfs}/tmp/escape` : '/tmp/escape';
+  const inner = `${top}/tmp/escape`;
   steps.push(must(sys.mkdir(inner, 0o755), 'mkdir').trace);
+  const jail = { path: `${rootfs}/tmp/escape`, ...ident(inner)! };
   if (args.chdirIntoNewRoot) {
-    ctx.note('sabotage: chdir into the new root first, as a careful chroot(1) does');
+    ctx.note('sabotage: chdir into the new root first, which leaves no working directory above it');
     steps.push(must(sys.chdir(inner), 'chdir').trace);
   }
   steps.push(must(sys.chroot(inner), 'chroot into the subdirectory').trace);
   let climbs = 0;
+  const walk = [cwdStep()];
   // Climb until ".." is "." itself: that only happens at a root, ours or the namespace's.
   while (climbs < 64 && !sameIdent(ident('.'), ident('..'))) {
     steps.push(must(sys.chdir('..'), 'chdir ..').trace);
     climbs++;
+    walk.push(cwdStep());
   }
   steps.push(...chrootInto(ctx, '.'));
   const listing = readdirSync('/').sort();
   await ctx.outside('escaped');
-  return { rootfs, rootfsIdent, steps, climbs, listing };
+  return { rootfs, rootfsIdent, selfRoot, steps, climbs, listing, jail, walk };
 }
-type EscapeObs = Awaited<ReturnType<typeof escapeRun>>;
 
-const escapeChroot: ExperimentSpec<EscapeObs, EscapeArgs> = {
+const escapeChroot = experiment({
   id: 'chroot-escape',
   title: 'mkdir, chroot into it, chdir("..") until it stops, chroot(".")',
-  sandbox: { namespaces: ['mnt'], rootfs: true, pivot: false },
+  sandbox: { namespaces: ['mnt', 'pid'], rootfs: true, pivot: false },
   run: escapeRun,
-  checks: [
+  checks: (check) => [
     rootIs('chroot-moves-root', "after chroot, the host sees /proc/PID/root pointing at the rootfs, not at its own /", (obs) => ({
       checkpoint: 'chrooted',
       want: { path: obs.rootfs, ident: obs.rootfsIdent },
       evidence: obs.steps.filter((s) => s.startsWith('chroot(')).slice(0, 1),
       atHost: `no chroot(${JSON.stringify(obs.rootfs)}) ran before the checkpoint (the trace shows none)`,
     })),
+    check('self-root-reads-slash', "inside the chroot, readlink /proc/self/root reads '/' although it leads to the rootfs, whose path the host reads from the same link", ({ selfRoot: me, rootfs, rootfsIdent }, outside) => {
+      const host = outside['chrooted']?.[0];
+      const atRootfs = sameIdent(me.ident, rootfsIdent);
+      return {
+        pass: me.link === '/' && atRootfs && !!host && host.rootLink !== '/',
+        observed: `inside: ${me.link}; host: ${host?.rootLink ?? '(no view)'}`,
+        evidence: [`inside: readlink /proc/self/root = ${me.link}; stat: ${showIdent(me.ident)}`, `stat ${rootfs} (before the chroot): ${showIdent(rootfsIdent)}`, `host: readlink /proc/${host?.pid}/root = ${host?.rootLink}`],
+        hint: atRootfs
+          ? `inside the link read ${me.link}, the host read ${host?.rootLink ?? 'nothing'}`
+          : `/proc/self/root ${showIdent(me.ident)} is not the rootfs ${showIdent(rootfsIdent)}: no chroot ran, so this / is the real one and the host reads ${host?.rootLink} as well. From inside the link reads / either way: only (dev, ino) or the host can tell how deep a root is`,
+      };
+    }),
     rootIs('escape-reaches-host-root', "after the escape, /proc/PID/root has the same (dev, inode) as the host's / and reads '/'", (obs) => ({
       checkpoint: 'escaped',
       want: 'host',
@@ -212,38 +191,33 @@ const escapeChroot: ExperimentSpec<EscapeObs, EscapeArgs> = {
     })),
   ],
   sabotage: [
-    { what: 'skip the chroot: the process is never confined', args: { skipChroot: true }, fails: ['chroot-moves-root'] },
-    { what: 'chdir into the escape directory before chroot, as chroot(1) does', args: { chdirIntoNewRoot: true }, fails: ['escape-reaches-host-root'] },
+    { what: 'skip the chroot: the process is never confined', args: { skipChroot: true }, fails: ['chroot-moves-root', 'self-root-reads-slash'] },
+    { what: 'chdir into the escape directory before chroot: the working directory is inside the new root', args: { chdirIntoNewRoot: true }, fails: ['escape-reaches-host-root'] },
   ],
-};
+  // A directory's path from the names found on the way up: the top first.
+  diagrams: [{ kind: 'path-walk', title: 'The escape, one chdir("..") at a time', from: (o) => ({ root: o.jail, walk: o.walk.map((w, i) => ({ ...w, path: `/${o.walk.slice(i, -1).map((x) => x.name).reverse().join('/')}` })), then: 'chroot(".")' }) }],
+});
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: chroot needs CAP_SYS_CHROOT.
-
-/** Sabotages: CAP_SYS_CHROOT left in the effective set; dropped from the permitted set too, for good. */
-type CapArgs = { keepCap?: boolean; dropPermitted?: boolean };
 
 // capset acts on the calling thread only; /proc/thread-self shows that same thread.
 const capLine = (key: string): string => readOr('/proc/thread-self/status').split('\n').find((l) => l.startsWith(`${key}:`)) ?? `${key}: (unreadable)`;
-const hasBit = (line: string, bit: number): boolean => {
-  const hex = line.split(/\s+/)[1];
-  return !!hex && /^[0-9a-f]+$/i.test(hex) && ((BigInt(`0x${hex}`) >> BigInt(bit)) & 1n) === 1n;
-};
 
-function capRun(ctx: SandboxContext, args: CapArgs = {}) {
+/** Sabotages: CAP_SYS_CHROOT left in the effective set; dropped from the permitted set too, for good. */
+function capRun(ctx: SandboxContext, args: { keepCap?: boolean; dropPermitted?: boolean } = {}) {
   const { sys } = ctx;
   const rootfs = needRootfs(ctx);
   const start = must(sys.capget(), 'capget');
   const capEffBefore = capLine('CapEff');
-  const bit = 1n << BigInt(CAP_SYS_CHROOT);
+  const bit = 1n << BigInt(sys.CAP_SYS_CHROOT);
   let capsetTrace = '(no capset call: CAP_SYS_CHROOT left in place)';
   if (!args.keepCap) {
     ctx.note('clear CAP_SYS_CHROOT from the effective set (and, in the sabotage, from the permitted set)');
     const permitted = args.dropPermitted ? start.permitted & ~bit : start.permitted;
     capsetTrace = must(sys.capset({ effective: start.effective & ~bit, permitted, inheritable: start.inheritable }), 'capset').trace;
   }
-  const capEffDropped = capLine('CapEff');
-  const capPrmDropped = capLine('CapPrm');
+  const [capEffDropped, capPrmDropped, dropped] = [capLine('CapEff'), capLine('CapPrm'), sys.capget()];
+  const kept = { eff: (dropped.effective & bit) !== 0n, prm: (dropped.permitted & bit) !== 0n };
   // A handle on the current root, to come back to if the chroot below works (the sabotage).
   const top = must(sys.open('/', sys.O_RDONLY | sys.O_DIRECTORY), 'open /');
   const denied = sys.chroot(rootfs);
@@ -258,27 +232,24 @@ function capRun(ctx: SandboxContext, args: CapArgs = {}) {
   sys.capset({ effective: now.effective | (now.permitted & bit), permitted: now.permitted, inheritable: now.inheritable });
   const capEffRaised = capLine('CapEff');
   const allowed = sys.chroot(rootfs).trace;
-  return { capEffBefore, capsetTrace, capEffDropped, capPrmDropped, capEffRaised, denied: denied.trace, allowed };
+  return { capEffBefore, capsetTrace, capEffDropped, capPrmDropped, kept, capEffRaised, denied: denied.trace, allowed };
 }
-type CapObs = ReturnType<typeof capRun>;
 
-const needsCap: ExperimentSpec<CapObs, CapArgs> = {
+const needsCap = experiment({
   id: 'needs-cap-sys-chroot',
   title: 'chroot without CAP_SYS_CHROOT: EPERM',
   sandbox: { namespaces: ['mnt'], rootfs: true, pivot: false },
   run: capRun,
-  checks: [
+  checks: (check) => [
     errnoIs('eperm-without-cap', 'with CAP_SYS_CHROOT (bit 18) clear in CapEff, chroot() fails with EPERM', 'EPERM', (obs) => ({
       trace: obs.denied,
       evidence: [obs.capEffBefore, obs.capsetTrace, obs.capEffDropped],
-      why: hasBit(obs.capEffDropped, CAP_SYS_CHROOT)
-        ? `CapEff still has bit 18 set (${obs.capEffDropped}), so chroot was allowed. capset() must clear CAP_SYS_CHROOT from the effective set first.`
-        : `CAP_SYS_CHROOT was clear in CapEff (${obs.capEffDropped})`,
+      why: obs.kept.eff ? `CapEff still has bit 18 set (${obs.capEffDropped}), so chroot was allowed. capset() must clear CAP_SYS_CHROOT from the effective set first.` : `CAP_SYS_CHROOT was clear in CapEff (${obs.capEffDropped})`,
     })),
     errnoIs('cap-raised-again-works', 'raising CAP_SYS_CHROOT back from CapPrm into CapEff makes the same chroot() succeed', 0, (obs) => ({
       trace: obs.allowed,
       evidence: [obs.capPrmDropped, obs.capEffRaised],
-      why: hasBit(obs.capPrmDropped, CAP_SYS_CHROOT)
+      why: obs.kept.prm
         ? `CapEff is ${obs.capEffRaised}`
         : `the bit was dropped from the permitted set too (${obs.capPrmDropped}): capset can only raise into CapEff what CapPrm still holds. A capability dropped from CapPrm is gone for good (short of exec'ing a privileged file).`,
     })),
@@ -287,7 +258,7 @@ const needsCap: ExperimentSpec<CapObs, CapArgs> = {
     { what: 'keep CAP_SYS_CHROOT in the effective set', args: { keepCap: true }, fails: ['eperm-without-cap'] },
     { what: 'drop CAP_SYS_CHROOT from the permitted set as well', args: { dropPermitted: true }, fails: ['cap-raised-again-works'] },
   ],
-};
+});
 
 export default {
   experiments: [procInChroot, escapeChroot, needsCap],
@@ -304,24 +275,11 @@ export default {
         'mount -t proc proc "$NSLAB_ROOTFS/proc"; chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &',
       ],
       checks: [
-        {
-          id: 'rooted-in-rootfs',
-          expected: "/proc/PID/root is the rootfs directory (same device and inode)",
-          check: (p, scene) => {
-            const rfs = scene.rootfs;
-            const pass = sameIdent(p.root, rfs);
-            return {
-              pass,
-              observed: pass ? `rooted in ${rfs!.path}` : p.rootIsHost ? "rooted at the host's /" : `rooted at ${p.root.link}`,
-              evidence: [`/proc/${p.pid}/root -> ${p.root.link} ${showIdent(p.root)}`, rfs ? `${rfs.path}: ${showIdent(rfs)}` : 'the rootfs directory was not found'],
-              hint: !rfs
-                ? 'nslab could not find its rootfs to compare with: run nslab rootfs build, then start again'
-                : p.rootIsHost
-                  ? `PID ${p.pid} (${p.comm}) still has the host's / as its root: start it with chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &`
-                  : `PID ${p.pid} (${p.comm}) is rooted somewhere else (${p.root.link}), not in ${rfs.path}: chroot into "$NSLAB_ROOTFS" itself`,
-            };
-          },
-        },
+        rootedInRootfs('rooted-in-rootfs', '/proc/PID/root is the rootfs directory (same device and inode)', (p, rootfs) =>
+          p.rootIsHost
+            ? `PID ${p.pid} (${p.comm}) still has the host's / as its root: start it with chroot "$NSLAB_ROOTFS" /bin/sleep 1000 &`
+            : `PID ${p.pid} (${p.comm}) is rooted somewhere else (${p.root.link}), not in ${rootfs}: chroot into "$NSLAB_ROOTFS" itself`,
+        ),
         mountedAt('proc-inside', 'a proc filesystem is mounted at /proc inside its root', '/proc', 'proc', (proc) =>
           proc
             ? `/proc inside its root is a ${proc.fsType}, not proc: mount -t proc proc "$NSLAB_ROOTFS/proc"`

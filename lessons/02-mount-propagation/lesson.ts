@@ -3,28 +3,17 @@
 // and `nsenter -m` runs mount(8) in it, the way a learner would. A's side is traced syscalls; both
 // are judged by their /proc/PID/mountinfo lines. All of it dies with the sandbox's mount namespace.
 import { existsSync, mkdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { experiment, mountedAt, must, ownNamespace, readOr, startAndWait, viewMount } from '../../src/kit/index.js';
-import type { Check, CheckOutcome, LessonModule, SandboxContext } from '../../src/kit/index.js';
+import { exitLine, experiment, mountedAt, must, ownNamespace, parseMountinfo, runs, startAndWait, viewMount } from '../../src/kit/index.js';
+import type { Check, CheckOutcome, LessonModule, MountEntry, SandboxContext } from '../../src/kit/index.js';
 
 /** The lab sits on /mnt, which every FHS system has; mounting over it touches nothing else. */
 const LAB = '/mnt';
-const KINDS = ['shared', 'private', 'slave', 'unbindable'] as const;
-type Line = { id: number; mountPoint: string; source: string; tags: string[]; raw: string };
-/** The lab's lines of a mountinfo text, just the parts this lesson reads: the optional fields
- * sit between the mount options (field 6) and the ' - ' separator. */
-function labLines(text: string): Line[] {
-  return text.split('\n').flatMap((raw) => {
-    const [left, right] = raw.split(' - ');
-    const f = left?.split(' ') ?? [];
-    const mountPoint = f[4] ?? '';
-    if (!right || (mountPoint !== LAB && !mountPoint.startsWith(`${LAB}/`))) return [];
-    return [{ id: Number(f[0]), mountPoint, source: right.split(' ')[1] ?? '', tags: f.slice(6), raw }];
-  });
-}
+/** The lab's mounts in a mountinfo text. */
+const labLines = (text: string): MountEntry[] => parseMountinfo(text).filter((m) => m.mountPoint === LAB || m.mountPoint.startsWith(`${LAB}/`));
 
 /** One namespace's lab, by path below /mnt: the top-most mount there (later mounts are listed
  * after earlier ones), and its line as evidence. */
-type View = { at: (sub: string) => Line | undefined; line: (sub: string) => string };
+type View = { at: (sub: string) => MountEntry | undefined; line: (sub: string) => string };
 function view(who: string, text: string): View {
   const lines = labLines(text);
   const at = (sub: string) => lines.filter((l) => l.mountPoint === `${LAB}/${sub}`).pop();
@@ -43,33 +32,31 @@ const ac = (o: { a: string; c: string }): [View, View] => [view('A', o.a), view(
 const OURS = /^(nslab-lab|lab-\w+|from-\w+|before-c)$/;
 const ours = (text: string): string => labLines(text).filter((l) => OURS.test(l.source)).map((l) => l.raw).join('\n');
 /** N of a mount's shared:N or master:N tag. */
-const tag = (l: Line | undefined, name: string): string | undefined => l?.tags.find((x) => x.startsWith(`${name}:`))?.slice(name.length + 1);
-const kindOf = (l: Line | undefined): string => (l ? l.tags.join(' ') || 'private (no tag)' : 'not mounted');
+const tag = (l: MountEntry | undefined, name: 'shared' | 'master'): number | undefined => l?.optional[name];
+/** Its optional fields as mountinfo prints them (they sit between the options and ' - '). */
+const tagsOf = (l: MountEntry): string[] => l.raw.split(' - ')[0]!.split(' ').slice(6);
+const kindOf = (l: MountEntry | undefined): string => (l ? tagsOf(l).join(' ') || 'private (no tag)' : 'not mounted');
 const yes = (seen: unknown): string => (seen ? 'yes' : 'no');
 const readMountinfo = (pid: number | 'self'): string => readFileSync(`/proc/${pid}/mountinfo`, 'utf8');
 
 /** util-linux's programs from the host (skipping, with the package named, where one is missing). */
-const TOOLS = ['unshare', 'nsenter', 'mount', 'umount', 'sleep'] as const;
-const hostTools = (ctx: SandboxContext) => Object.fromEntries(TOOLS.map((n) => [n, ctx.hostBin(n)])) as Record<(typeof TOOLS)[number], string>;
+const hostTools = (ctx: SandboxContext) => ({ unshare: ctx.hostBin('unshare'), nsenter: ctx.hostBin('nsenter'), mount: ctx.hostBin('mount'), umount: ctx.hostBin('umount'), sleep: ctx.hostBin('sleep') });
 type Tools = ReturnType<typeof hostTools>;
 
-/** `unshare FLAGS sleep 1000` in the background, once in a new mount namespace (unshare unshares after its exec). */
-function otherNamespace(ctx: SandboxContext, t: Tools, flags: string[]) {
-  const mine = readlinkSync('/proc/self/ns/mnt');
-  const moved = (pid: number) => readlinkSync(`/proc/${pid}/ns/mnt`) !== mine && readOr(`/proc/${pid}/comm`).trim() === 'sleep';
-  return startAndWait(ctx, `unshare ${flags.join(' ')} to reach a new mount namespace`, t.unshare, [...flags, t.sleep, '1000'], moved);
-}
+/** `unshare FLAGS sleep 1000` in the background, once it runs sleep: unshare(1) unshares (and sets
+ * the propagation it was asked for) before it execs the program, so sleep is in the new namespace. */
+const otherNamespace = (ctx: SandboxContext, t: Tools, flags: string[]) =>
+  startAndWait(ctx, `unshare ${flags.join(' ')} to exec sleep`, t.unshare, [...flags, t.sleep, '1000'], (pid) => runs(pid, 'sleep'));
 
 /** Run a command inside another process's namespaces with nsenter(1), the way a learner types it;
  * the line and its exit status go to `log`. It must work unless `mayFail`. */
 async function inside(ctx: SandboxContext, t: Tools, pid: number, nsFlags: string[], cmd: string[], log: string[], mayFail = false) {
   const r = await ctx.spawn(t.nsenter, ['-t', String(pid), ...nsFlags, '--', ...cmd]);
-  const line = `nsenter -t ${pid} ${nsFlags.join(' ')} ${cmd.join(' ')}`;
-  const stderr = r.stderr.trim();
-  ctx.note(`${line}  -> exit ${r.code}${stderr ? `: ${stderr}` : ''}`);
-  log.push(`${line} -> exit ${r.code}${stderr ? ` (${stderr})` : ''}`);
-  if (r.code !== 0 && !mayFail) throw new Error(`${line} failed: ${stderr}`);
-  return { code: r.code, stderr };
+  const line = `nsenter -t ${pid} ${nsFlags.join(' ')} ${cmd.join(' ')} -> ${exitLine(r)}`;
+  ctx.note(line);
+  log.push(line);
+  if (r.code !== 0 && !mayFail) throw new Error(`${line} failed`);
+  return { code: r.code, stderr: r.stderr.trim() };
 }
 
 /** The lab: a tmpfs on /mnt holding one tmpfs per kind, each with empty directories to mount
@@ -87,7 +74,6 @@ function buildLab(ctx: SandboxContext, kinds: readonly string[]): string[] {
   return steps;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: shared, private, slave, unbindable; and unshare(1)'s default.
 
 /** The sabotages: each leaves out (or adds) one step of the lab. */
@@ -95,7 +81,7 @@ type KindsArgs = { skipMakeShared?: boolean; privateMadeShared?: boolean; skipMa
 async function kindsRun(ctx: SandboxContext, args: KindsArgs = {}) {
   const { sys } = ctx;
   const t = hostTools(ctx);
-  const steps = buildLab(ctx, KINDS);
+  const steps = buildLab(ctx, ['shared', 'private', 'slave', 'unbindable']);
   const rootLine = readMountinfo('self').split('\n').find((l) => l.split(' ')[4] === '/') ?? '(no / line)';
   ctx.note('A sets the propagation type of each mount');
   const make = (sub: string, flag: number, what: string) => steps.push(must(sys.mount(null, `${LAB}/${sub}`, null, flag, null), what).trace);
@@ -143,15 +129,13 @@ const kinds = experiment({
         pass: n !== undefined && m !== undefined && m !== n && tag(copy, 'shared') === m,
         observed: `/mnt/shared: shared:${n ?? '-'}; from-a in A: ${kindOf(mine)}, its copy in B: ${kindOf(copy)}`,
         evidence: [A.line('shared'), A.line('shared/from-a'), B.line('shared/from-a')],
-        hint: n === undefined
-          ? `A's ${LAB}/shared is ${kindOf(A.at('shared'))}: a mount lands shared only on a shared parent, so from-a is ${kindOf(mine)} and B got no copy`
-          : `from-a is "${kindOf(mine)}" in A and "${kindOf(copy)}" in B`,
+        hint: n === undefined ? `A's ${LAB}/shared is ${kindOf(A.at('shared'))}: a mount lands shared only on a shared parent, so from-a is ${kindOf(mine)} and B got no copy` : `from-a is "${kindOf(mine)}" in A and "${kindOf(copy)}" in B`,
       };
     }),
     labCheck('private-stays-put', "/mnt/private carries no shared or master tag, and A's mount under it never appears in B", ab, (A, B, obs) => {
       const [top, leaked] = [A.at('private'), B.at('private/from-a')];
       return {
-        pass: !!top && top.tags.length === 0 && !leaked && !!A.at('private/from-a'),
+        pass: top?.propagation === 'private' && !leaked && !!A.at('private/from-a'),
         observed: `A: ${kindOf(top)}; A's mount in B: ${yes(leaked)}`,
         evidence: [A.line('private'), A.line('private/from-a'), B.line('private/from-a')],
         hint: leaked
@@ -175,7 +159,7 @@ const kinds = experiment({
     labCheck('under-slave-private', "B's own mount under its slave /mnt/slave carries no tag: a new mount joins a peer group only when its parent is shared", ab, (_A, B) => {
       const [parent, own] = [B.at('slave'), B.at('slave/from-b')];
       return {
-        pass: tag(parent, 'master') !== undefined && !!own && own.tags.length === 0,
+        pass: tag(parent, 'master') !== undefined && own?.propagation === 'private',
         observed: `B's /mnt/slave: ${kindOf(parent)}; B's from-b under it: ${kindOf(own)}`,
         evidence: [B.line('slave'), B.line('slave/from-b')],
         hint: `B's ${LAB}/slave is "${kindOf(parent)}", so B's from-b under it is "${kindOf(own)}"${tag(parent, 'shared') ? ': the parent is still shared (no --make-slave ran in B), and a mount on a shared parent is shared too' : ''}`,
@@ -184,7 +168,7 @@ const kinds = experiment({
     labCheck('unbindable-refuses-bind', '/mnt/unbindable is tagged unbindable and mount --bind of it fails with EINVAL', ab, (A, _B, obs) => {
       const top = A.at('unbindable');
       return {
-        pass: !!top?.tags.includes('unbindable') && obs.bindErrno === 'EINVAL',
+        pass: !!top?.optional.unbindable && obs.bindErrno === 'EINVAL',
         observed: `${kindOf(top)}; ${obs.bindTrace}`,
         evidence: [A.line('unbindable'), obs.bindTrace],
         hint: obs.bindErrno === null
@@ -196,20 +180,14 @@ const kinds = experiment({
       const [top, back] = [B2.at('shared'), A.at('shared/from-b2')];
       const rootB2 = obs.b2.split('\n').find((l) => l.split(' ')[4] === '/') ?? '(no / line)';
       return {
-        pass: !!top && top.tags.length === 0 && !back,
+        pass: top?.propagation === 'private' && !back,
         observed: `B2 (unshare ${obs.b2Flags.join(' ')}): ${kindOf(top)}; B2's mount in A: ${yes(back)}`,
         evidence: [`A (nslab made its / rprivate): ${obs.rootLine}`, `B2: ${rootB2}`, B2.line('shared'), B2.line('shared/from-b2'), A.line('shared/from-b2')],
         hint: `B2 was made with \`unshare ${obs.b2Flags.join(' ')}\` and its ${LAB}/shared is "${kindOf(top)}": --propagation unchanged keeps the peer groups the kernel copied, so B2's mount ${back ? `came back to A as mount ${back.id}` : 'could propagate'}. Without that option unshare(1) runs mount --make-rprivate / first.`,
       };
     }),
   ],
-  diagrams: [
-    {
-      kind: 'mount-peers',
-      title: 'Who is a peer of whom under /mnt',
-      from: (obs) => [{ label: 'A', mountinfo: ours(obs.a), filter: LAB }, { label: 'B', mountinfo: ours(obs.b), filter: LAB }],
-    },
-  ],
+  diagrams: [{ kind: 'mount-peers', title: 'Who is a peer of whom under /mnt', from: (obs) => [{ label: 'A', mountinfo: ours(obs.a), filter: LAB }, { label: 'B', mountinfo: ours(obs.b), filter: LAB }] }],
   sabotage: [
     { what: 'forget mount --make-shared on /mnt/shared', args: { skipMakeShared: true }, fails: ['shared-both-ways', 'copy-joins-new-group'] },
     { what: 'make /mnt/private shared by mistake', args: { privateMadeShared: true }, fails: ['private-stays-put'] },
@@ -219,7 +197,6 @@ const kinds = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: a mount namespace owned by a new user namespace gets slaves, not peers.
 
 /** noUserns: make C without a new user namespace, an equal peer instead of a less privileged copy. */
@@ -272,7 +249,7 @@ const userns = experiment({
         observed: `A's mount in C: ${yes(inC)}; C's mount in A: ${yes(back)}`,
         evidence: [C.line('shared/from-a'), C.line('shared/from-c'), A.line('shared/from-c'), ...obs.cCmds.slice(0, 1)],
         hint: back
-          ? `C's mount reached A as mount ${back.id} (${back.tags.join(' ')}): C (unshare ${obs.cFlags.join(' ')}) shares A's user namespace, so its /mnt/shared stayed a full peer and propagation runs both ways`
+          ? `C's mount reached A as mount ${back.id} (${kindOf(back)}): C (unshare ${obs.cFlags.join(' ')}) shares A's user namespace, so its /mnt/shared stayed a full peer and propagation runs both ways`
           : !inC
             ? "A's mount did not arrive in C: C's /mnt/shared is not a slave of A's group"
             : "C's own mount is missing from C's mountinfo",
@@ -290,19 +267,9 @@ const userns = experiment({
       }),
     ),
   ],
-  diagrams: [
-    {
-      kind: 'mount-peers',
-      title: 'A and C under /mnt/shared',
-      from: (obs) => [{ label: 'A', mountinfo: ours(obs.a), filter: `${LAB}/shared` }, { label: 'C', mountinfo: ours(obs.c), filter: `${LAB}/shared` }],
-    },
-  ],
+  diagrams: [{ kind: 'mount-peers', title: 'A and C under /mnt/shared', from: (obs) => [{ label: 'A', mountinfo: ours(obs.a), filter: `${LAB}/shared` }, { label: 'C', mountinfo: ours(obs.c), filter: `${LAB}/shared` }] }],
   sabotage: [
-    {
-      what: 'make C without a new user namespace (unshare -m --propagation unchanged)',
-      args: { noUserns: true },
-      fails: ['userns-shared-becomes-slave', 'userns-one-way', 'inherited-mounts-locked'],
-    },
+    { what: 'make C without a new user namespace (unshare -m --propagation unchanged)', args: { noUserns: true }, fails: ['userns-shared-becomes-slave', 'userns-one-way', 'inherited-mounts-locked'] },
   ],
 });
 

@@ -1,7 +1,7 @@
 // Lesson 04: pivot_root, the way runc gives a container its own /. Every experiment runs with pivot:
 // false, so the learner sees each step as a traced syscall of its own; the words are in lesson.md.
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { errnoIs, experiment, freshProc, ident, lsOr, mountedAt, must, needRootfs, ownNamespace, privateRoot, rootedInRootfs, rootIs, sameIdent, scratch, showIdent, type Traced } from '../../src/kit/index.js';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chrootInto, errnoIs, experiment, freshProc, ident, lsOr, mountedAt, must, needRootfs, ownNamespace, privateRoot, rootedInRootfs, rootIs, sameIdent, scratch, showIdent, type Traced } from '../../src/kit/index.js';
 import type { LessonModule, OutsideView, SandboxContext } from '../../src/kit/index.js';
 
 /** What the sabotages can skip in runc's sequence, or do instead (lesson 01's chroot). */
@@ -35,7 +35,6 @@ function enterRootfs(ctx: SandboxContext, rootfs: string, args: EnterArgs): stri
   return steps;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: the sequence, and what it leaves behind.
 
 /** On the host: is the file the sandbox wrote to its /tmp anywhere the host sees it without going
@@ -99,13 +98,7 @@ const pivotSequence = experiment({
       atHost: 'pivot_root did not run, so the sandbox is still rooted there (same device and inode)',
     })),
   ],
-  diagrams: [
-    {
-      kind: 'mount-peers',
-      title: 'mounts before and after the pivot',
-      from: (obs) => [{ label: 'before (copy of the host)', mountinfo: obs.before.join('\n') }, { label: 'after pivot + detach', mountinfo: obs.after.join('\n') }],
-    },
-  ],
+  diagrams: [{ kind: 'mount-peers', title: 'mounts before and after the pivot', from: (obs) => [{ label: 'before (copy of the host)', mountinfo: obs.before.join('\n') }, { label: 'after pivot + detach', mountinfo: obs.after.join('\n') }] }],
   sabotage: [
     { what: 'skip umount2(".", MNT_DETACH): the old root stays stacked on "/"', args: { skipDetach: true }, fails: ['only-sandbox-mounts'] },
     { what: 'skip the tmpfs on /tmp', args: { skipTmpfs: true }, fails: ['tmp-file-stays-inside'] },
@@ -113,18 +106,16 @@ const pivotSequence = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: the two EINVALs everyone meets.
 
-/** Sabotages: bind the rootfs before the first attempt; never make / shared; leave it shared. */
-type EinvalArgs = { bindFirst?: boolean; keepPrivate?: boolean; skipFix?: boolean };
 /** One pivot_root(".", ".") and the mountinfo lines of / and of the rootfs as it found them; the
  * attempts in order: on the root mount, on a mount of its own, under shared mounts, fixed. */
 type Attempt = { trace: string; errno: string | null; ok: boolean; mounts: string[] };
 type Stage = 'sameMount' | 'notMountPoint' | 'sharedParent' | 'fixed';
 type EinvalObs = { rootfs: string; stoppedEarly?: string } & Partial<Record<Stage, Attempt>>;
 
-function einvalRun(ctx: SandboxContext, args: EinvalArgs = {}): EinvalObs {
+/** Sabotages: bind the rootfs before the first attempt; never make / shared; leave it shared. */
+function einvalRun(ctx: SandboxContext, args: { bindFirst?: boolean; keepPrivate?: boolean; skipFix?: boolean } = {}): EinvalObs {
   const { sys, proc } = ctx;
   const rootfs = needRootfs(ctx);
   const obs: EinvalObs = { rootfs };
@@ -201,7 +192,6 @@ const einval = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: lesson 01's chroot escape, after a real pivot.
 
 /** closeOldRoot: close the descriptor on the old / before entering, as a runtime should. */
@@ -220,11 +210,9 @@ async function escapeRun(ctx: SandboxContext, args: EscapeArgs = {}) {
   mkdirSync('/tmp/x', { recursive: true });
   steps.push(sys.chroot('/tmp/x').trace);
   for (let i = 0; i < 20; i++) sys.chdir('..');
-  steps.push('chdir("..") x20', sys.chroot('.').trace);
-  sys.chdir('/');
-  process.chdir('/');
+  steps.push('chdir("..") x20', ...chrootInto(ctx, '.'));
   const rootAfter = ident('/');
-  const lsAfter = readdirSync('/').sort();
+  const lsAfter = lsOr('/');
   await ctx.outside('after-escape');
   ctx.note('fchdir to the descriptor opened on the old / before the pivot, and look around');
   const viaFd = { open: fd.trace, fchdir: sys.fchdir(fd.ret).trace, here: ident('.'), ls: lsOr('.') };
@@ -241,7 +229,7 @@ const escape = experiment({
     rootIs('escape-lands-in-rootfs', "seen from the host, /proc/PID/root after the escape is still the rootfs, not the host's /", (obs) => ({
       checkpoint: 'after-escape',
       want: { path: `${obs.rootfs} (before entering)`, ident: obs.rootfsIdent },
-      evidence: obs.steps.slice(-3),
+      evidence: obs.steps.slice(-4),
       atHost: `the escape reached it: the sandbox was entered with ${obs.steps.some((s) => s.startsWith('pivot_root(')) ? 'pivot_root but the old root was left attached' : 'chroot only, so the host tree was still above it'}`,
     })),
     check('same-root-inside', "inside, '/' after the escape is the same (dev, inode) as before it", (obs) => ({
@@ -310,11 +298,7 @@ export default {
               : !rootIsTop
                 ? "the host's tree is still above its root (a chroot, not a pivot)"
                 : 'no host mount visible; its root is the top of its mount tree',
-            evidence: [
-              ...left.map((m) => m.raw),
-              ...(host ? [`host's /: ${host.raw}`] : []),
-              `/proc/${pid}/root: dev ${root.dev}, ino ${root.ino}; its '..': dev ${rootParent.dev}, ino ${rootParent.ino}`,
-            ],
+            evidence: [...left.map((m) => m.raw), ...(host ? [`host's /: ${host.raw}`] : []), `/proc/${pid}/root ${showIdent(root)}; its '..' ${showIdent(rootParent)}`],
             hint: left.length
               ? `the old root is still attached at ${left[0]!.mountPoint}, and with it every host file: umount -l ${left[0]!.mountPoint} (MNT_DETACH) after pivot_root and after mounting /proc`
               : `its root has a parent directory ('..' leads elsewhere): that is a chroot, and the host's tree stays reachable (the chroot escape). Use pivot_root so the rootfs becomes the top of the mount tree, then detach the old root`,
@@ -324,11 +308,7 @@ export default {
       solution: [inNewNs(`${PIVOT} && umount -l /oldroot`)],
       nearMisses: [
         { what: 'pivot_root without detaching the old root', commands: [inNewNs(PIVOT)], fails: ['old-root-detached'] },
-        {
-          what: 'a chroot instead of pivot_root',
-          commands: [`unshare -m sh -c 'mount -t proc proc "$NSLAB_ROOTFS/proc" && exec chroot "$NSLAB_ROOTFS" /bin/sleep 1000' &`],
-          fails: ['old-root-detached'],
-        },
+        { what: 'a chroot instead of pivot_root', commands: [`unshare -m sh -c 'mount -t proc proc "$NSLAB_ROOTFS/proc" && exec chroot "$NSLAB_ROOTFS" /bin/sleep 1000' &`], fails: ['old-root-detached'] },
       ],
     },
   ],

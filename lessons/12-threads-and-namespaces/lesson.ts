@@ -4,7 +4,7 @@
 // creates the namespaces before Node exists, and all of Node's threads agree.
 import { promises as fsp, mkdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import type { LessonModule, SandboxContext } from '../../src/kit/index.js';
-import { experiment, freshProc, mainTid, must, onNewThread, privateRoot, readOnPool, readOr, startAndWait, startThreadpool, statusLines, threadNs, threads, usernsProbe, type Thread } from '../../src/kit/index.js';
+import { childRunning, errnoIs, experiment, freshProc, mainTid, onNewThread, openNs, privateRoot, readOnPool, readOr, startThreadpool, statusLines, threadNs, threads, usernsProbe, type Thread } from '../../src/kit/index.js';
 
 type Task = Thread & { ns: string };
 
@@ -12,21 +12,7 @@ type Task = Thread & { ns: string };
 const tasks = (ctx: SandboxContext, kind: string): Task[] => threads(ctx).map((t) => ({ ...t, ns: threadNs(t.tid, kind) }));
 const tline = (t: Task, kind: string): string => `task ${t.tid} (${t.comm}): ${kind} -> ${t.ns}`;
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 1: unshare(CLONE_NEWUSER) needs a single-threaded caller.
-
-/** A sleep in a new user and UTS namespace, made by nslab's (single-threaded) helper: a namespace
- * of this lesson's own for Node to try to setns() into. Its PID, once it runs there. */
-async function otherUserns(ctx: SandboxContext): Promise<number> {
-  const mine = readlinkSync('/proc/self/ns/user');
-  let pid = 0;
-  const inside = (helper: number) => {
-    pid = ctx.proc.readChildren(helper)[0] ?? 0;
-    return pid > 0 && readOr(`/proc/${pid}/comm`).trim() === 'sleep' && readlinkSync(`/proc/${pid}/ns/user`) !== mine;
-  };
-  await startAndWait(ctx, 'a sleep in a new user namespace', ctx.helper, ['run', '-U', '-u', '--', ctx.hostBin('sleep'), '1000'], inside);
-  return pid;
-}
 
 const usernsEinval = experiment({
   id: 'userns-einval',
@@ -42,32 +28,28 @@ const usernsEinval = experiment({
     const [threadsLine] = statusLines(ctx, 'self', 'Threads');
     const flag = args.utsInstead ? sys.CLONE_NEWUTS : sys.CLONE_NEWUSER;
     const nodeTrace = sys.unshare(flag).trace;
-    // setns() into a user namespace asks the same of its caller. The target is one of our own,
-    // where we hold every capability, so a threaded caller is the only thing left to refuse.
-    const target = await otherUserns(ctx);
+    // setns() into a user namespace asks the same of its caller. The target is a sleep that nslab's
+    // (single-threaded) helper cloned into a new user and UTS namespace: one of our own, where we
+    // hold every capability, so a threaded caller is the only thing left to refuse.
+    const helper = await ctx.background(ctx.helper, ['run', '-U', '-u', '--', ctx.hostBin('sleep'), '1000']);
+    const target = await childRunning(ctx, helper.pid, 'sleep');
     const kind = args.utsInstead ? 'uts' : 'user';
-    const fd = must(sys.open(`/proc/${target}/ns/${kind}`, sys.O_RDONLY), `open the ${kind} namespace of PID ${target}`);
+    const fd = openNs(ctx, `/proc/${target}/ns/${kind}`);
     const setns = { open: fd.trace, trace: sys.setns(fd.ret, args.utsInstead ? sys.CLONE_NEWUTS : sys.CLONE_NEWUSER).trace, target: readlinkSync(`/proc/${target}/ns/user`) };
     ctx.note(`nslab-tools userns-probe: unshare(CLONE_NEWUSER) from C${args.secondThread ? ', after starting one more thread' : ', single-threaded'}`);
     const probe = await usernsProbe(ctx, !!args.secondThread);
     return { threads, threadsLine, nodeTrace, setns, ownUser: readlinkSync('/proc/self/ns/user'), probe };
   },
   checks: (check) => [
-    check('node-unshare-user-einval', 'unshare(CLONE_NEWUSER) from Node returns EINVAL, with Threads: well above 1', (o) => ({
-      pass: /^unshare\(CLONE_NEWUSER\) = -1 EINVAL/.test(o.nodeTrace) && o.threads.length > 1,
-      observed: `${o.nodeTrace.split(' = ')[1]}; ${o.threadsLine.replace(/\s+/g, ' ')}`,
-      evidence: [o.nodeTrace, o.threadsLine, ...o.threads.slice(0, 12).map((t) => `task ${t.tid}: ${t.comm}`)],
-      hint: !o.nodeTrace.includes('CLONE_NEWUSER')
-        ? `the call asked for ${o.nodeTrace.split('(')[1]?.split(')')[0]}, not CLONE_NEWUSER: other namespaces accept a threaded caller (and move only the calling thread, see the next experiment)`
-        : `expected EINVAL: ${o.nodeTrace}`,
+    errnoIs('node-unshare-user-einval', 'unshare(CLONE_NEWUSER) from Node, with Threads: well above 1, returns EINVAL', 'EINVAL', (o) => ({
+      trace: o.nodeTrace,
+      evidence: [o.threadsLine, ...o.threads.slice(0, 12).map((t) => `task ${t.tid}: ${t.comm}`)],
+      why: `the call asked for ${/CLONE_\w+/.exec(o.nodeTrace)?.[0]}: only a user namespace refuses a threaded caller; the others accept it and move only the calling thread (the next experiment)`,
     })),
-    check('node-setns-user-einval', 'setns() from Node into a user namespace of its own making (where it holds every capability) fails with EINVAL too', ({ setns: s, threadsLine }) => ({
-      pass: /^setns\(\d+, CLONE_NEWUSER\) = -1 EINVAL/.test(s.trace),
-      observed: `${s.trace.split(' = ')[1]}; ${threadsLine.replace(/\s+/g, ' ')}`,
-      evidence: [`target: ${s.target}`, s.open, s.trace, threadsLine],
-      hint: !s.trace.includes('CLONE_NEWUSER')
-        ? `the call joined a ${s.trace.split(', ')[1]?.split(')')[0]} namespace, not a user namespace: the others accept a threaded caller and move only the calling thread (${s.trace})`
-        : `expected EINVAL from a process with ${threadsLine.replace(/\s+/g, ' ')}: ${s.trace}`,
+    errnoIs('node-setns-user-einval', 'setns() from Node into a user namespace of its own making (where it holds every capability) fails with EINVAL too', 'EINVAL', ({ setns: s, threadsLine }) => ({
+      trace: s.trace,
+      evidence: [`target: ${s.target}`, s.open, threadsLine],
+      why: `the call joined a ${/CLONE_\w+/.exec(s.trace)?.[0]} namespace: only a user namespace refuses a threaded caller; the others accept it and move only the calling thread`,
     })),
     check('single-threaded-ok', 'the same call from a single-threaded process (nslab-tools userns-probe, 1 task) returns 0 and puts it in a new user namespace', (o) => {
       const p = o.probe;
@@ -89,7 +71,6 @@ const usernsEinval = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 2: the threadpool trap.
 
 const DIR = '/tmp/trap';
@@ -113,12 +94,7 @@ const threadpoolTrap = experiment({
     }
     if (!args.mountFirst) mountTmpfs();
     writeFileSync(`${DIR}/only-here`, 'written by the main thread\n');
-    let syncRead: string | null = null;
-    try {
-      syncRead = readFileSync(`${DIR}/only-here`, 'utf8').trim();
-    } catch {
-      syncRead = null;
-    }
+    const syncRead = readOr(`${DIR}/only-here`).trim() || null;
     const asyncRead = await readOnPool(`${DIR}/only-here`);
     const mntMain = readlinkSync('/proc/thread-self/ns/mnt');
     const mntPool = await fsp.readlink('/proc/thread-self/ns/mnt');
@@ -164,9 +140,7 @@ const threadpoolTrap = experiment({
       pass: late.mnt === mntMain && late.mnt !== before && late.read === 'written by the main thread',
       observed: `new thread ${late.tid}: ${late.mnt}, read ${late.read}; main ${mntMain}, start ${before}`,
       evidence: [`start: ${before}`, `main thread: ${mntMain}`, `task ${late.tid} (a Worker started after it): mnt -> ${late.mnt}`, `its readFileSync("${DIR}/only-here") -> ${late.read}`],
-      hint: mntMain === before
-        ? `the main thread never left ${before} (no unshare(CLONE_NEWNS)), so a new thread has no new namespace to inherit`
-        : `the new thread is in ${late.mnt} and read ${late.read}, the main thread in ${mntMain}`,
+      hint: mntMain === before ? `the main thread never left ${before} (no unshare(CLONE_NEWNS)), so a new thread has no new namespace to inherit` : `the new thread is in ${late.mnt} and read ${late.read}, the main thread in ${mntMain}`,
     })),
   ],
   sabotage: [
@@ -175,7 +149,6 @@ const threadpoolTrap = experiment({
   ],
 });
 
-// ---------------------------------------------------------------------------------------------
 // Experiment 3: what nslab (and runc) do instead.
 
 const KINDS = ['mnt', 'pid', 'user'] as const;
@@ -222,13 +195,7 @@ const helperAgrees = experiment({
       hint: `the threadpool got ${o.asyncRead.code}: the mount was made after the main thread left the sandbox's mount namespace (${o.traces[0]}), so the pool threads never see it`,
     })),
   ],
-  diagrams: [
-    {
-      kind: 'ns-tree',
-      title: "the sandbox's threads",
-      from: (o) => o.byThread.mnt!.slice(0, 8).map((t) => ({ label: `${t.tid === o.main ? 'main' : t.comm} (${t.tid})`, ns: { mnt: t.ns, pid: o.byThread.pid!.find((p) => p.tid === t.tid)?.ns ?? '?' } })),
-    },
-  ],
+  diagrams: [{ kind: 'ns-tree', title: "the sandbox's threads", from: (o) => o.byThread.mnt!.slice(0, 8).map((t) => ({ label: `${t.tid === o.main ? 'main' : t.comm} (${t.tid})`, ns: { mnt: t.ns, pid: o.byThread.pid!.find((p) => p.tid === t.tid)?.ns ?? '?' } })) }],
   sabotage: [{ what: 'unshare(CLONE_NEWNS) from Node before mounting', args: { unshareFirst: true }, fails: ['all-threads-agree', 'async-sees-sandbox-mount'] }],
 });
 

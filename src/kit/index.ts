@@ -12,8 +12,10 @@ export { ownNamespace, rootedInRootfs } from './exercise.js';
 export { nsenter, nsenterArgs } from './nsenter.js';
 export { openNs, askNs, type NsAnswer } from './nsfile.js';
 export { watchExec, type Watched, type WatchOptions } from './exec.js';
-export { ident, sameIdent, showIdent, rootIs, type Ident, type RootFacts } from './root.js';
+export { ident, sameIdent, showIdent, rootIs, chrootInto, type Ident, type RootFacts } from './root.js';
 export { mountedAt, viewMount } from './mountinfo.js';
+// mountinfo text parsed on the host, for checks over the text an experiment sent back.
+export { parseMountinfo, type MountEntry } from '../proc/mountinfo.js';
 export { experiment } from './experiment.js';
 export { profile, variant, readContainer, confinementChecks, containerTaskChecks, type Profile, type PointId, type ConfinementFacts } from './confinement.js';
 export { bins, runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled, cpuTicks } from './processes.js';

@@ -5,7 +5,8 @@
 // builder over the host's view at a checkpoint (ctx.outside), like those in checks.ts.
 import { statSync } from 'node:fs';
 import type { Check } from '../lessons/types.js';
-import type { OutsideView } from '../sandbox/types.js';
+import type { OutsideView, SandboxContext } from '../sandbox/types.js';
+import { must } from './context.js';
 
 /** A directory's identity: st_dev and st_ino. */
 export interface Ident {
@@ -71,4 +72,12 @@ export function rootIs<O>(id: string, expected: string, pick: (o: O, outside: Re
       return { pass, observed, evidence: [...evidence, ...(f.evidence ?? [])], ...(pass ? {} : { hint }) };
     },
   };
+}
+
+/** chroot(path), then chdir("/") as chroot(1) does, so the working directory is inside the new
+ * root too (Node's idea of it included): the calls' trace lines, each of which has to work. */
+export function chrootInto(ctx: SandboxContext, path: string): string[] {
+  const steps = [must(ctx.sys.chroot(path), `chroot ${path}`).trace, must(ctx.sys.chdir('/'), 'chdir /').trace];
+  process.chdir('/');
+  return steps;
 }
