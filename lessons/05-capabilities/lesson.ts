@@ -2,27 +2,36 @@
 // effective set, file capabilities (the security.capability xattr that setcap writes), and
 // what root in a fresh user namespace can and cannot do.
 import { chmodSync, copyFileSync, mkdirSync } from 'node:fs';
-import { capIn, capLine, capSnapshot, capsetWithout, errnoIs, experiment, hasCap, hostGetcap, mainTid, rawIcmpSocket, readVfsCap, startThreadpool, threads } from '../../src/kit/index.js';
+import { capIn, capLine, capSnapshot, capsetWithout, errnoIs, experiment, hasCap, hostGetcap, mainTid, onNewThread, rawIcmpSocket, readVfsCap, startThreadpool, threads } from '../../src/kit/index.js';
 import { vfsCapV2, watchExec, type LessonModule, type SandboxContext as Ctx } from '../../src/kit/index.js';
 
 // Experiment 1: the bounding set is a ceiling, not a switch.
 
-async function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boolean; poolAfterDrop?: boolean } = {}) {
+/** Run on a thread started now: its tid and CapBnd line, from /proc/thread-self. */
+const LATE_THREAD = `const fs = require('fs');
+require('worker_threads').parentPort.postMessage({ tid: Number(fs.readlinkSync('/proc/thread-self').split('/').pop()),
+  line: fs.readFileSync('/proc/thread-self/status', 'utf8').match(/^CapBnd:.*$/m)[0].replace(/\\t/g, ' ') });`;
+
+async function runBounding(ctx: Ctx, args: { skipCapset?: boolean; capsetFirst?: boolean; threadAfterDrop?: boolean } = {}) {
   const { sys } = ctx;
   // libuv starts its threadpool on the first asynchronous call: start it first, so that every
-  // thread compared below existed before the drop (the sabotage starts it after).
-  if (!args.poolAfterDrop) await startThreadpool();
+  // thread compared below existed before the drop.
+  await startThreadpool();
   let capsetTrace = args.capsetFirst ? capsetWithout(sys, [sys.CAP_NET_RAW]) : null;
   ctx.note('PR_CAPBSET_DROP: take CAP_NET_RAW out of the bounding set');
   const dropTrace = sys.capbsetDrop(sys.CAP_NET_RAW).trace;
   const afterDrop = capSnapshot(ctx);
-  if (args.poolAfterDrop) await startThreadpool();
   const socketAfterDrop = rawIcmpSocket(sys);
-  // Each thread's own CapBnd (threads are tasks): the drop ran on the main one.
+  // Each thread's own CapBnd (threads are tasks): the drop ran on the main one. The sabotage adds
+  // a thread started after it, which begins with a copy of its creator's sets.
   const perThread = threads(ctx).map(({ tid, comm }) => {
     const s = capSnapshot(ctx, 'self', tid);
     return { tid, comm, main: tid === mainTid(), netRaw: hasCap(s, 'CapBnd', 'CAP_NET_RAW'), line: s.lines.CapBnd.replace(/\t/g, ' ') };
   });
+  if (args.threadAfterDrop) {
+    const late = await onNewThread<{ tid: number; line: string }>(LATE_THREAD);
+    perThread.push({ ...late, comm: 'a Worker started after the drop', main: false, netRaw: ctx.proc.decodeCaps(BigInt(`0x${late.line.split(' ').pop()}`)).includes('CAP_NET_RAW') });
+  }
   if (!args.skipCapset && !args.capsetFirst) {
     ctx.note('capset: take CAP_NET_RAW out of the effective and permitted sets');
     capsetTrace = capsetWithout(sys, [sys.CAP_NET_RAW]);
@@ -66,7 +75,7 @@ const bounding = experiment({
         observed: `main thread ${main?.netRaw ? 'with' : 'without'} CAP_NET_RAW in CapBnd; ${others.length - lost.length} of ${others.length} other threads with it`,
         evidence: masks,
         hint: lost.length
-          ? `${lost.map((t) => `${t.tid} (${t.comm})`).join(', ')} lack CAP_NET_RAW too: they were created after the drop, and a new thread starts with a copy of its creator's sets (libuv made its threadpool on the first asynchronous call, after the drop)`
+          ? `CAP_NET_RAW is missing from the CapBnd of ${lost.map((t) => `${t.tid} (${t.comm})`).join(', ')} too: each was created after the drop, and a new thread starts with a copy of its creator's sets`
           : `the main thread ${main?.netRaw ? 'still has CAP_NET_RAW in CapBnd: the drop did not happen' : 'was not found among the threads'}`,
       };
     }),
@@ -79,7 +88,7 @@ const bounding = experiment({
   sabotage: [
     { what: 'drop only the bounding set, never call capset', args: { skipCapset: true }, fails: ['capset-clears-eff', 'raw-socket-eperm'] },
     { what: 'capset first, before the bounding drop', args: { capsetFirst: true }, fails: ['bset-drop-keeps-eff'] },
-    { what: 'start the threadpool only after the drop', args: { poolAfterDrop: true }, fails: ['bset-per-thread'] },
+    { what: 'start a new thread (a Worker) after the drop, and compare it too', args: { threadAfterDrop: true }, fails: ['bset-per-thread'] },
   ],
 });
 
