@@ -127,7 +127,7 @@ real('SIGKILL of the whole process group right after a cgroup was made: the jani
     process.kill(-maker.pid!, 'SIGKILL');
     await until('the cgroup is gone', () => made!.dirs.every((d) => !existsSync(d)));
     await until('the janitor has exited', () => gone(janitors[0]!));
-    await until('the member is dead', () => gone(made.sleeper));
+    await until('the member is dead', () => gone(made!.sleeper));
   } finally {
     try {
       process.kill(-maker.pid!, 'SIGKILL');
