@@ -9,9 +9,9 @@
 // only processes this lesson started. Programs come from two places, as for an administrator:
 // inside the container only what its rootfs has (rootfsProgram), outside the host's own (hostBin).
 import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import type { ExperimentSpec, LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
+import type { ConfinementFacts, ExperimentSpec, LessonModule, SandboxContext, SpawnResult } from '../../src/kit/index.js';
 import type { Socket } from '../../src/proc/index.js';
-import { eachProcess, errnoIs, exitLine, experiment, freshProc, ident, must, needRootfs, nsenter, openNs, sameIdent, scratch, statusLines, waitFor } from '../../src/kit/index.js';
+import { confinementChecks, eachProcess, errnoIs, exitLine, experiment, freshProc, hostNsenter, hostNsLinks, ident, must, needRootfs, nsenter, openNs, parseMountinfo, profile, readContainer, readOr, sameIdent, scratch, statusLines, waitFor, withContainers } from '../../src/kit/index.js';
 
 type Ctx = SandboxContext;
 const PORT = 8080;
@@ -460,4 +460,66 @@ const sidecar = experiment({
   ],
 });
 
-export default { experiments: [findIt, nsenterPs, netOnly, sidecar] } satisfies LessonModule;
+// ---- Experiment 5 (optional): the same routes into a real container that podman or docker starts
+// from nslab's rootfs, taken on the host (the outside hook), with a sidecar in its PID and network namespaces.
+
+type RealArgs = { noPid?: boolean; noNet?: boolean; privileged?: boolean; shim?: boolean; rootfs?: string; ps?: string };
+const realContainer = (d: RealArgs) =>
+  withContainers(d.rootfs!, async (s) => {
+    // A sleep that ends by itself: a container outliving a SIGKILLed nslab stops within minutes.
+    const c = await s.need('web', ['--net', 'none', ...(d.privileged ? ['--privileged'] : [])], ['sleep', '600']);
+    const side = await s.start('sidecar', [...(d.noPid ? [] : ['--pid', `container:${c.name}`]), '--net', d.noNet ? 'none' : `container:${c.name}`], ['sleep', '601']);
+    const inspected = d.shim ? c.parent : c.pid;
+    const ps = await hostNsenter(c.pid, ['-U', '-m', '-p'], [d.ps!, ...PS_ALL]);
+    const ns = { nslab: hostNsLinks(process.pid), container: hostNsLinks(c.pid), sidecar: side.pid ? hostNsLinks(side.pid) : {} };
+    const [mountinfo, facts] = [readOr(`/proc/${inspected}/mountinfo`).split('\n').filter(Boolean), readContainer(inspected, profile(s.runtime.name), process.pid, 'nslab itself')];
+    const [root, hostRoot] = [mountinfo.join('\n'), readOr('/proc/self/mountinfo')].map((t) => parseMountinfo(t).filter((m) => m.mountPoint === '/').pop());
+    return { rt: { ...s.runtime, flags: [] }, started: [c.command, side.command], side, container: c.pid, inspected, root, hostRoot, mountinfo, facts, ns, ps: ps.stdout.split('\n').filter(Boolean), psResult: exitLine(ps) };
+  });
+
+const real = experiment({
+  id: 'real-container',
+  title: 'the same routes into a real podman or docker container, with a sidecar',
+  sandbox: { namespaces: ['mnt'], rootfs: true, pivot: false, timeoutMs: 180_000 },
+  requires: ['runtime:podman|docker', 'host:tar'],
+  optional: true,
+  async run(ctx, args: RealArgs = {}) {
+    const { hook } = await ctx.outside('real-container', [], { ...args, rootfs: needRootfs(ctx), ps: rootfsProgram(ctx, 'ps') });
+    const r = hook as Awaited<ReturnType<typeof realContainer>>;
+    return r.obs ?? ctx.skip(r.skip!);
+  },
+  outside: (_label, _views, _pid, data) => realContainer(data as RealArgs),
+  checks: (check) => [
+    check('lsns-real-container', "lsns: the container's mnt, pid, net, uts and ipc namespaces are not nslab's; the sidecar's pid and net are the container's, its mnt its own", ({ ns, side, started }) => {
+      const [shared, apart] = [KINDS.filter((k) => ns.container[k] === ns.nslab[k]), ['pid', 'net'].filter((k) => ns.sidecar[k] !== ns.container[k])];
+      return {
+        pass: !shared.length && !apart.length && ns.sidecar.mnt !== ns.container.mnt,
+        observed: `the container shares ${shared.join(', ') || 'none'} with nslab; the sidecar has its own ${apart.join(', ') || 'mnt only'}`,
+        evidence: [...started, ...Object.entries(ns).map(([who, l]) => `${who.padEnd(9)} ${Object.values(l).join(' ')}`)],
+        hint: !side.pid ? `the sidecar did not start: ${side.error}` : apart.length ? `the sidecar's ${apart.join(' and ')} namespace is not the container's: it was started without ${apart.map((k) => `--${k} container:NAME`).join(' and ')}` : `the container shares ${shared.join(', ')} with nslab itself`,
+      };
+    }),
+    check('findmnt-real-root', "findmnt -N PID: the container's / is its image's layer (overlay: lowerdir the image, upperdir its own), not the host's /", ({ mountinfo, root, hostRoot, inspected, rt }) => ({
+      pass: !!root && root.raw !== hostRoot?.raw && (root.fsType.includes('overlay') || root.root.startsWith(rt.storage)),
+      observed: root ? `/ is ${root.fsType}, ${root.superOptions.find((o) => o.startsWith('upperdir=')) ?? (root.root === '/' ? root.source : root.root)}` : 'no / in its mountinfo',
+      evidence: [`${rt.name} (${rt.rootless ? 'rootless' : 'rootful'}) keeps ${rt.driver} layers in ${rt.storage}`, ...rt.notes, `cat /proc/${inspected}/mountinfo:`, ...mountinfo.slice(0, 24)],
+      hint: root?.raw === hostRoot?.raw ? `PID ${inspected}'s / is the host's own (${root?.fsType} ${root?.source}): it is the container's parent, the runtime's shim. ${rt.name} inspect --format '{{.State.Pid}}' NAME names the container` : `/ is ${root?.fsType} from ${root?.source}: neither an overlay nor a directory of ${rt.storage}`,
+    })),
+    // Docker masks what podman does and /sys/devices/virtual/powercap: podman's list holds for both.
+    ...confinementChecks<{ facts: ConfinementFacts }>(profile('podman'), ['masked-paths', 'readonly-paths'], (o) => o.facts),
+    check('nsenter-ps-real', "nsenter -t PID -U -m -p ps: the container's sleep is PID 1, and the sidecar's sleep is listed beside it", ({ ps, psResult, container }) => ({
+      pass: ps.some((l) => /^\s*1\s+sleep 600/.test(l)) && ps.some((l) => /sleep 601/.test(l)),
+      observed: ps.slice(1).map((l) => l.trim()).join('; ') || psResult,
+      evidence: [`nslab-helper join --target ${container} -U -m -p -- ps ${PS_ALL.join(' ')} (${psResult})`, ...ps],
+      hint: ps.some((l) => /sleep 600/.test(l)) ? "the sidecar's sleep is not in the container's PID namespace: it was started without --pid container:NAME" : `ps did not show the container's sleep: ${psResult}`,
+    })),
+  ],
+  sabotage: [
+    { what: 'start the sidecar without --pid container:NAME', args: { noPid: true }, fails: ['lsns-real-container', 'nsenter-ps-real'] },
+    { what: 'start the sidecar with --net none instead of --net container:NAME', args: { noNet: true }, fails: ['lsns-real-container'] },
+    { what: 'run the container with --privileged', args: { privileged: true }, fails: ['masked-paths', 'readonly-paths'] },
+    { what: "read the runtime's shim (the container's parent) instead of the container", args: { shim: true }, fails: ['findmnt-real-root', 'masked-paths'] },
+  ],
+});
+
+export default { experiments: [findIt, nsenterPs, netOnly, sidecar, real] } satisfies LessonModule;

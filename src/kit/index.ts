@@ -21,6 +21,8 @@ export { profile, variant, readContainer, confinementChecks, containerTaskChecks
 export { bins, runs, childRunning, startAsPid1, exitOf, linesFrom, signalSettled, cpuTicks } from './processes.js';
 export { echoTo, keyedLines, readlinkOr, mkfifos, release, needCgroup, workDir, memoryCounters } from './control.js';
 export type { CgroupFeature, SandboxCgroup } from '../sandbox/types.js';
+// Real container runtimes (podman, docker), driven from an experiment's outside hook on the host.
+export { findRuntime, runtimeInfo, containerSession, withContainers, hostNsenter, hostRun, hostNsLinks, type ContainerRuntime, type ContainerSession, type StartedContainer } from './runtime.js';
 export { capSnapshot, hasCap, capLine, rawIcmpSocket, capsetWithout, vfsCapV2, readVfsCap, capIn, hostGetcap, CAP_SET_KEYS, type CapSnapshot, type CapSetKey } from './caps.js';
 // The contract's types, so a lesson in its own folder needs only this one import.
 export type { LessonModule, ExperimentSpec, Check, CheckOutcome, Prediction, Diagram } from '../lessons/types.js';

@@ -16,7 +16,8 @@ export type Requirement =
   | 'rootfs'
   | `kernel>=${number}.${number}`
   | `tool:${string}` // a program the lesson runs from nslab's rootfs (busybox applet or host copy)
-  | `host:${string}`; // a program the lesson runs from the host itself (iproute2's ip)
+  | `host:${string}` // a program the lesson runs from the host itself (iproute2's ip)
+  | `runtime:${string}`; // a container runtime that answers (runtime:podman|docker: either one)
 
 export interface LessonMeta {
   /** '04-pivot-root': the folder name. */

@@ -47,11 +47,11 @@ const NS_KINDS = ['user', 'mnt', 'pid', 'uts', 'ipc', 'net', 'cgroup'];
 const FRONTMATTER_KEYS = ['id', 'title', 'summary', 'minutes', 'requires'];
 
 export function isRequirement(value: unknown): value is Requirement {
-  return typeof value === 'string' && ((FIXED_REQUIREMENTS as readonly string[]).includes(value) || /^kernel>=\d+\.\d+$/.test(value) || /^(tool|host):[\w.+-]+$/.test(value));
+  return typeof value === 'string' && ((FIXED_REQUIREMENTS as readonly string[]).includes(value) || /^kernel>=\d+\.\d+$/.test(value) || /^(tool|host):[\w.+-]+$/.test(value) || /^runtime:[\w.+-]+(\|[\w.+-]+)*$/.test(value));
 }
 
 function requirementProblem(value: unknown): string {
-  const known = `${FIXED_REQUIREMENTS.join(', ')}, kernel>=X.Y, tool:PROGRAM or host:PROGRAM`;
+  const known = `${FIXED_REQUIREMENTS.join(', ')}, kernel>=X.Y, tool:PROGRAM, host:PROGRAM or runtime:NAME[|NAME]`;
   if (typeof value !== 'string') return `requires: ${JSON.stringify(value)} is not a string; known: ${known}`;
   const close = FIXED_REQUIREMENTS.find((r) => distance(value, r) <= 2);
   return `unknown requirement '${value}'${close ? ` (did you mean '${close}'?)` : ''}; known: ${known}`;

@@ -281,6 +281,8 @@ export class Requirements {
     }
     const program = /^(tool|host):(.+)$/.exec(req);
     if (program) return this.program(program[1] as 'tool' | 'host', program[2]!);
+    const runtime = /^runtime:(.+)$/.exec(req);
+    if (runtime) return this.runtime(runtime[1]!.split('|'));
     switch (req) {
       case 'root':
         return p.root ? OK : no(`needs real root on the host; you are uid ${p.uid} (run it with sudo)`, { check: 'privileges.not-root', observed: `uid ${p.uid}`, expected: 'uid 0 (root)', fix: 'sudo npx nslab start <lesson>' });
@@ -352,10 +354,21 @@ export class Requirements {
         return no(`unknown requirement ${JSON.stringify(req)}`, {
           check: 'lesson.unknown-requirement',
           observed: `requires: ${JSON.stringify(req)}`,
-          expected: 'userns, root, uid-range, cgroup2, cgroup, seccomp, rootfs, kernel>=X.Y, tool:NAME or host:NAME',
+          expected: 'userns, root, uid-range, cgroup2, cgroup, seccomp, rootfs, kernel>=X.Y, tool:NAME, host:NAME or runtime:NAME[|NAME]',
           fix: "correct the lesson.md frontmatter's requires: list (docs/authoring.md)",
         });
     }
+  }
+
+  /** A container runtime that answers `NAME info` (a daemon that is up, podman's storage that
+   * opens): the first of `names` that does. */
+  private async runtime(names: string[]): Promise<Verdict> {
+    const { findRuntime } = await import('../kit/runtime.js');
+    const rt = await findRuntime(names);
+    if (!('reason' in rt)) return OK;
+    // No doctor check ID: doctor judges the lessons' required experiments, and an experiment
+    // that needs a runtime is optional (most machines have none, by choice).
+    return no(`needs a container runtime that answers (${names.join(' or ')}): ${rt.reason}; install one (sudo apt-get install podman)`);
   }
 
   /** A program the lesson runs: from the rootfs as it is, or as it will be built (the host
