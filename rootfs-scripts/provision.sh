@@ -59,6 +59,17 @@ else
 	say "system packages already installed"
 fi
 
+# docker.io, so that lesson 08's optional experiment has a real container runtime to debug. Its
+# daemon is a systemd service: where systemd does not run (a CI container), it is left out.
+if dpkg-query -W -f='${Status}' docker.io 2>/dev/null | grep -q 'install ok installed'; then
+	say "docker.io already installed"
+elif [ -d /run/systemd/system ]; then
+	say "installing docker.io"
+	apt_install docker.io
+else
+	say "no systemd here to run dockerd: docker.io not installed"
+fi
+
 node_ok() {
 	command -v node >/dev/null 2>&1 || return 1
 	major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || return 1
