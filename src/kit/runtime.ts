@@ -1,8 +1,9 @@
 // Real container runtimes (podman, docker), driven from the host by an experiment's `outside`
 // hook: find one that answers, import nslab's rootfs as an image, start containers from it, and
 // enter them. Every container and image is named for the nslab process that made it (its PID and
-// start time, never reused together), so the next nslab removes what a SIGKILLed one left, and
-// two nslabs running at once never remove each other's. Containers run with --rm as well.
+// start time, never reused together) and removed by a janitor process once nslab closes the
+// session or dies; the next nslab removes what even the janitor left. Two nslabs running at once
+// never remove each other's. Containers run with --rm as well.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, readlinkSync } from 'node:fs';
 import { cgroupLayout } from '../proc/index.js';
@@ -38,7 +39,7 @@ function findProgram(name: string): string | undefined {
   return undefined;
 }
 
-/** Run a program to completion on the host; `input`, when given, is piped from another one. */
+/** Run a program to completion on the host; `stdin`, when given, is piped into it. */
 export function hostRun(file: string, args: string[], opts: { timeoutMs?: number; stdin?: NodeJS.ReadableStream } = {}): Promise<SpawnResult> {
   return new Promise((resolve) => {
     const p = spawn(file, args, { stdio: [opts.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -82,10 +83,10 @@ export async function runtimeInfo(name: string): Promise<ContainerRuntime | { re
     rt.flags.push('--runtime', runc);
     rt.notes.push('crun refuses a hybrid cgroup layout, so runc runs the containers here');
   }
-  // Raising a hard limit takes CAP_SYS_RESOURCE, which the runtime lacks where the caller does
-  // (unprivileged, or root in a container that dropped it): lower limits can always be set.
+  // Raising a hard limit takes CAP_SYS_RESOURCE, which daemonless podman lacks where its caller
+  // does (unprivileged, or root in a container that dropped it): lower limits can always be set.
   const capEff = BigInt(`0x${/^CapEff:\s*(\w+)/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0'}`);
-  if (!((capEff >> 24n) & 1n)) {
+  if (podman && !((capEff >> 24n) & 1n)) {
     rt.flags.push('--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=4096:4096');
     rt.notes.push('without CAP_SYS_RESOURCE the runtime cannot raise its default limits, so lower ones are asked for');
   }
@@ -112,9 +113,11 @@ const startOf = (pid: number): string | undefined => {
   }
 };
 const OWNER = `${process.pid}-${startOf(process.pid)}`;
-/** An owner tag ('PID-START') whose nslab is gone. */
+let sessions = 0;
+/** A session's tag ('PID-START-N': the Nth session of the nslab with that PID and start time)
+ * whose nslab is gone. */
 const ownerGone = (tag: string): boolean => {
-  const m = /^(\d+)-(\d+)$/.exec(tag);
+  const m = /^(\d+)-(\d+)-\d+$/.exec(tag);
   return !!m && startOf(Number(m[1])) !== m[2];
 };
 
@@ -177,21 +180,23 @@ function janitor(rt: ContainerRuntime, owner: string, watch: boolean) {
  * process removes this nslab's containers and image when the session closes or nslab dies. */
 export async function containerSession(rt: ContainerRuntime, rootfs: string): Promise<ContainerSession> {
   const [names, images] = await Promise.all([hostRun(rt.bin, ['ps', '-a', '--filter', `label=${LABEL}`, '--format', '{{.Names}}']), hostRun(rt.bin, ['images', '--format', '{{.Repository}}:{{.Tag}}'])]);
-  const owners = [...names.stdout.split('\n').map((n) => /^nslab-(\d+-\d+)-\d+-/.exec(n)?.[1]), ...images.stdout.split('\n').map((r) => (r.split(':')[0]!.endsWith(IMAGE) ? r.split(':')[1] : undefined))];
-  for (const o of new Set(owners)) if (o && o !== OWNER && ownerGone(o)) await janitor(rt, o, false).end();
+  const owners = [...names.stdout.split('\n').map((n) => /^nslab-(\d+-\d+-\d+)-\d+-/.exec(n)?.[1]), ...images.stdout.split('\n').map((r) => (r.split(':')[0]!.endsWith(IMAGE) ? r.split(':')[1] : undefined))];
+  for (const o of new Set(owners)) if (o && ownerGone(o)) await janitor(rt, o, false).end();
 
-  const image = `${IMAGE}:${OWNER}`;
-  const cleanup = janitor(rt, OWNER, true);
+  // Sessions of one nslab may run side by side (selftest's parallel cases): each has its own tag.
+  const tag = `${OWNER}-${++sessions}`;
+  const image = `${IMAGE}:${tag}`;
+  const cleanup = janitor(rt, tag, true);
   const tar = spawn(findProgram('tar') ?? 'tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  const imported = await hostRun(rt.bin, ['import', '--change', `LABEL ${LABEL}=${OWNER}`, '-', image], { stdin: tar.stdout!, timeoutMs: 120_000 });
+  const imported = await hostRun(rt.bin, ['import', '--change', `LABEL ${LABEL}=${tag}`, '-', image], { stdin: tar.stdout!, timeoutMs: 120_000 });
   if (imported.code !== 0) {
     await cleanup.end();
     throw new Error(`${rt.name} import of ${rootfs} failed: ${said(imported)}`);
   }
   let n = 0;
   const start: ContainerSession['start'] = async (role, flags, argv) => {
-    const name = `nslab-${OWNER}-${++n}-${role}`;
-    const args = ['run', '-d', '--rm', '--name', name, '--label', `${LABEL}=${OWNER}`, ...rt.flags, ...flags, image, ...argv];
+    const name = `nslab-${tag}-${++n}-${role}`;
+    const args = ['run', '-d', '--rm', '--name', name, '--label', `${LABEL}=${tag}`, ...rt.flags, ...flags, image, ...argv];
     const command = `${rt.name} ${args.join(' ')}`;
     const r = await hostRun(rt.bin, args);
     if (r.code !== 0) return { name, pid: 0, command, error: said(r) };

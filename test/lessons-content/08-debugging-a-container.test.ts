@@ -35,7 +35,7 @@ const test = lessonSuite({
     const real = v.checks.filter((c: any) => c.experiment === 'real-container');
     assert.equal(real.map((c: any) => c.id), ['lsns-real-container', 'findmnt-real-root', 'masked-paths', 'readonly-paths', 'nsenter-ps-real']);
     // Judged on a container that the runtime started from nslab's imported rootfs.
-    assert.match(real[0].evidence, new RegExp(`^${runtime} run -d --rm --name nslab-\\d+-\\d+-1-web .* nslab-rootfs:\\d+-\\d+ sleep 600$`, 'm'));
+    assert.match(real[0].evidence, new RegExp(`^${runtime} run -d --rm --name nslab-\\d+-\\d+-\\d+-1-web .* nslab-rootfs:\\d+-\\d+-\\d+ sleep 600$`, 'm'));
     assert.match(real[4].evidence, /^\s+1 sleep 600$/m);
   },
 });
