@@ -14,13 +14,23 @@ export interface HostSnapshot {
   tempFiles: string[];
 }
 
-const checkout = resolve(import.meta.dirname, '..');
+const checkout = resolve(import.meta.dirname, '..', '..');
 
-function mountPoints(): string[] {
+/** Where a mount of nslab's could be: a path naming nslab (its rootfs, its temp dirs), the temp
+ * dir, this checkout, the cgroup tree, or one of the host's own roots. A single test watches
+ * only those: other software on the machine (podman's overlays, say) mounts and unmounts
+ * meanwhile, and that is no test's residue; the whole run's snapshot watches every mount. */
+function nslabMayMount(point: string): boolean {
+  const under = (dir: string) => point === dir || point.startsWith(`${dir}/`);
+  return point.includes('nslab') || under(tmpdir()) || under(checkout) || under('/sys/fs/cgroup') || ['/', '/proc', '/sys', '/dev'].includes(point);
+}
+
+function mountPoints(scope: Scope): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
     .map((l) => l.split(' ')[4]!)
+    .filter((p) => scope === 'host' || nslabMayMount(p))
     .sort();
 }
 
@@ -129,7 +139,7 @@ export type Scope = 'session' | 'host';
  * whole run. */
 export function snapshotHost(scope: Scope = 'session'): HostSnapshot {
   return {
-    mounts: mountPoints(),
+    mounts: mountPoints(scope),
     hostname: hostname(),
     processes: watchedProcesses(scope, ancestry()),
     cgroups: scope === 'host' ? nslabCgroups() : nslabCgroups().filter(ownedBySession),
