@@ -18,6 +18,7 @@ import type { VerifyLesson } from '../../src/runner/verify.js';
 import { descendants, findOwnedCgroups } from '../../src/sandbox/index.js';
 import { command, ROOT, tempHome } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from './residue.js';
+import { seedRootfs } from './rootfs.js';
 import { scaled } from '../../src/sandbox/time.js';
 
 export const isRoot = process.geteuid?.() === 0;
@@ -150,6 +151,8 @@ export function lessonSuite(opts: LessonSuiteOptions): Test {
   const test = suite(`lesson ${id}`);
   const before = snapshotHost();
   const home = tempHome();
+  // The rootfs these lessons need, ready: building it is test/rootfs's subject, not theirs.
+  test.before(() => seedRootfs(home.env));
   test.after(() => home.cleanup());
 
   let skipping: Promise<boolean> | undefined;

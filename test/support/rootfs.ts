@@ -3,6 +3,8 @@
 // builds it. And the opt-in busybox one, for the few tests about busybox itself: built from
 // $NSLAB_BUSYBOX or an installed busybox-static; without either those tests are reported as
 // skipped, with the reason, never passed.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Test } from 'uvu';
 import { ensureRootfs, findStaticBusybox, rootfsDir } from '../../src/rootfs/index.js';
@@ -11,6 +13,18 @@ let cached: Promise<string> | undefined;
 export function testRootfs(): Promise<string> {
   cached ??= ensureRootfs();
   return cached;
+}
+
+/** Puts a copy of the test rootfs where nslab run with env looks for its own, as if its first
+ * lesson had built it there: a test home whose subject is not the build skips building it
+ * again (a second each, a dozen times a run). The build itself is test/rootfs's. */
+export async function seedRootfs(env: NodeJS.ProcessEnv): Promise<void> {
+  const from = await testRootfs();
+  const to = rootfsDir(env);
+  mkdirSync(dirname(to), { recursive: true });
+  // cp -a: modes, owners, links and timestamps as the builder left them.
+  const r = spawnSync('cp', ['-a', from, to], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`copying the test rootfs to ${to} failed: ${r.stderr.trim()}`);
 }
 
 /** A static busybox to build the opt-in rootfs from, or why there is none. */
