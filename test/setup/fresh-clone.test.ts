@@ -9,6 +9,7 @@ import { execa, type Result } from 'execa';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { scaled } from '../../src/sandbox/time.js';
 
 const checkout = resolve(import.meta.dirname, '..', '..');
 const temp = mkdtempSync(join(tmpdir(), 'nslab-fresh-clone-'));
@@ -39,7 +40,7 @@ fresh('git clone, npm install, npx nslab --yes, npm test (one file)', async () =
   for (const d of ['state', 'cache', 'config']) mkdirSync(join(home, d), { recursive: true });
   writeFileSync(env.GIT_CONFIG_GLOBAL!, '[safe]\n\tdirectory = *\n');
   const run = (file: string, args: string[], timeout: number, extra: Record<string, string> = {}) =>
-    execa(file, args, { cwd: clone, env: { ...env, ...extra }, all: true, reject: false, stdin: 'ignore', timeout });
+    execa(file, args, { cwd: clone, env: { ...env, ...extra }, all: true, reject: false, stdin: 'ignore', timeout: scaled(timeout) });
 
   const cloned = await execa('git', ['clone', '--quiet', checkout, clone], { env, all: true, reject: false });
   assert.is(cloned.exitCode, 0, `git clone: ${show(cloned)}`);
@@ -59,11 +60,12 @@ fresh('git clone, npm install, npx nslab --yes, npm test (one file)', async () =
   assert.ok(lessons.length > 0, 'the clone has lessons');
   for (const id of lessons) assert.ok(String(start.stdout).includes(id), `npx nslab lists ${id}:\n${start.stdout}`);
 
-  // README command 2, on one small file.
+  // README command 2, on one small file: a sandbox of the clone's own helper, in the rootfs its
+  // first need builds.
   const tmp = join(temp, 'tmp');
   mkdirSync(tmp);
   const test = await run('npm', ['test'], 8 * 60_000, {
-    NSLAB_TEST_FILTER: 'test/rootfs/status',
+    NSLAB_TEST_FILTER: 'test/sandbox/handle',
     // The nested run's own temp files stay apart from the outer run's.
     TMPDIR: tmp,
     // Asks the nested runner to watch only its own processes: the outer run (and anyone else
@@ -72,7 +74,7 @@ fresh('git clone, npm install, npx nslab --yes, npm test (one file)', async () =
     NSLAB_TEST_RESIDUE: 'session',
   });
   const out = String(test.stdout);
-  assert.match(out, /^ok {3}test\/rootfs\/status\.test\.ts {2}\d+ passed, 0 failed/m, `npm test ran the one file: ${show(test)}`);
+  assert.match(out, /^ok {3}test\/sandbox\/handle\.test\.ts {2}\d+ passed, 0 failed/m, `npm test ran the one file: ${show(test)}`);
   const totals = /^(\d+) passed, (\d+) failed/.exec(out.trim().split('\n').at(-1) ?? '');
   assert.ok(totals, `npm test ends with its totals: ${show(test)}`);
   // Where the nested runner still snapshots the whole host, it also sees what the outer run's
