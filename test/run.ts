@@ -1,14 +1,25 @@
 // The test command (`npm test`): every test/**/*.test.ts in its own Node process (tests change
-// process-wide kernel state on purpose, e.g. the threadpool trap), two at a time, with a host
-// snapshot before and after the whole run. Ends with the line "N passed, N failed".
+// process-wide kernel state on purpose, e.g. the threadpool trap), one per core at a time, with
+// a host snapshot before and after the whole run. Ends with the line "N passed, N failed".
+//
+// Speed: the files that took longest last time start first (so no long file starts last and
+// runs alone), and the CLI under test is the compiled one that `npm test`'s pretest just built
+// (a Node start each, instead of tsx compiling the CLI and every sandbox's entry again).
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { settledDiff, snapshotHost } from './support/residue.js';
+import { scaled } from '../src/sandbox/time.js';
 
 const root = resolve(import.meta.dirname, '..');
-const FILE_TIMEOUT_MS = 10 * 60_000;
-const CONCURRENCY = Number(process.env.NSLAB_TEST_JOBS) || 2;
+const FILE_TIMEOUT_MS = scaled(10 * 60_000);
+const CONCURRENCY = Number(process.env.NSLAB_TEST_JOBS) || availableParallelism();
+// Per-file wall times of the last run, to start the long files first: this checkout's own, in
+// node_modules, never committed. A fresh clone has none and orders by test/times.json, a
+// committed copy of one run's (refresh it by copying the cache over it now and then).
+const TIMES = join(root, 'node_modules', '.cache', 'nslab-test-times.json');
+const FALLBACK_TIMES = join(root, 'test', 'times.json');
 
 function findTests(dir: string): string[] {
   const out: string[] = [];
@@ -21,6 +32,37 @@ function findTests(dir: string): string[] {
   return out.sort();
 }
 
+/** The newest mtime of the files under dir whose names match. */
+function newest(dir: string, match: RegExp): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) t = Math.max(t, newest(p, match));
+    else if (match.test(e.name)) t = Math.max(t, statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+/** Why the compiled CLI in dist/ is not what the sources say (so the tests must run those
+ * through tsx), or null when it is: `npm test` builds it first, a bare `node test/run.ts` may not. */
+function distStale(): string | null {
+  const cli = join(root, 'dist', 'src', 'cli', 'main.js');
+  // Rewritten by every build, after tsc: the build's time.
+  const stamp = join(root, 'dist', 'sandbox-entry', 'entry.cjs');
+  if (!existsSync(cli) || !existsSync(stamp)) return 'dist/ is not built';
+  const at = statSync(stamp).mtimeMs;
+  const src = Math.max(newest(join(root, 'src'), /\.ts$/), newest(join(root, 'lessons'), /\.ts$/));
+  return src > at ? 'src/ or lessons/ changed after the last build' : null;
+}
+
+function lastTimes(file = TIMES): Record<string, number> {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Record<string, number>;
+  } catch {
+    return file === TIMES ? lastTimes(FALLBACK_TIMES) : {};
+  }
+}
+
 interface FileResult {
   file: string;
   passed: number;
@@ -30,12 +72,12 @@ interface FileResult {
   ms: number;
 }
 
-function runFile(file: string): Promise<FileResult> {
+function runFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
   const started = Date.now();
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A session of its own: the file's residue checks watch exactly its own processes.
       detached: true,
@@ -65,6 +107,19 @@ function runFile(file: string): Promise<FileResult> {
   });
 }
 
+/** Merged into the last times, so a filtered run keeps the others' and a removed file fades. */
+function saveTimes(results: FileResult[]): void {
+  const times = lastTimes();
+  for (const r of results) times[r.file] = r.ms;
+  for (const f of Object.keys(times)) if (!existsSync(join(root, f))) delete times[f];
+  try {
+    mkdirSync(dirname(TIMES), { recursive: true });
+    writeFileSync(TIMES, `${JSON.stringify(times, null, 1)}\n`);
+  } catch {
+    // A read-only checkout: the next run starts in path order, nothing worse.
+  }
+}
+
 async function main(): Promise<void> {
   const filter = process.env.NSLAB_TEST_FILTER ?? process.argv[2];
   const files = findTests(join(root, 'test')).filter((f) => !filter || relative(root, f).includes(filter));
@@ -74,7 +129,20 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const who = process.geteuid?.() === 0 ? 'root' : `uid ${process.geteuid?.()}`;
-  console.log(`nslab tests: ${files.length} files, as ${who}, ${CONCURRENCY} at a time`);
+  // The CLI tests run dist/ (what `npx nslab` runs) when it is fresh; NSLAB_TEST_DIST=0 or 1 says so.
+  const env = { ...process.env };
+  if (env.NSLAB_TEST_DIST !== '0' && env.NSLAB_TEST_DIST !== '1') {
+    const stale = distStale();
+    env.NSLAB_TEST_DIST = stale ? '0' : '1';
+    if (stale) console.log(`note: ${stale}: the CLI runs from source through tsx, slower (npm test builds first)`);
+  }
+  const cli = env.NSLAB_TEST_DIST === '1' ? 'the built CLI' : 'the CLI from source';
+  console.log(`nslab tests: ${files.length} files, as ${who}, ${CONCURRENCY} at a time, ${cli}`);
+  // Longest first; a file never timed (new) counts as long, so it cannot end up last alone.
+  const times = lastTimes();
+  const order = (f: string): number => times[relative(root, f)] ?? Infinity;
+  files.sort((a, b) => order(b) - order(a) || a.localeCompare(b));
+  const started = Date.now();
   // A run nested inside another test (the fresh-clone test) watches only its own session:
   // the outer run's whole-host check covers everything else.
   const scope = process.env.NSLAB_TEST_RESIDUE === 'session' ? 'session' : 'host';
@@ -84,7 +152,7 @@ async function main(): Promise<void> {
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
       for (let f = queue.shift(); f; f = queue.shift()) {
-        const r = await runFile(f);
+        const r = await runFile(f, env);
         results.push(r);
         const mark = r.failed ? 'FAIL' : 'ok  ';
         console.log(`${mark} ${r.file}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)}s)`);
@@ -104,6 +172,9 @@ async function main(): Promise<void> {
     console.log('ok   host residue: mounts, hostname, processes, cgroups and temp files unchanged');
     passed += 1;
   }
+  saveTimes(results);
+  const slowest = [...results].sort((a, b) => b.ms - a.ms).slice(0, 5);
+  console.log(`took ${((Date.now() - started) / 1000).toFixed(0)}s; slowest: ${slowest.map((r) => `${r.file} ${(r.ms / 1000).toFixed(1)}s`).join(', ')}`);
   console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
   process.exit(failed ? 1 : 0);
 }
