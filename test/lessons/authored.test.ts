@@ -6,11 +6,12 @@ import * as assert from 'uvu/assert';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ROOT, tempHome } from '../cli/helpers.js';
+import { scaled } from '../../src/sandbox/time.js';
 
 const test = suite('a lesson written from the authoring guide');
 const LESSONS = ['--lessons', 'test/fixtures/lessons/authored'];
 const dist = (args: string[], env: NodeJS.ProcessEnv) =>
-  spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...LESSONS, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+  spawnSync(process.execPath, [join(ROOT, 'dist', 'src', 'cli', 'main.js'), ...LESSONS, ...args], { cwd: ROOT, env, encoding: 'utf8', timeout: scaled(120_000) });
 
 test('verify: both checks of 14-ipc-shm pass', () => {
   const home = tempHome();

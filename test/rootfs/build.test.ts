@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { buildRootfs, rootfsStatus, type BuildMethod } from '../../src/rootfs/index.js';
 import { withBusybox } from '../support/rootfs.js';
+import { scaled } from '../../src/sandbox/time.js';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const helper = join(root, 'native', 'nslab-helper');
@@ -30,7 +31,7 @@ async function boot(dir: string): Promise<string> {
   // (and ignores -e, showing everything anyway).
   const r = await execa(helper, ['run', '-U', '-m', '-p', '--rootfs', dir, '--', '/bin/sh', '-c', 'ls /; echo ---; ps -e -o pid,comm; echo ---; mount; echo ---; id'], {
     reject: false,
-    timeout: 20_000,
+    timeout: scaled(20_000),
     env: { PATH: '/bin:/sbin:/usr/bin:/usr/sbin' },
     extendEnv: false,
   });

@@ -19,6 +19,7 @@ import {
   type OwnedCgroup,
 } from '../../src/sandbox/index.js';
 import { cgroupLayout, type CgroupLayout } from '../../src/proc/index.js';
+import { scaled } from '../../src/sandbox/time.js';
 
 const isRoot = process.geteuid?.() === 0;
 const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -139,7 +140,8 @@ real('create, move a process we started, remove: the member is killed and the di
     assert.equal(out.failed, []);
     assert.equal(out.removed, cg.dirs);
     for (const d of cg.dirs) assert.not.ok(existsSync(d), `${d} removed`);
-    await sleep(50);
+    // Killed by the removal; dead (or a zombie) at once or within a deadline, not after a delay.
+    for (const until = Date.now() + scaled(5000); alive(child.pid!) && Date.now() < until; ) await sleep(10);
     assert.not.ok(alive(child.pid!), 'the member was killed');
   } finally {
     child.kill('SIGKILL');

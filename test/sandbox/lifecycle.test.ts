@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runExperiment } from '../../src/sandbox/index.js';
+import { scaled } from '../../src/sandbox/time.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
 
 const fixtures = join(import.meta.dirname, 'fixtures', 'experiments.ts');
@@ -102,7 +103,7 @@ life('SIGKILL of the process that started a sandbox mid-experiment leaves nothin
   `;
   const parent = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('the sandbox never started')), 20_000);
+    const t = setTimeout(() => reject(new Error('the sandbox never started')), scaled(20_000));
     parent.stdout.on('data', (d) => {
       if (String(d).includes('decoy-up')) {
         clearTimeout(t);
