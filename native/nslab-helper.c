@@ -381,6 +381,20 @@ static int is_subdir(const struct dirent *e) {
   return e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
 }
 
+/* Whether this cgroup holds the janitor itself. In a systemd-delegated scope nslab runs in a leaf
+ * of its own, nslab-PID-0, and the janitor it started is born there too: that leaf is systemd's to
+ * remove with the scope, and killing its members would kill the janitor mid-sweep. */
+static int holds_self(const char *dir) {
+  char path[PATH_MAX];
+  int pid, found = 0;
+  snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+  FILE *procs = fopen(path, "re");
+  if (!procs) return 0;
+  while (!found && fscanf(procs, "%d", &pid) == 1) found = pid == getpid();
+  fclose(procs);
+  return found;
+}
+
 /* One pass over a cgroup of ours: 0 once it is gone. Frozen tasks cannot die until thawed, and
  * rmdir fails with EBUSY while a member or a child cgroup is left. */
 static int remove_cgroup(const char *dir) {
@@ -394,6 +408,7 @@ static int remove_cgroup(const char *dir) {
       remove_cgroup(path);
     }
   closedir(d);
+  if (holds_self(dir)) return 0;
   put(dir, "freezer.state", "THAWED");
   put(dir, "cgroup.freeze", "0");
   snprintf(path, sizeof path, "%s/cgroup.kill", dir);
@@ -429,6 +444,19 @@ static int sweep(const char *dir, int depth) {
   return left;
 }
 
+/* The owner still runs: it exists and is not a zombie waiting for its parent. */
+static int owner_alive(void) {
+  char path[64], stat[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)janitor_owner);
+  FILE *f = fopen(path, "re");
+  if (!f) return kill(janitor_owner, 0) == 0;
+  size_t n = fread(stat, 1, sizeof stat - 1, f);
+  fclose(f);
+  stat[n] = 0;
+  const char *close_paren = strrchr(stat, ')');
+  return !(close_paren && close_paren[1] == ' ' && (close_paren[2] == 'Z' || close_paren[2] == 'X'));
+}
+
 static long now_ms(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -462,7 +490,15 @@ static int cmd_janitor(int argc, char **argv) {
     if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;
   }
 
+  /* End-of-file can come a moment before the owner is gone: Node closes its handles while it
+   * tears itself down, and nslab may still be in one of these cgroups then (the delegated leaf).
+   * Wait until it has exited, so the sweep never kills the process it cleans up after. */
   long deadline = now_ms() + timeout;
+  while (owner_alive() && now_ms() < deadline) {
+    struct timespec pause = {0, 5 * 1000000L};
+    nanosleep(&pause, NULL);
+  }
+  if (owner_alive()) return 1;
   for (;;) {
     int left = 0;
     for (i = first; i < argc; i++) left += sweep(argv[i], 1);

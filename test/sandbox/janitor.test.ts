@@ -101,6 +101,44 @@ real('real cgroups: members are killed, a frozen cgroup is thawed, nested cgroup
   }
 });
 
+// Node closes its handles, the janitor's pipe among them, while it tears itself down: end-of-file
+// reaches the janitor while nslab still runs, in the delegated leaf nslab-<pid>-0 of a systemd
+// scope. A sweep then would SIGKILL nslab on its way out (seen as exit 137 in the VM test).
+real('end-of-file while the owner still runs: the owner is never killed, its cgroup stays', async () => {
+  const owner = spawn('sleep', ['60'], { stdio: 'ignore' });
+  const cg = createOwnedCgroup(['pids'], { owner: owner.pid! });
+  try {
+    adopt(cg, [owner.pid!]);
+    const j = startJanitor(owner.pid!, cgroupRoots());
+    await until('the janitor waits on its pipe', j.waiting);
+    j.child.stdin!.end();
+    assert.is(await j.exited, 1, 'the janitor gives up at its deadline, the owner still running');
+    assert.not.ok(gone(owner.pid!), 'the owner was not killed');
+    assert.ok(existsSync(cg.dirs[0]!), "the owner's cgroup stays while it runs");
+  } finally {
+    owner.kill('SIGKILL');
+    await until('the owner is dead', () => gone(owner.pid!));
+    await removeOwnedCgroup(cg);
+  }
+});
+
+real('a cgroup that holds the janitor itself (the delegated leaf) is left for systemd: the janitor finishes its sweep', async () => {
+  const owner = deadPid();
+  const leaf = createOwnedCgroup(['pids'], { owner });
+  const other = createOwnedCgroup(['pids'], { owner });
+  try {
+    const j = startJanitor(owner, cgroupRoots());
+    await until('the janitor waits on its pipe', j.waiting);
+    adopt(leaf, [j.child.pid!]);
+    j.child.stdin!.end();
+    assert.is(await j.exited, 0, `the janitor exits by itself, not by its own cgroup.kill: ${j.stderr()}`);
+    assert.not.ok(existsSync(other.dirs[0]!), 'the other cgroup of the owner is removed');
+  } finally {
+    await removeOwnedCgroup(leaf);
+    await removeOwnedCgroup(other);
+  }
+});
+
 real('SIGKILL of the whole process group right after a cgroup was made: the janitor removes it', async () => {
   // A process that makes a cgroup as nslab does (createOwnedCgroup starts the janitor first),
   // moves a child of its own into it, says where it is, and waits to be killed.
