@@ -97,3 +97,13 @@ test('AppArmor restriction: skipping is the truth before the fix, passing after 
 });
 
 test.run();
+
+test("verify's exit status must match its results: a run killed on its way out does not pass", () => {
+  const killed = { ...(lessons('trixie-plain', 'vagrant', ['pass', 'pass', 'pass'], [true, true, true]) as Extract<GuestLine, { t: 'lessons' }>), verifyRc: 137 };
+  const skipped = { ...(lessons('trixie-plain', 'root', ['pass', 'skip', 'pass'], [true, false, true]) as Extract<GuestLine, { t: 'lessons' }>), verifyRc: 3 };
+  const boot: BootResult = { boot: 'trixie', scenarios: [scenario('trixie-plain')], lines: [killed, residue('trixie-plain', 'vagrant'), skipped, residue('trixie-plain', 'root'), { t: 'done' }] };
+  const [v, r] = judge([boot], ids).rows;
+  assert.not.ok(v!.agree.ok);
+  assert.match(v!.agree.detail, 'verify exited 137, where its results call for 0');
+  assert.ok(r!.agree.ok, r!.agree.detail);
+});

@@ -224,6 +224,11 @@ function row(
   }
   for (const l of got.lessons) if (!lessonIds.includes(l.id)) notes.push(`verify reported a lesson not in lessons/: ${l.id}`);
   if (got.doctorError && !got.lessons.length) disagree.push('doctor gave no JSON');
+  // verify's exit status is part of what a learner's script sees: 0 all passed, 1 something
+  // failed, 3 something could not run here. A run killed on its way out (137) must not pass.
+  const statuses = got.lessons.map((l) => l.status);
+  const wantRc = statuses.includes('fail') ? 1 : statuses.includes('skip') ? 3 : 0;
+  if (got.lessons.length && got.verifyRc !== wantRc) disagree.push(`verify exited ${got.verifyRc}, where its results call for ${wantRc}`);
   return {
     scenario,
     user,
