@@ -276,7 +276,8 @@ export function lessonSuite(opts: LessonSuiteOptions): Test {
     const closed = new Promise((r) => child.on('close', r));
     let seen = false;
     // A deadline, not a delay: the loop ends as soon as it is seen; a loaded machine needs longer.
-    for (const until = Date.now() + scaled(ready.timeoutMs ?? 30_000); !seen && Date.now() < until; ) {
+    // A run that ended before it was seen fails at once, not at the deadline.
+    for (const until = Date.now() + scaled(ready.timeoutMs ?? 30_000); !seen && child.exitCode === null && Date.now() < until; ) {
       await sleep(10);
       seen = ready.test(child.pid!);
     }
