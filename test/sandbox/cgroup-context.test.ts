@@ -67,7 +67,10 @@ cg('an experiment that throws: its cgroup is removed all the same', async () => 
 cg('a hung experiment killed at its timeout: its cgroup is removed when runExperiment returns', async () => {
   if (!possible) return;
   const before = snapshotHost();
-  const { r, seen } = await hold('hang', { timeoutMs: 2500 });
+  let { r, seen } = await hold('hang', { timeoutMs: 2500 });
+  // The timeout must come after the experiment holds its cgroup: where the sandbox took longer
+  // than that to get there (a loaded machine), the same again with a longer one.
+  for (let ms = 10_000; !seen && r.status === 'timeout' && ms <= 40_000; ms *= 2) ({ r, seen } = await hold('hang', { timeoutMs: ms }));
   assert.is(r.status, 'timeout');
   assert.ok(seen && seen.exists.every(Boolean), 'the cgroup existed while it ran');
   for (const d of seen!.dirs) assert.not.ok(existsSync(d), `${d} removed`);
