@@ -6,7 +6,7 @@ import { lessonSuite } from '../support/lesson-suite.js';
 
 lessonSuite({
   id: '12-threads-and-namespaces',
-  checks: 7,
+  checks: 9,
   sabotages: 5,
   verified(l) {
     assert.equal(
