@@ -13,7 +13,7 @@ const dir = ENGINE_FIXTURES;
 
 test('runs verify, includes doctor, versions and exercise progress (JSON, to a file)', async () => {
   const e = await labEnv();
-  const done = shellCheck(e, dir, '1', ['setpriv --no-new-privs sleep 1000 &']);
+  const done = await shellCheck(e, dir, '1', ['setpriv --no-new-privs sleep 1000 &']);
   assert.ok(done.report?.exercises.find((x) => x.id === 'nnp')?.pass, done.stderr);
   const out = join(e.home.dir, 'report.json');
   const r = nslab(['--lessons', dir, 'report', '--json', '--out', out], { env: e.env, timeout: 120_000 });

@@ -28,7 +28,7 @@ for (const id of CORE) {
     test(`${id}/${x.id}: the solution passes`, async () => {
       const e = await labEnv();
       const before = snapshotHost();
-      const r = shellCheck(e, dir, id, x.solution);
+      const r = await shellCheck(e, dir, id, x.solution);
       assert.ok(r.report, `no report; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
       const v = r.report!.exercises.find((y) => y.id === x.id)!;
       assert.ok(v.pass, `not passed: ${JSON.stringify(v.checks.filter((c) => !c.pass), null, 1)}\nstderr:\n${r.stderr}`);
@@ -42,7 +42,7 @@ for (const id of CORE) {
         if (miss.commands.some((c) => c.startsWith('capsh')) && !hasCapsh) return console.log(`  (skipped: capsh is not installed)`);
         const e = await labEnv();
         const before = snapshotHost();
-        const r = shellCheck(e, dir, id, miss.commands);
+        const r = await shellCheck(e, dir, id, miss.commands);
         assert.ok(r.report, `no report; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
         const v = r.report!.exercises.find((y) => y.id === x.id)!;
         assert.not.ok(v.pass, `a near-miss passed: ${miss.what}`);

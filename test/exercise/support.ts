@@ -33,19 +33,56 @@ export function command(): string[] {
 
 const BEGIN = '@@BEGIN';
 const END = '@@END';
+const TYPED = '@@TYPED';
 
-/** Lines typed into `nslab shell`, then `nslab check --json` inside it; the report parsed. */
-export function shellCheck(e: Env, lessons: string, lesson: string, lines: string[], opts: { exit?: string } = {}): Run & { report: CheckReport | null } {
-  const input = ["PS1=''", ...lines, 'sleep 0.5', `echo ${BEGIN}; nslab check --json; echo ${END}`, opts.exit ?? 'exit', ''].join('\n');
-  const r = nslab(['--lessons', lessons, 'shell', lesson], { env: e.env, input, timeout: 60_000 });
-  const m = new RegExp(`${BEGIN}\\n([\\s\\S]*?)\\n${END}`).exec(r.stdout);
-  let report: CheckReport | null = null;
+/** Lines typed into `nslab shell`, then, once what they started has settled, `nslab check
+ * --json` inside it; the report parsed. */
+export async function shellCheck(e: Env, lessons: string, lesson: string, lines: string[], opts: { exit?: string } = {}): Promise<Run & { report: CheckReport | null }> {
+  const sh = backgroundShell(e, lessons, lesson);
   try {
-    report = m ? (JSON.parse(m[1]!) as CheckReport) : null;
-  } catch {
-    report = null;
+    for (const l of ["PS1=''", ...lines, `echo ${TYPED}`]) sh.type(l);
+    // The shell has run every line (it reads a pipe a byte at a time, so none is read ahead)...
+    await sh.waitFor(new RegExp(`^${TYPED}$`, 'm'), 60_000);
+    // ...and what they left running has exec'd and waits in its program: a check now judges it.
+    await settledUnder(sh.proc.pid!);
+    sh.type(`echo ${BEGIN}; nslab check --json; echo ${END}`);
+    sh.type(opts.exit ?? 'exit');
+    const { code } = await sh.exited;
+    const { stdout, stderr } = sh.output();
+    const m = new RegExp(`${BEGIN}\\n([\\s\\S]*?)\\n${END}`).exec(stdout);
+    let report: CheckReport | null = null;
+    try {
+      report = m ? (JSON.parse(m[1]!) as CheckReport) : null;
+    } catch {
+      report = null;
+    }
+    return { code, stdout, stderr, report };
+  } finally {
+    if (sh.proc.exitCode === null && sh.proc.signalCode === null) sh.proc.kill('SIGKILL');
   }
-  return { ...r, report };
+}
+
+/** Resolves once every process under pid is blocked (sleeping, stopped or a zombie; none
+ * running or in the kernel for disk), twice in a row over the same processes, so a fork between
+ * two looks is not missed; throws after ms on a reference machine, scaled. */
+export async function settledUnder(pid: number, ms = 20_000): Promise<void> {
+  const settled = (p: number): boolean => {
+    try {
+      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+      return 'STtZ'.includes(stat[stat.lastIndexOf(')') + 2]!);
+    } catch {
+      return true; // gone
+    }
+  };
+  let last = '';
+  await until(`the processes under ${pid} to settle`, () => {
+    const now = descendants(pid);
+    const key = now.join(',');
+    const all = now.every(settled);
+    const twice = all && key === last;
+    last = all ? key : '';
+    return twice;
+  }, ms);
 }
 
 /** Starts `nslab shell` in the background with a pipe for stdin; resolves once `ready` has

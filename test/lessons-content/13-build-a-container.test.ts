@@ -16,7 +16,7 @@ const exercise = lesson!.module.exercises![0]!;
 test(`${ID}: the exercise's solution, typed into nslab shell, passes every point`, async () => {
   const e = await labEnv();
   const before = snapshotHost();
-  const r = shellCheck(e, REAL_LESSONS, ID, exercise.solution);
+  const r = await shellCheck(e, REAL_LESSONS, ID, exercise.solution);
   assert.ok(r.report, `no report; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
   const v = r.report!.exercises[0]!;
   assert.ok(v.pass, `not passed: ${JSON.stringify(v.checks.filter((c) => !c.pass), null, 1)}`);
@@ -31,7 +31,7 @@ for (const miss of exercise.nearMisses ?? [])
   test(`${ID}: near-miss '${miss.what}' fails on ${miss.fails.join(', ')} only, with a hint`, async () => {
     const e = await labEnv();
     const before = snapshotHost();
-    const r = shellCheck(e, REAL_LESSONS, ID, miss.commands);
+    const r = await shellCheck(e, REAL_LESSONS, ID, miss.commands);
     assert.ok(r.report, `no report; stdout:\n${r.stdout}\nstderr:\n${r.stderr}`);
     const v = r.report!.exercises[0]!;
     assert.not.ok(v.pass, `a near-miss passed: ${miss.what}`);
