@@ -86,11 +86,12 @@ export const plain = (s: string): string => s.replace(ESC, '').replace(/\r/g, ''
 
 /**
  * Runs nslab in a pseudo-terminal (util-linux `script`) and answers it: each step waits until
- * the screen so far matches `when` (ANSI stripped), then types `send`.
+ * the screen so far matches `when` (ANSI stripped), and until `ready` (given the pid of script,
+ * under which everything runs) says the state it needs holds, then types `send`.
  */
 export function pty(
   args: string[],
-  steps: { when: RegExp; send: string }[],
+  steps: { when: RegExp; send: string; ready?: (scriptPid: number) => boolean }[],
   opts: { env: NodeJS.ProcessEnv; timeout?: number },
 ): Promise<{ code: number | null; screen: string; raw: string; stepsDone: number }> {
   const cmd = [...command(), ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
@@ -109,10 +110,12 @@ export function pty(
         const m = steps[i]!.when.exec(text);
         if (!m) break;
         consumed += m.index + m[0].length;
-        const send = steps[i]!.send;
+        const { send, ready } = steps[i]!;
         i++;
         // Give the prompt a moment to finish drawing and listen.
-        setTimeout(() => p.stdin.write(send), 150);
+        const readyBy = Date.now() + scaled(10_000);
+        const type = () => (ready && !ready(p.pid!) && Date.now() < readyBy ? setTimeout(type, 20) : p.stdin.write(send));
+        setTimeout(type, 150);
       }
     });
     p.on('close', (code) => {

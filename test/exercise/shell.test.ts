@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRootfs } from '../../src/rootfs/index.js';
 import { findIn } from '../../src/rootfs/tools.js';
+import { descendants } from '../../src/sandbox/index.js';
 import { nslab, pty } from '../cli/helpers.js';
 import { settledDiff, snapshotHost } from '../support/residue.js';
 import { testBusyboxRootfs, withBusybox } from '../support/rootfs.js';
@@ -21,6 +22,17 @@ const READY = /\[nslab 01-exfix\]/;
 const stateOf = (e: Env) => join(e.home.state, 'nslab');
 const recordFile = (e: Env) => join(stateOf(e), 'shells', '01-exfix.json');
 const alive = (pid: number) => existsSync(`/proc/${pid}`);
+
+/** pid runs comm and its process group has its terminal (stat: pgrp is the tty's tpgid). */
+function foreground(pid: number, comm: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm && f[2] === f[5];
+  } catch {
+    return false;
+  }
+}
 
 test('while it runs: a record, outside check, in-shell check, hints, progress; exit 0 leaves nothing', async () => {
   const e = await labEnv();
@@ -136,7 +148,8 @@ async function inTerminal(e: Env, shell: RegExp): Promise<void> {
     [
       { when: /\] ~? ?.*[#$] $/m, send: 'setpriv --no-new-privs sleep 1000 &\r' },
       { when: /[#$] $/m, send: 'sleep 300\r' },
-      { when: /sleep 300/, send: '\x03' },
+      // ^C once sleep is the terminal's foreground job: sooner, it reaches the shell instead.
+      { when: /sleep 300/, send: '\x03', ready: (pid) => descendants(pid).some((d) => foreground(d, 'sleep')) },
       { when: /[#$] $/m, send: 'nslab check\r' },
       { when: /exercise\(s\) of 01-exfix pass/, send: 'exit 3\r' },
     ],
