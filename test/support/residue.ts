@@ -25,7 +25,8 @@ function nslabMayMount(point: string): boolean {
   return point.includes('nslab') || under(tmpdir()) || under(checkout) || under('/sys/fs/cgroup') || ['/', '/proc', '/sys', '/dev'].includes(point);
 }
 
-function mountPoints(scope: Scope): string[] {
+/** The host's mount points; for a single test ('session') only those nslab could make. */
+export function mountPoints(scope: Scope): string[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .filter(Boolean)
