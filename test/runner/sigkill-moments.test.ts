@@ -73,8 +73,12 @@ function look(root: number, seen: Seen): void {
     const pid = stack.pop()!;
     for (const k of kids.get(pid) ?? []) {
       stack.push(k);
-      if (seen.tree.has(k)) continue;
+      // A process first seen between its fork and its exec showed its parent's command line:
+      // read it again until it shows its own, or the janitor (exec'd after) is never recognised.
+      const before = seen.tree.get(k);
+      if (before !== undefined && before !== seen.tree.get(pid)) continue;
       const cmd = cmdline(k);
+      if (cmd === before) continue;
       seen.tree.set(k, cmd);
       seen.anyChild = true;
       // An experiment is one sandbox: the helper nslab itself runs (not one a sandbox runs).
