@@ -188,6 +188,13 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]
   });
 }
 
+// `nslab list | head`: the reader left, so there is no one to tell. Leave as other tools do
+// (128 + SIGPIPE) through process.exit, which still runs the exit handlers.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(141);
+});
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

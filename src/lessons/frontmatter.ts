@@ -1,6 +1,6 @@
 // The YAML block at the top of lesson.md, parsed with positions so every complaint can name
 // the line of lesson.md it is about.
-import { LineCounter, parseDocument, isMap, isScalar } from 'yaml';
+import { parsedYaml } from './yaml.js';
 
 export interface Frontmatter {
   data: Record<string, unknown>;
@@ -31,22 +31,31 @@ export function parseFrontmatter(text: string): Frontmatter {
   out.body = lines.slice(close + 1).join('\n');
   out.bodyLine = close + 2;
 
-  const yamlText = lines.slice(1, close).join('\n');
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true });
-  // Line 1 of the YAML text is line 2 of lesson.md.
+  const parsed = parsedYaml('frontmatter', lines.slice(1, close).join('\n'), parseYamlPart);
+  out.errors.push(...parsed.errors);
+  out.data = parsed.data;
+  out.keyLines = parsed.keyLines;
+  return out;
+}
+
+/** The YAML between the '---' lines: its data, each top-level key's line and any errors, with
+ * lines of lesson.md (line 1 of the YAML is line 2 of the file). */
+export function parseYamlPart(y: typeof import('yaml'), yamlText: string): Pick<Frontmatter, 'data' | 'keyLines' | 'errors'> {
+  const out: Pick<Frontmatter, 'data' | 'keyLines' | 'errors'> = { data: {}, keyLines: {}, errors: [] };
+  const lineCounter = new y.LineCounter();
+  const doc = y.parseDocument(yamlText, { lineCounter, prettyErrors: true });
   const fileLine = (offset: number) => lineCounter.linePos(offset).line + 1;
   for (const e of doc.errors) {
     const line = e.linePos ? e.linePos[0].line + 1 : fileLine(e.pos[0]);
     out.errors.push({ line, message: `frontmatter YAML: ${cleanYamlMessage(e.message)}` });
   }
   if (out.errors.length) return out;
-  if (!isMap(doc.contents)) {
+  if (!y.isMap(doc.contents)) {
     out.errors.push({ line: 2, message: 'frontmatter must be a YAML mapping (key: value lines)' });
     return out;
   }
   for (const pair of doc.contents.items) {
-    const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+    const key = y.isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
     const range = (pair.key as { range?: [number, number, number] } | null)?.range;
     out.keyLines[key] = range ? fileLine(range[0]) : 2;
   }

@@ -5,7 +5,7 @@ import { DIAGRAM_KINDS } from './types.js';
 import type { Marker } from './pages.js';
 import type { SourceLocator } from './locate.js';
 import { distance } from './ids.js';
-import { parse as parseYaml } from 'yaml';
+import { parsedYaml } from './yaml.js';
 
 const BLOCK_KEYS = ['predict', 'commands'];
 
@@ -14,14 +14,12 @@ const BLOCK_KEYS = ['predict', 'commands'];
 function mergeBlock(e: Record<string, unknown>, m: Marker, problems: Problem[]): Record<string, unknown> {
   const b = m.block!;
   const add = (message: string) => problems.push({ file: 'md', line: b.line, message: `experiment '${m.id}': ${message}` });
-  let data: unknown;
-  try {
-    data = parseYaml(b.text);
-  } catch (err) {
-    const at = (err as { linePos?: { line: number }[] }).linePos?.[0]?.line;
-    problems.push({ file: 'md', line: b.line + (at ? at - 1 : 0), message: `experiment '${m.id}': the \`\`\`experiment block is not valid YAML: ${(err as Error).message.split('\n')[0]}` });
+  const parsed = parsedYaml('block', b.text, parseBlock);
+  if ('error' in parsed) {
+    problems.push({ file: 'md', line: b.line + (parsed.at ? parsed.at - 1 : 0), message: `experiment '${m.id}': the \`\`\`experiment block is not valid YAML: ${parsed.error}` });
     return e;
   }
+  const data = parsed.data;
   if (data === null || data === undefined) return e;
   if (!isObj(data)) {
     add(`the \`\`\`experiment block must be a YAML mapping with ${BLOCK_KEYS.join(' and/or ')}`);
@@ -34,6 +32,15 @@ function mergeBlock(e: Record<string, unknown>, m: Marker, problems: Problem[]):
     else out[k] = v;
   }
   return out;
+}
+
+/** A block's data, or its first error line and where in the block it is. */
+export function parseBlock(y: typeof import('yaml'), text: string): { data: unknown } | { error: string; at?: number } {
+  try {
+    return { data: y.parse(text) ?? null };
+  } catch (err) {
+    return { error: (err as Error).message.split('\n')[0]!, at: (err as { linePos?: { line: number }[] }).linePos?.[0]?.line };
+  }
 }
 
 export interface Problem {

@@ -40,7 +40,10 @@ const ASYNC_OR_ESM = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_ASYNC_MODULE']);
 
 /** require() where it can load the experiment's ES module (Node >= 20.19 does, synchronously):
  * it skips the asynchronous loader, a few ms of every sandbox. import() everywhere else. */
-async function load(file: string): Promise<unknown> {
+async function load(file: string, bundle?: string): Promise<unknown> {
+  // A built-in lesson's one-file copy (bundles.ts), through the stub's code cache.
+  const cached = (globalThis as Record<symbol, unknown>)[Symbol.for('nslab.loadCached')] as ((f: string) => unknown) | undefined;
+  if (bundle && cached) return cached(bundle);
   if (typeof require === 'function') {
     try {
       return require(file) as unknown;
@@ -56,7 +59,7 @@ async function load(file: string): Promise<unknown> {
 
 async function main(start: Extract<ToSandbox, { type: 'start' }>): Promise<ToHost> {
   // Load before any pivot: after it, the host's files (this package, node_modules) are gone.
-  const mod = await load(start.ref.module);
+  const mod = await load(start.ref.module, start.ref.bundle);
   let fn: unknown = mod;
   for (const key of start.ref.path) fn = (fn as Record<string | number, unknown> | undefined)?.[key];
   if (typeof fn !== 'function') {

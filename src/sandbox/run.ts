@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { scaled } from './time.js';
+import { bundleFor } from './bundles.js';
 import { effectiveNamespaces, ENTRY_STUB, fromSource, helperPath, runArgs, UidRangeError } from './helper.js';
 import { RunCgroups } from './cgroup-requests.js';
 import { hostPidsOf, outsideView } from './outside.js';
@@ -169,7 +170,7 @@ export async function runExperiment<O = unknown>(
 
   toSandbox({
     type: 'start',
-    ref,
+    ref: { ...ref, bundle: ref.bundle ?? bundleFor(ref.module, { ...process.env, ...opts.env }) },
     rootfs: opts.rootfs,
     pivot: opts.pivot ?? true,
     newPidNs: namespaces.includes('pid'),

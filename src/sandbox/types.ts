@@ -34,6 +34,8 @@ export interface ExperimentRef {
   path: (string | number)[];
   /** Passed as the second argument: lets the self-test run an experiment with a wrong setup. */
   args?: unknown;
+  /** A one-file copy of module for the sandbox to load instead (bundles.ts); set by run.ts. */
+  bundle?: string;
 }
 
 /** The outside view of one process, read by the host from /proc/PID while the sandbox waits. */

@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -219,6 +219,36 @@ Tmp('lesson.ts without the tsx loader is explained', () => {
   const d = describeImportError(err, '/x/lessons/01-a/lesson.ts');
   assert.match(d.error, /tsx loader/);
   assert.match(d.error, /lesson\.js/);
+});
+
+// The build's table of YAML parses (yaml.ts) must say exactly what the yaml package says.
+Tmp("the build's YAML table holds every built-in lesson's parses, and they equal the parser's", async () => {
+  const { inTable, yamlModule } = await import('../../src/lessons/yaml.js');
+  const { parseFrontmatter, parseYamlPart } = await import('../../src/lessons/frontmatter.js');
+  const { parseBlock } = await import('../../src/lessons/validate.js');
+  const { splitPages } = await import('../../src/lessons/pages.js');
+  const y = yamlModule();
+  let blocks = 0;
+  for (const id of readdirSync(lessonsRoot()).filter((d) => /^\d+-/.test(d))) {
+    const md = readFileSync(join(lessonsRoot(), id, 'lesson.md'), 'utf8');
+    const lines = md.split(/\r?\n/);
+    const yamlText = lines.slice(1, lines.findIndex((l, n) => n > 0 && l.trim() === '---')).join('\n');
+    assert.ok(inTable('frontmatter', yamlText), `${id}: frontmatter is in the table (run \`npm run build\`)`);
+    const fm = parseFrontmatter(md);
+    const fresh = parseYamlPart(y, yamlText);
+    assert.equal({ data: fm.data, keyLines: fm.keyLines, errors: fm.errors }, fresh, `${id}: frontmatter`);
+    for (const m of splitPages(fm.body, fm.bodyLine).markers) {
+      if (!m.block) continue;
+      blocks++;
+      assert.ok(inTable('block', m.block.text), `${id} ${m.id}: its experiment block is in the table`);
+    }
+  }
+  assert.ok(blocks > 10, `${blocks} experiment blocks`);
+  // A text the table has never seen (an edited lesson) is parsed, and parsed right.
+  const edited = 'id: 99-new\ntitle: "x: y"\nminutes: 5\n';
+  assert.not.ok(inTable('frontmatter', edited));
+  assert.equal(parseFrontmatter(`---\n${edited}---\nbody\n`).data, { id: '99-new', title: 'x: y', minutes: 5 });
+  assert.equal(parseBlock(y, 'predict: [a, b]'), { data: { predict: ['a', 'b'] } });
 });
 
 Tmp.run();

@@ -71,12 +71,14 @@ function look(root: number, seen: Seen): void {
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop()!;
+    // The run's own CLI is not in seen.tree; its children are compared with its command line.
+    const parentCmd = seen.tree.get(pid) ?? cmdline(pid);
     for (const k of kids.get(pid) ?? []) {
       stack.push(k);
       // A process first seen between its fork and its exec showed its parent's command line:
       // read it again until it shows its own, or the janitor (exec'd after) is never recognised.
       const before = seen.tree.get(k);
-      if (before !== undefined && before !== seen.tree.get(pid)) continue;
+      if (before !== undefined && before !== parentCmd) continue;
       const cmd = cmdline(k);
       if (cmd === before) continue;
       seen.tree.set(k, cmd);

@@ -2,7 +2,7 @@
 // experiment observes must come home as it was, whatever its size and however the bytes split.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { encode, FrameDecoder } from '../../src/sandbox/channel.js';
 import { packageRoot } from '../../src/sandbox/helper.js';
@@ -66,6 +66,30 @@ wire('V8 accepts the code cache the build made for the entry', async () => {
   assert.ok(existsSync(cc), 'dist/ is not built: run `npm run build` (`npm test` does)');
   const { codeCacheState } = (await import(cc)) as typeof import('../../src/sandbox/code-cache.js');
   assert.is(await codeCacheState(), 'accepted');
+});
+
+// Built-in lessons run in the sandbox from one-file copies (bundles.ts), each with its cache.
+wire("a built-in lesson's sandbox loads its one-file copy, with the cache V8 takes", async () => {
+  const { runExperiment } = (await import(built)) as typeof import('../../src/sandbox/index.js');
+  const { BUNDLE_DIR } = (await import(join(packageRoot, 'dist', 'src', 'sandbox', 'bundles.js'))) as typeof import('../../src/sandbox/bundles.js');
+  const { codeCacheStates } = (await import(join(packageRoot, 'dist', 'src', 'sandbox', 'code-cache.js'))) as typeof import('../../src/sandbox/code-cache.js');
+  const ids = readdirSync(join(packageRoot, 'lessons')).filter((id) => existsSync(join(packageRoot, 'lessons', id, 'lesson.ts')));
+  const bundles = ids.map((id) => join(BUNDLE_DIR, `${id}.cjs`));
+  assert.ok(ids.length >= 12 && bundles.every((b) => existsSync(b)), `bundles in ${BUNDLE_DIR}: ${bundles.filter((b) => existsSync(b)).length} of ${ids.length}`);
+  for (const [file, state] of await codeCacheStates(bundles)) assert.is(state, 'accepted', file);
+
+  // 06's second experiment runs for real from its bundle; with NSLAB_DEBUG=1 from lesson.js.
+  const module = join(packageRoot, 'dist', 'lessons', '06-setuid', 'lesson.js');
+  const ref = { module, path: ['default', 'experiments', 1, 'run'] };
+  const lesson = (await import(module)) as { default: { experiments: { sandbox: { namespaces: string[] } }[] } };
+  const namespaces = lesson.default.experiments[1]!.sandbox.namespaces as ('user' | 'mnt')[];
+  const fast = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report' } });
+  assert.is(fast.status, 'ok', `${fast.reason} ${fast.stderr}`);
+  assert.match(fast.stderr, `code cache: accepted ${join(BUNDLE_DIR, '06-setuid.cjs')}`);
+  const slow = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report', NSLAB_DEBUG: '1' } });
+  assert.is(slow.status, 'ok', `${slow.reason} ${slow.stderr}`);
+  assert.not.match(slow.stderr, '06-setuid.cjs');
+  assert.equal(Object.keys(slow.observations as object), Object.keys(fast.observations as object), 'both copies observe the same things');
 });
 
 wire.run();
