@@ -52,9 +52,11 @@ async function pivotRun(ctx: SandboxContext, args: EnterArgs = {}) {
   const before = ctx.proc.readMountinfo('self');
   ctx.note('the mount table this sandbox started with: a copy of the host\'s');
   const steps = enterRootfs(ctx, rootfs, args);
-  const after = ctx.proc.readMountinfo('self').map((m) => m.raw);
-  // Mounts inherited from the host (by mount ID) still in the table after the sequence.
-  const left = after.filter((l) => before.some((m) => m.id === Number(l.split(' ')[0])));
+  const afterMounts = ctx.proc.readMountinfo('self');
+  const after = afterMounts.map((m) => m.raw);
+  // Mounts inherited from the host still in the table after the sequence. A mount ID is free for
+  // reuse once its mount is gone, so a new tmpfs may get an old number: same ID and same device.
+  const left = afterMounts.filter((a) => before.some((m) => m.id === a.id && m.major === a.major && m.minor === a.minor)).map((m) => m.raw);
   const file = `nslab-04-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   writeFileSync(`/tmp/${file}`, 'written inside the sandbox\n');
   ctx.note(`wrote /tmp/${file} inside; now the host looks for it`);
