@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { LessonModule } from '../../src/kit/index.js';
 import type { NetDev, Socket } from '../../src/proc/index.js';
-import { childRunning, exitLine, experiment, freshProc, nsenter, nsenterArgs, waitFor } from '../../src/kit/index.js';
+import { childRunning, exitLine, experiment, freshProc, nsenter, nsenterArgs, timeScale, waitFor } from '../../src/kit/index.js';
 
 const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
@@ -133,9 +133,11 @@ type ClientReport = { ok: boolean; error?: string; tcp?: string[]; ns: string; r
 // Both ends of the test connection, one script. The server takes one connection, counts what
 // arrives, replies with what it saw (its own /proc/net/tcp while the connection is open, in its
 // own namespace), then exits. The client reads its table once connected and prints a report.
+// Each gives up after its deadline (argv, scaled to the machine: a Node start under emulation
+// takes seconds, and a server that left first would reset the client's connection).
 const PEER = `
 const net = require('net'), fs = require('fs');
-const [role, host, port, size] = process.argv.slice(1);
+const [role, host, port, ms, size] = process.argv.slice(1);
 const tcp = () => fs.readFileSync('/proc/self/net/tcp', 'utf8').split('\\n').filter((l) => /^\\s*\\d+:/.test(l));
 const ns = fs.readlinkSync('/proc/self/ns/net');
 if (role === 'server') {
@@ -148,17 +150,17 @@ if (role === 'server') {
     });
   });
   srv.listen(+port, host);
-  setTimeout(() => process.exit(3), 8000);
+  setTimeout(() => process.exit(3), +ms);
 } else {
   const done = (o) => { console.log(JSON.stringify({ ns, ...o })); process.exit(0); };
-  const c = net.connect({ host, port: +port, timeout: 2500 });
+  const c = net.connect({ host, port: +port, timeout: +ms });
   let got = '', table;
   c.on('connect', () => {
     table = tcp();
     c.end(Buffer.alloc(+size, 120));
   });
   c.on('data', (d) => (got += d));
-  c.on('timeout', () => done({ ok: false, error: 'ETIMEDOUT (no answer within 2.5 s)' }));
+  c.on('timeout', () => done({ ok: false, error: 'ETIMEDOUT (no answer within ' + ms + ' ms)' }));
   c.on('error', (e) => done({ ok: false, error: e.code || e.message }));
   c.on('end', () => { try { done({ ok: true, reply: JSON.parse(got), tcp: table }); } catch { done({ ok: false, error: 'bad reply ' + got, tcp: table }); } });
 }
@@ -183,7 +185,7 @@ const veth = experiment({
     const steps: string[] = [];
     ctx.note(`two nested "containers": each a new network namespace holding ${sleeper} 60`);
     // The holder is the helper's child once it has exec'd sleep, born in the new namespace.
-    const start = async (): Promise<number> => childRunning(ctx, (await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, '60'])).pid, 'sleep');
+    const start = async (): Promise<number> => childRunning(ctx, (await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, String(Math.ceil(60 * timeScale()))])).pid, 'sleep');
     const [a, b] = [await start(), await start()];
     const inNs = async (pid: number, label: string, argv: string[]): Promise<void> => {
       const r = await nsenter(ctx, pid, ['-n'], argv);
@@ -201,7 +203,7 @@ const veth = experiment({
 
     const serverIn: 'A' | 'B' = args.serverInA ? 'A' : 'B';
     const target = args.serverInA ? A_ADDR : B_ADDR;
-    const server = await ctx.background(ctx.helper, nsenterArgs(args.serverInA ? a : b, ['-n'], [process.execPath, '-e', PEER, 'server', target, String(PORT)]));
+    const server = await ctx.background(ctx.helper, nsenterArgs(args.serverInA ? a : b, ['-n'], [process.execPath, '-e', PEER, 'server', target, String(PORT), String(Math.round(8000 * timeScale()))]));
     let serverGone = false;
     void server.exited.then(() => (serverGone = true));
     // The join helper itself sits in the server's namespace: its /proc/PID/net/tcp is that table.
@@ -209,7 +211,7 @@ const veth = experiment({
     const listening = () => proc.readNetTcp(server.pid).some((s) => isListen(s) && s.local.address === target);
     await waitFor(`the server listening on ${target}:${PORT}, or exiting`, () => serverGone || listening());
     ctx.note(`client in A connects to ${target}:${PORT} and sends ${PAYLOAD} bytes`);
-    const c = await nsenter(ctx, a, ['-n'], [process.execPath, '-e', PEER, 'client', target, String(PORT), String(PAYLOAD)], { timeoutMs: 8000 });
+    const c = await nsenter(ctx, a, ['-n'], [process.execPath, '-e', PEER, 'client', target, String(PORT), String(Math.round(2500 * timeScale())), String(PAYLOAD)], { timeoutMs: 8000 });
     // The client prints one JSON line, or nothing when it could not run (clientResult says why).
     const report = c.stdout.trim().split('\n').pop() ?? '';
     const client = /^\{.*\}$/.test(report) ? (JSON.parse(report) as ClientReport) : undefined;
