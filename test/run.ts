@@ -7,13 +7,13 @@
 // (a Node start each, instead of tsx compiling the CLI and every sandbox's entry again).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { settledDiff, snapshotHost } from './support/residue.js';
-import { scaled } from '../src/sandbox/time.js';
+import { timeScale } from '../src/sandbox/time.js';
 
 const root = resolve(import.meta.dirname, '..');
-const FILE_TIMEOUT_MS = scaled(10 * 60_000);
+const FILE_TIMEOUT_MS = 10 * 60_000;
 const CONCURRENCY = Number(process.env.NSLAB_TEST_JOBS) || availableParallelism();
 // Per-file wall times of the last run, to start the long files first: this checkout's own, in
 // node_modules, never committed. A fresh clone has none and orders by test/times.json, a
@@ -70,14 +70,27 @@ interface FileResult {
   skipped: number;
   output: string;
   ms: number;
+  /** The deadline scale it ran with (loadScale). */
+  scale: number;
+}
+
+/** How much slower than usual this machine is right now: NSLAB_TIME_SCALE where it is set (the
+ * VM test sets it under emulation), and at least the run queue per core, since with more
+ * runnable processes than cores each one gets that much less CPU (another job, a VM booting
+ * beside the tests). Every deadline in the file, and the file's own, stretches by it; delays
+ * and the assertions themselves do not. */
+function loadScale(env: NodeJS.ProcessEnv = process.env): number {
+  return Math.max(timeScale(env), Math.round((loadavg()[0]! / availableParallelism()) * 10) / 10);
 }
 
 function runFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
   const started = Date.now();
+  const scale = loadScale(env);
+  const timeoutMs = Math.round(FILE_TIMEOUT_MS * scale);
   return new Promise((done) => {
     const child = spawn(process.execPath, ['--import', 'tsx', file], {
       cwd: root,
-      env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0' },
+      env: { ...env, NO_COLOR: '1', FORCE_COLOR: '0', ...(scale > 1 ? { NSLAB_TIME_SCALE: String(scale) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A session of its own: the file's residue checks watch exactly its own processes.
       detached: true,
@@ -86,9 +99,9 @@ function runFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
     child.stdout.setEncoding('utf8').on('data', (d: string) => (output += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     const timer = setTimeout(() => {
-      output += `\n[runner] killed after ${FILE_TIMEOUT_MS / 1000}s\n`;
+      output += `\n[runner] killed after ${timeoutMs / 1000}s\n`;
       child.kill('SIGKILL');
-    }, FILE_TIMEOUT_MS);
+    }, timeoutMs);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       // uvu prints one summary per process: Total (run), Passed, Skipped.
@@ -102,7 +115,7 @@ function runFile(file: string, env: NodeJS.ProcessEnv): Promise<FileResult> {
       let failed = total === undefined ? 0 : total - passed;
       // A file that crashed, hung or exited non-zero without a failing test still failed.
       if ((code !== 0 || signal || total === undefined) && failed === 0) failed = 1;
-      done({ file: relative(root, file), passed, failed, skipped, output, ms: Date.now() - started });
+      done({ file: relative(root, file), passed, failed, skipped, output, ms: Date.now() - started, scale });
     });
   });
 }
@@ -155,7 +168,7 @@ async function main(): Promise<void> {
         const r = await runFile(f, env);
         results.push(r);
         const mark = r.failed ? 'FAIL' : 'ok  ';
-        console.log(`${mark} ${r.file}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)}s)`);
+        console.log(`${mark} ${r.file}  ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped  (${(r.ms / 1000).toFixed(1)}s${r.scale > 1 ? `, deadlines x${r.scale}` : ''})`);
         if (r.failed) console.log(r.output.replace(/^/gm, '     | '));
       }
     }),
