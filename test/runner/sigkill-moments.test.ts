@@ -83,8 +83,10 @@ function look(root: number, seen: Seen): void {
       if (cmd === before) continue;
       seen.tree.set(k, cmd);
       seen.anyChild = true;
-      // An experiment is one sandbox: the helper nslab itself runs (not one a sandbox runs).
-      if (/nslab-helper run /.test(cmd) && !/nslab-helper/.test(seen.tree.get(pid) ?? '')) seen.experimentsStarted++;
+      // An experiment is one sandbox: a helper nslab itself runs (not one a sandbox runs) to start
+      // the sandbox entry. Not the user-namespace probe (`-- /bin/true`, gone in a few ms, so seen
+      // in one run and missed in the next: the count of the reference run could not be reached).
+      if (/nslab-helper run .* -- \S*node\b.*(entry-stub\.cjs|sandbox\/entry\.)/.test(cmd) && !/nslab-helper/.test(parentCmd)) seen.experimentsStarted++;
       if (/nslab-helper janitor /.test(cmd)) seen.janitor = true;
     }
   }
