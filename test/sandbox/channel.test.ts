@@ -78,17 +78,18 @@ wire("a built-in lesson's sandbox loads its one-file copy, with the cache V8 tak
   assert.ok(ids.length >= 12 && bundles.every((b) => existsSync(b)), `bundles in ${BUNDLE_DIR}: ${bundles.filter((b) => existsSync(b)).length} of ${ids.length}`);
   for (const [file, state] of await codeCacheStates(bundles)) assert.is(state, 'accepted', file);
 
-  // 06's second experiment runs for real from its bundle; with NSLAB_DEBUG=1 from lesson.js.
-  const module = join(packageRoot, 'dist', 'lessons', '06-setuid', 'lesson.js');
-  const ref = { module, path: ['default', 'experiments', 1, 'run'] };
+  // 12's first experiment (no rootfs, no many-uid map: it runs as any user) runs for real from
+  // its bundle; with NSLAB_DEBUG=1 from lesson.js.
+  const module = join(packageRoot, 'dist', 'lessons', '12-threads-and-namespaces', 'lesson.js');
+  const ref = { module, path: ['default', 'experiments', 0, 'run'] };
   const lesson = (await import(module)) as { default: { experiments: { sandbox: { namespaces: string[] } }[] } };
-  const namespaces = lesson.default.experiments[1]!.sandbox.namespaces as ('user' | 'mnt')[];
+  const namespaces = lesson.default.experiments[0]!.sandbox.namespaces as ('mnt' | 'pid')[];
   const fast = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report' } });
   assert.is(fast.status, 'ok', `${fast.reason} ${fast.stderr}`);
-  assert.match(fast.stderr, `code cache: accepted ${join(BUNDLE_DIR, '06-setuid.cjs')}`);
+  assert.match(fast.stderr, `code cache: accepted ${join(BUNDLE_DIR, '12-threads-and-namespaces.cjs')}`);
   const slow = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report', NSLAB_DEBUG: '1' } });
   assert.is(slow.status, 'ok', `${slow.reason} ${slow.stderr}`);
-  assert.not.match(slow.stderr, '06-setuid.cjs');
+  assert.not.match(slow.stderr, '12-threads-and-namespaces.cjs');
   assert.equal(Object.keys(slow.observations as object), Object.keys(fast.observations as object), 'both copies observe the same things');
 });
 
