@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import type { LessonModule } from '../../src/kit/index.js';
 import type { NetDev, Socket } from '../../src/proc/index.js';
-import { childRunning, exitLine, experiment, freshProc, nsenter, nsenterArgs, timeScale, waitFor } from '../../src/kit/index.js';
+import { childRunning, exitLine, experiment, freshProc, nsenter, nsenterArgs, scaled, waitFor } from '../../src/kit/index.js';
 
 const IFF_UP = 0x1;
 const IFF_LOOPBACK = 0x8;
@@ -185,7 +185,7 @@ const veth = experiment({
     const steps: string[] = [];
     ctx.note(`two nested "containers": each a new network namespace holding ${sleeper} 60`);
     // The holder is the helper's child once it has exec'd sleep, born in the new namespace.
-    const start = async (): Promise<number> => childRunning(ctx, (await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, String(Math.ceil(60 * timeScale()))])).pid, 'sleep');
+    const start = async (): Promise<number> => childRunning(ctx, (await ctx.background(ctx.helper, ['run', '-n', '--', sleeper, String(scaled(60))])).pid, 'sleep');
     const [a, b] = [await start(), await start()];
     const inNs = async (pid: number, label: string, argv: string[]): Promise<void> => {
       const r = await nsenter(ctx, pid, ['-n'], argv);
@@ -203,7 +203,7 @@ const veth = experiment({
 
     const serverIn: 'A' | 'B' = args.serverInA ? 'A' : 'B';
     const target = args.serverInA ? A_ADDR : B_ADDR;
-    const server = await ctx.background(ctx.helper, nsenterArgs(args.serverInA ? a : b, ['-n'], [process.execPath, '-e', PEER, 'server', target, String(PORT), String(Math.round(8000 * timeScale()))]));
+    const server = await ctx.background(ctx.helper, nsenterArgs(args.serverInA ? a : b, ['-n'], [process.execPath, '-e', PEER, 'server', target, String(PORT), String(scaled(8000))]));
     let serverGone = false;
     void server.exited.then(() => (serverGone = true));
     // The join helper itself sits in the server's namespace: its /proc/PID/net/tcp is that table.
@@ -211,7 +211,7 @@ const veth = experiment({
     const listening = () => proc.readNetTcp(server.pid).some((s) => isListen(s) && s.local.address === target);
     await waitFor(`the server listening on ${target}:${PORT}, or exiting`, () => serverGone || listening());
     ctx.note(`client in A connects to ${target}:${PORT} and sends ${PAYLOAD} bytes`);
-    const c = await nsenter(ctx, a, ['-n'], [process.execPath, '-e', PEER, 'client', target, String(PORT), String(Math.round(2500 * timeScale())), String(PAYLOAD)], { timeoutMs: 8000 });
+    const c = await nsenter(ctx, a, ['-n'], [process.execPath, '-e', PEER, 'client', target, String(PORT), String(scaled(2500)), String(PAYLOAD)], { timeoutMs: 8000 });
     // The client prints one JSON line, or nothing when it could not run (clientResult says why).
     const report = c.stdout.trim().split('\n').pop() ?? '';
     const client = /^\{.*\}$/.test(report) ? (JSON.parse(report) as ClientReport) : undefined;

@@ -5,7 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { SandboxContext } from '../sandbox/types.js';
-import { timeScale } from '../sandbox/time.js';
+import { scaled, timeScale } from '../sandbox/time.js';
 
 type Ctx = SandboxContext;
 /** What every call of ctx.sys returns (src/sys/trace.ts SysResult), as far as the kit needs. */
@@ -88,7 +88,7 @@ export function statusLines(ctx: Ctx, pid: number | 'self', ...keys: string[]): 
 
 /** How much slower this machine is than the one the lesson was written on (NSLAB_TIME_SCALE,
  * set by the VM test under emulation; else 1). Deadlines, never delays, are scaled. */
-export { timeScale };
+export { scaled, timeScale };
 
 /** Poll `probe` until it returns something other than undefined/false, and return that. Waits
  * only as long as the state takes to appear; past the (scaled) deadline it throws, naming

@@ -2,7 +2,7 @@
 // what many lessons need and none should write again. Context helpers run inside the sandbox
 // and take the context they are handed; check builders run on the host over observations. The
 // engine never names a lesson, and the kit never names one either. docs/authoring.md lists it.
-export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, eachProcess, tracedWrite, timeScale, type Traced } from './context.js';
+export { needRootfs, must, privateRoot, freshProc, scratch, readOr, statusLines, waitFor, startAndWait, eachProcess, tracedWrite, scaled, timeScale, type Traced } from './context.js';
 export { errnoIs, statusIs, mountIs, nsLinks, parseTraceResult, type ErrnoFacts, type StatusFacts, type MountFacts, type NsFacts } from './checks.js';
 export { exitWithin, exitText, exitLine, diedOf, type Exit } from './exit.js';
 export { threads, mainTid, threadNs, threadLines, startThreadpool, readOnPool, onNewThread, type Thread } from './threads.js';

@@ -4,7 +4,7 @@
 // results by a hash of the text parsed; a text not in that table (an instructor's lesson, an
 // edited one) is parsed as usual. A hash can't go stale, so the table needs no invalidation.
 import { createHash } from 'node:crypto';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -55,11 +55,7 @@ export function parsedYaml<T>(kind: YamlKind, text: string, parse: (y: Yaml, tex
 async function buildTable(): Promise<string> {
   table = new Map();
   recording = new Map();
-  const { loadLesson } = await import('./loader.js');
-  const root = join(packageRoot(), 'lessons');
-  for (const name of readdirSync(root).sort()) {
-    if (/^\d+-/.test(name)) await loadLesson(join(root, name));
-  }
+  await (await import('./loader.js')).loadLessons();
   writeFileSync(TABLE(), `${JSON.stringify(Object.fromEntries(recording))}\n`);
   return `${TABLE()} (${recording.size} parses)`;
 }

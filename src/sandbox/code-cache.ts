@@ -8,13 +8,11 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ENTRY_CACHE } from './helper.js';
+import { ENTRY_BUNDLE, ENTRY_CACHE } from './helper.js';
 import { bundleLessons } from './bundles.js';
 import { runExperiment } from './run.js';
 
 export type CodeCacheState = 'accepted' | 'rejected' | 'missing';
-
-const ENTRY_BUNDLE = ENTRY_CACHE.replace(/\.cache$/, '');
 
 /** Run the built entry on a no-op experiment that also loads `bundles` through the stub;
  * `mode` is entry-stub.ts's NSLAB_CODE_CACHE. */

@@ -18,7 +18,8 @@ export const packageRoot = fromSource ? join(here, '..', '..') : join(here, '..'
  * of the bundle it loads (code-cache.ts). The stub spells the same paths from its own
  * __dirname: importing this module would load child_process into every sandbox. */
 export const ENTRY_STUB = join(packageRoot, 'dist', 'sandbox-entry', 'entry-stub.cjs');
-export const ENTRY_CACHE = join(packageRoot, 'dist', 'sandbox-entry', 'entry.cjs.cache');
+export const ENTRY_BUNDLE = join(packageRoot, 'dist', 'sandbox-entry', 'entry.cjs');
+export const ENTRY_CACHE = `${ENTRY_BUNDLE}.cache`;
 
 export class HelperMissingError extends Error {
   override name = 'HelperMissingError';
