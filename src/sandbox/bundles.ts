@@ -13,10 +13,15 @@ import { packageRoot } from './helper.js';
 export const BUNDLE_DIR = join(packageRoot, 'dist', 'sandbox-entry', 'lessons');
 const COMPILED_LESSONS = join(packageRoot, 'dist', 'lessons');
 
+const SOURCE_LESSONS = join(packageRoot, 'lessons');
+
 /** The bundle to load in place of module, when module is a built-in lesson's lesson.js and the
- * bundle was built from it. NSLAB_DEBUG=1 keeps the real files, so stack frames name them. */
+ * bundle was built from it; in a test run that found dist/ built from the current sources
+ * (NSLAB_TEST_DIST=1, test/run.ts), its lesson.ts too. NSLAB_DEBUG=1 keeps the real files, so
+ * stack frames name them. */
 export function bundleFor(module: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (env.NSLAB_DEBUG === '1' || basename(module) !== 'lesson.js' || dirname(dirname(module)) !== COMPILED_LESSONS) return undefined;
+  const within = (dir: string, file: string) => basename(module) === file && dirname(dirname(module)) === dir;
+  if (env.NSLAB_DEBUG === '1' || !(within(COMPILED_LESSONS, 'lesson.js') || (env.NSLAB_TEST_DIST === '1' && within(SOURCE_LESSONS, 'lesson.ts')))) return undefined;
   const bundle = join(BUNDLE_DIR, `${basename(dirname(module))}.cjs`);
   try {
     return statSync(bundle).mtimeMs >= statSync(module).mtimeMs ? bundle : undefined;

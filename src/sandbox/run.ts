@@ -16,16 +16,28 @@ import type { ExperimentRef, OutsideHook, OutsideView, SandboxOptions, SandboxRe
 const here = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_TIMEOUT_MS = 15_000;
 
-/** How to start Node inside: the compiled entry, or the TypeScript one through tsx in tests. */
-export function nodeCommand(script: 'entry'): string[] {
-  if (!fromSource) {
+/** Whether the sandbox starts the built entry: always from dist/, and from the sources (tests)
+ * where the test runner found dist/ built from them (NSLAB_TEST_DIST=1). tsx compiling the entry
+ * and its forty imports afresh in every sandbox cost several times the experiment itself, and
+ * the built entry is the one learners' sandboxes run. */
+function builtEntry(env: NodeJS.ProcessEnv): boolean {
+  return existsSync(ENTRY_STUB) && (!fromSource || env.NSLAB_TEST_DIST === '1');
+}
+
+/** How to start Node inside for an experiment in `module`, given the one-file copy it will load
+ * instead (if any): the built entry where there is one, through tsx when the module itself is
+ * TypeScript that no bundle replaces (a test's fixture), else the TypeScript entry through tsx. */
+export function nodeCommand(module: string, bundle: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  // Resolved here, not by bare name: the sandbox's cwd may not see this package's node_modules.
+  const tsx = () => ['--import', import.meta.resolve('tsx')];
+  if (builtEntry(env)) {
     // The build bundles the entry and everything it imports into one CommonJS file, loaded by
     // a stub with V8's code cache: one file to read and no compiling is most of what a sandbox
     // would otherwise cost above a bare Node start.
-    return [process.execPath, existsSync(ENTRY_STUB) ? ENTRY_STUB : join(here, `${script}.js`)];
+    return [process.execPath, ...(module.endsWith('.ts') && !bundle ? tsx() : []), ENTRY_STUB];
   }
-  // Resolved here, not by bare name: the sandbox's cwd may not see this package's node_modules.
-  return [process.execPath, '--import', import.meta.resolve('tsx'), join(here, `${script}.ts`)];
+  if (!fromSource) return [process.execPath, join(here, 'entry.js')];
+  return [process.execPath, ...tsx(), join(here, 'entry.ts')];
 }
 
 /** The sandbox's PID as the host sees it, written by the helper to the extra pipe. */
@@ -89,7 +101,9 @@ export async function runExperiment<O = unknown>(
   const namespaces = effectiveNamespaces(opts.namespaces);
   if (opts.rootfs && !namespaces.includes('mnt')) throw new Error('a rootfs needs a mount namespace (add "mnt")');
   const helper = helperPath();
-  const [node, ...nodeArgs] = nodeCommand('entry');
+  const env = { ...process.env, ...opts.env };
+  const bundle = ref.bundle ?? bundleFor(ref.module, env);
+  const [node, ...nodeArgs] = nodeCommand(ref.module, bundle, env);
   let helperArgs: string[];
   try {
     helperArgs = runArgs({ namespaces, hostname: opts.hostname, uidRange: opts.uidRange }, 4);
@@ -100,7 +114,7 @@ export async function runExperiment<O = unknown>(
   const child = spawn(helper, [...helperArgs, node!, ...nodeArgs], {
     // fd 3: the message channel (a socketpair), fd 4: the helper's PID report.
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { ...process.env, ...opts.env },
+    env,
   });
 
   const result = emptyResult<O>('error');
@@ -170,7 +184,7 @@ export async function runExperiment<O = unknown>(
 
   toSandbox({
     type: 'start',
-    ref: { ...ref, bundle: ref.bundle ?? bundleFor(ref.module, { ...process.env, ...opts.env }) },
+    ref: { ...ref, bundle },
     rootfs: opts.rootfs,
     pivot: opts.pivot ?? true,
     newPidNs: namespaces.includes('pid'),

@@ -93,4 +93,23 @@ wire("a built-in lesson's sandbox loads its one-file copy, with the cache V8 tak
   assert.equal(Object.keys(slow.observations as object), Object.keys(fast.observations as object), 'both copies observe the same things');
 });
 
+// A test's own sandboxes (this file's import of src/) start the built entry and a lesson's
+// bundle where the runner found dist/ fresh, and tsx's TypeScript only where it did not.
+wire("from the sources: the built entry and the lesson's bundle with NSLAB_TEST_DIST=1, tsx without", async () => {
+  const { runExperiment } = await import('../../src/sandbox/index.js');
+  const { ENTRY_BUNDLE } = await import('../../src/sandbox/helper.js');
+  const { BUNDLE_DIR } = await import('../../src/sandbox/bundles.js');
+  const ref = { module: join(packageRoot, 'lessons', '12-threads-and-namespaces', 'lesson.ts'), path: ['default', 'experiments', 0, 'run'] };
+  const lesson = await import(ref.module);
+  const namespaces = lesson.default.experiments[0]!.sandbox.namespaces;
+  const built = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report', NSLAB_TEST_DIST: '1' } });
+  assert.is(built.status, 'ok', `${built.reason} ${built.stderr}`);
+  assert.match(built.stderr, `code cache: accepted ${ENTRY_BUNDLE}`);
+  assert.match(built.stderr, `code cache: accepted ${join(BUNDLE_DIR, '12-threads-and-namespaces.cjs')}`);
+  const source = await runExperiment(ref, { namespaces, env: { NSLAB_CODE_CACHE: 'report', NSLAB_TEST_DIST: '0' } });
+  assert.is(source.status, 'ok', `${source.reason} ${source.stderr}`);
+  assert.not.match(source.stderr, 'code cache:', 'no stub: the TypeScript entry ran');
+  assert.equal(Object.keys(source.observations as object), Object.keys(built.observations as object), 'both observe the same things');
+});
+
 wire.run();
