@@ -16,6 +16,7 @@ if (!existsSync(join(dist, 'src', 'sandbox', 'index.js'))) {
 // Measure what a learner runs: the compiled engine, not the TypeScript sources.
 const sandbox = await import(join(dist, 'src', 'sandbox', 'index.js'));
 const { ensureRootfs } = await import(join(dist, 'src', 'rootfs', 'index.js'));
+const { readStat } = await import(join(dist, 'src', 'proc', 'index.js'));
 
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,10 +117,8 @@ function processTable(): Map<number, { ppid: number; rss: number }> {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      // Fields after the command name, which may hold spaces and parentheses: state is field 3.
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      table.set(pid, { ppid: Number(f[1]), rss: Number(f[21]) * PAGE });
+      const { ppid, rss } = readStat(pid);
+      table.set(pid, { ppid, rss: rss * PAGE });
     } catch {
       /* exited meanwhile */
     }

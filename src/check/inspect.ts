@@ -10,6 +10,7 @@ import {
   readComm,
   readNs,
   readRoot,
+  readStat,
   readStatus,
   readUidMap,
   statPath,
@@ -158,9 +159,7 @@ function safe<T>(f: () => T, fallback: T): T {
  * process for good, so a recorded PID reused by another process is not mistaken for it. */
 export function startTime(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[19]);
+    return readStat(pid).starttime;
   } catch {
     return null;
   }

@@ -7,6 +7,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { basename } from 'node:path';
 import type { BackgroundProcess, SandboxContext } from '../sandbox/types.js';
+import { parseStat } from '../proc/stat.js';
 import { readOr, waitFor } from './context.js';
 import type { Exit } from './exit.js';
 
@@ -78,8 +79,7 @@ export async function signalSettled(ctx: Ctx, pid: number, exited: Promise<Exit>
   const settled = (): boolean => {
     if (end) return true;
     const st = ctx.proc.readStatus(pid);
-    const stat = readOr(`/proc/${pid}/stat`);
-    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    const { flags } = parseStat(readOr(`/proc/${pid}/stat`));
     const pending = st.sigPnd | mask(st.line('ShdPnd'));
     if (pending & (sent | bit(SIGKILL)) || flags & PF_EXITING || !/^[ST]/.test(st.state)) return false;
     // The handler has run once the task sleeps again on a read after the one that saw its reset.
@@ -94,7 +94,6 @@ export async function signalSettled(ctx: Ctx, pid: number, exited: Promise<Exit>
 /** CPU time a process has used, utime + stime in clock ticks (fields 14 and 15 of
  * /proc/PID/stat); NaN once it is gone. */
 export function cpuTicks(pid: number): number {
-  const stat = readOr(`/proc/${pid}/stat`);
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
+  const { utime, stime } = parseStat(readOr(`/proc/${pid}/stat`));
+  return utime + stime;
 }

@@ -6,7 +6,7 @@
 // never remove each other's. Containers run with --rm as well.
 import { spawn } from 'node:child_process';
 import { accessSync, constants, readFileSync, readlinkSync } from 'node:fs';
-import { cgroupLayout } from '../proc/index.js';
+import { cgroupLayout, readStat } from '../proc/index.js';
 import { helperPath } from '../sandbox/helper.js';
 import { scaled } from '../sandbox/time.js';
 import type { SpawnResult } from '../sandbox/types.js';
@@ -106,8 +106,7 @@ export async function findRuntime(names: readonly string[] = ['podman', 'docker'
 
 const startOf = (pid: number): string | undefined => {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return String(readStat(pid).starttime);
   } catch {
     return undefined;
   }
@@ -205,8 +204,7 @@ export async function containerSession(rt: ContainerRuntime, rootfs: string): Pr
     // A rootful runtime's container runs as root on the host: its ns links are behind the
     // ptrace read check, which another uid fails.
     if (!hostNsLinks(pid).mnt) return { name, pid: 0, command, error: `uid ${process.getuid?.()} may not read /proc/${pid}/ns of the container ${rt.name} started as root on the host: run it with sudo` };
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return { name, pid, parent: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), command };
+    return { name, pid, parent: readStat(pid).ppid, command };
   };
   return {
     runtime: rt,

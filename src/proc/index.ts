@@ -11,3 +11,4 @@ export * from './lsm.js';
 export * from './root.js';
 export * from './net.js';
 export * from './tasks.js';
+export * from './stat.js';

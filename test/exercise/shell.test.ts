@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readStat } from '../../src/proc/index.js';
 import { buildRootfs } from '../../src/rootfs/index.js';
 import { findIn } from '../../src/rootfs/tools.js';
 import { descendants } from '../../src/sandbox/index.js';
@@ -26,9 +27,8 @@ const alive = (pid: number) => existsSync(`/proc/${pid}`);
 /** pid runs comm and its process group has its terminal (stat: pgrp is the tty's tpgid). */
 function foreground(pid: number, comm: string): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) === comm && f[2] === f[5];
+    const s = readStat(pid);
+    return s.comm === comm && s.pgrp === s.tpgid;
   } catch {
     return false;
   }

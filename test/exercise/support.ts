@@ -1,12 +1,12 @@
 // Drives `nslab shell` and `nslab check` as a learner would, from a test: commands piped into the
 // shell's stdin, or typed into a pseudo-terminal. Each run has its own HOME and state.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, nslab, tempHome, type Run, type Sandbox } from '../cli/helpers.js';
 import { testRootfs } from '../support/rootfs.js';
 import type { CheckReport } from '../../src/runner/exercise.js';
 import { scaled } from '../../src/sandbox/time.js';
+import { readStat } from '../../src/proc/index.js';
 import { descendants } from '../../src/sandbox/index.js';
 
 export const ENGINE_FIXTURES = join(ROOT, 'test', 'fixtures', 'exercise', 'lessons');
@@ -68,8 +68,7 @@ export async function shellCheck(e: Env, lessons: string, lesson: string, lines:
 export async function settledUnder(pid: number, ms = 20_000): Promise<void> {
   const settled = (p: number): boolean => {
     try {
-      const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
-      return 'STtZ'.includes(stat[stat.lastIndexOf(')') + 2]!);
+      return 'STtZ'.includes(readStat(p).state);
     } catch {
       return true; // gone
     }
@@ -142,9 +141,8 @@ export async function until<T>(what: string, probe: () => T | undefined | false,
  * an execve; once the program itself sleeps, the exec (new credentials included) is over. */
 export function asleepAs(pid: number, comm: string): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    return name === comm && stat[stat.lastIndexOf(')') + 2] === 'S';
+    const s = readStat(pid);
+    return s.comm === comm && s.state === 'S';
   } catch {
     return false; // exited
   }

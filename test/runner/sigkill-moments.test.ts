@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { readStat } from '../../src/proc/index.js';
 import { findOwnedCgroups, planCgroup } from '../../src/sandbox/index.js';
 import { scaled } from '../../src/sandbox/time.js';
 import { command, ROOT, tempHome } from '../cli/helpers.js';
@@ -29,9 +30,8 @@ function processes(): Map<number, { ppid: number; state: string }> {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(pid, { state: f[0]!, ppid: Number(f[1]) });
+      const { state, ppid } = readStat(pid);
+      out.set(pid, { state, ppid });
     } catch {
       /* exited meanwhile */
     }

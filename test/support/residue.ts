@@ -4,6 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { readStat } from '../../src/proc/index.js';
 import { scaled } from '../../src/sandbox/time.js';
 
 export interface HostSnapshot {
@@ -35,33 +36,27 @@ export function mountPoints(scope: Scope): string[] {
     .sort();
 }
 
-function statFields(pid: number | 'self'): string[] {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name may hold spaces and parentheses: fields start after the last ')'.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
 /** The processes a snapshot watches. 'session': everything in this test's session (the test
  * runner starts each test file in a session of its own, and an orphan keeps its session when
  * it is re-parented), so concurrent test files don't see each other. 'host': every process
  * whose command line names nslab or this checkout. The caller and its ancestors are excluded. */
 function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
-  const mySession = statFields('self')[3];
+  const mySession = readStat('self').session;
   const out: string[] = [];
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || exclude.has(pid)) continue;
     let cmd = '';
-    let session = '';
+    let session = Number.NaN;
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      session = statFields(pid)[3]!;
+      session = readStat(pid).session;
     } catch {
       continue; // exited meanwhile
     }
     // tsx's esbuild service, started by this test process itself the first time it transforms a
     // file that was not in tsx's cache (a fresh clone): the loader's helper, not nslab's residue.
-    if (/\besbuild --service=/.test(cmd) && statFields(pid)[1] === String(process.pid)) continue;
+    if (/\besbuild --service=/.test(cmd) && readStat(pid).ppid === process.pid) continue;
     const watched = scope === 'session' ? session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
     if (watched) out.push(`${pid} ${cmd}`);
   }
@@ -74,7 +69,7 @@ function ancestry(): Set<number> {
   while (pid > 1 && !set.has(pid)) {
     set.add(pid);
     try {
-      pid = Number(statFields(pid)[1]);
+      pid = readStat(pid).ppid;
     } catch {
       break;
     }
@@ -116,7 +111,7 @@ function ownedBySession(dir: string): boolean {
   const owner = /nslab(?:-[a-z]+)*-(\d+)-\d+$/.exec(dir)?.[1];
   if (!owner) return false;
   try {
-    return statFields(Number(owner))[3] === statFields('self')[3];
+    return readStat(Number(owner)).session === readStat('self').session;
   } catch {
     return false;
   }
