@@ -25,8 +25,6 @@ export interface RunOptions {
   requirements: Requirements;
   /** Passed to the experiment as its second argument (the self-test's sabotage). */
   args?: unknown;
-  /** Progress of a rootfs build, which takes a while the first time. */
-  onRootfsProgress?: (line: string) => void;
 }
 
 /** Cgroups left by an nslab that was SIGKILLed are swept once per process, before the first
@@ -45,7 +43,7 @@ export async function runOne(lesson: LoadedLesson, index: number, opts: RunOptio
   if (spec.sandbox.rootfs) {
     const { ensureRootfs } = await import('../rootfs/index.js');
     try {
-      rootfs = await ensureRootfs({ onProgress: opts.onRootfsProgress });
+      rootfs = await ensureRootfs();
     } catch (err) {
       // The machine cannot provide a rootfs (no busybox, no network): an environment limit.
       return { ...base, status: 'skip', reason: `no rootfs: ${(err as Error).message}`, checks: [] };

@@ -209,10 +209,9 @@ async function experimentStep(
   }
 
   io.print(s.dim(`Running "${spec.title}" in a fresh sandbox (${effectiveList(spec, requirements.probes.root)})...`));
-  const outcome = await runOne(lesson, index, {
-    requirements,
-    onRootfsProgress: (line) => io.print(s.dim(`  rootfs: ${line}`)),
-  });
+  // A first rootfs build reports as everywhere else (ensureRootfs's default, on stderr): one
+  // updating line on a terminal, a short summary in a log, never a line per step.
+  const outcome = await runOne(lesson, index, { requirements });
 
   if (outcome.status === 'skip') {
     io.print(box(`This experiment cannot run here: ${outcome.reason}`, { kind: 'warn', title: 'Skipped', ...r }));

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRootfs, reporter, type ProgressKind } from '../../src/rootfs/build.js';
+import { nslab, tempHome } from '../cli/helpers.js';
 
 const test = suite('rootfs build progress');
 const temp = mkdtempSync(join(tmpdir(), 'nslab-progress-'));
@@ -80,6 +81,23 @@ test('in a terminal, a build that fails leaves no half-drawn line behind', () =>
   r.onStep(3, 10, 'cat');
   r.end();
   assert.ok(out.endsWith('\r\x1b[K'), JSON.stringify(out));
+});
+
+test('nslab start where no rootfs is built yet: the lesson shows the build as its short summary, no steps', () => {
+  const home = tempHome();
+  try {
+    const r = nslab(['start', '01-chroot', '--yes'], { env: home.env, timeout: 240_000 });
+    assert.is(r.code, 0, `${r.stdout.slice(-1500)}\n${r.stderr}`);
+    assert.match(r.stdout, /Lesson passed/);
+    const said = r.stderr.split('\n').filter((l) => l.startsWith('nslab rootfs: '));
+    assert.ok(said.some((l) => /rootfs ready/.test(l)), `the build said it was ready:\n${r.stderr}`);
+    assert.ok(said.length <= 6, `a short summary, not a log:\n${said.join('\n')}`);
+    // The build's passing news ('note': which step runs now) belongs on a terminal's updating line.
+    const news = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => /\brootfs: (running|copying programs)/.test(l));
+    assert.equal(news, [], 'no step-by-step lines without a terminal');
+  } finally {
+    home.cleanup();
+  }
 });
 
 test.run();
