@@ -287,9 +287,23 @@ apparmor_scenario() {
 	sysctl -w kernel.apparmor_restrict_unprivileged_userns=0
 }
 
+# The NAT network run.ts gives a provision boot (QEMU user mode, as a Vagrant box's NAT): its
+# fixed addresses, so the image needs no DHCP client. Offline boots have no interface to set.
+nat_network() {
+	local dev
+	dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1)
+	[[ -n $dev ]] || { say "no network interface: provision.sh will find no Debian registry"; return 0; }
+	ip link set "$dev" up
+	ip addr add 10.0.2.15/24 dev "$dev" 2>/dev/null || true
+	ip route add default via 10.0.2.2 2>/dev/null || true
+	printf 'nameserver 10.0.2.3\n' >/etc/resolv.conf
+	say "network: $dev 10.0.2.15 via QEMU's NAT"
+}
+
 # `vagrant up`: the Vagrantfile's provisioner, as root, on the rsynced /vagrant (vagrant's).
 provision_scenario() {
 	local scenario=$1 pre=$out/$1
+	nat_network
 	chown -R vagrant:vagrant /vagrant
 	install_npm_cache
 	snapshot "$pre.before"

@@ -320,7 +320,11 @@ async function boot(name: string, tree: string, scenarios: Scenario[], img: Imag
     writeFileSync(resultsFile, '');
     const qemu = [
       'qemu-system-x86_64',
-      ...['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '4096', '-nic', 'none'],
+      ...['-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', '2', '-m', '4096'],
+      // No network: a learner's README install works offline from the npm cache. `vagrant up`
+      // (provision.sh) installs Debian packages, as a Vagrant box with its NAT network does:
+      // QEMU's user-mode NAT, through this host's own resolver and the Debian registry.
+      ...(scenarios.some((s) => s.kind === 'provision') ? ['-nic', 'user,model=virtio-net-pci'] : ['-nic', 'none']),
       ...['-display', 'none', '-monitor', 'none', '-no-reboot'],
       ...['-kernel', join(img.dir, 'vmlinuz'), '-initrd', join(img.dir, 'initrd.img')],
       ...['-append', 'root=/dev/vda rw console=ttyS0 panic=10 systemd.show_status=1'],
