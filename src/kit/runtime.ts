@@ -74,6 +74,13 @@ export async function runtimeInfo(name: string): Promise<ContainerRuntime | { re
     info = r.code === 0 ? JSON.parse(r.stdout) : undefined;
   } catch {}
   if (!info) return { reason: `${name} info failed: ${said(r)}` };
+  // docker info answers for its client alone, exit 0, when the daemon will not talk to this
+  // user (no docker group) or is not running: what the daemon said is in ServerErrors.
+  const serverErrors: string[] = Array.isArray(info.ServerErrors) ? info.ServerErrors : [];
+  if (serverErrors.length)
+    return {
+      reason: `${name} cannot reach its daemon: ${serverErrors[0]}${/permission denied/i.test(serverErrors[0]!) ? ` (its socket is for root and the docker group; sudo nslab runs this experiment)` : ''}`,
+    };
   const podman = 'host' in info;
   const rt: ContainerRuntime = podman
     ? { name, bin, rootless: !!info.host.security?.rootless, driver: info.store.graphDriverName, storage: info.store.graphRoot, oci: info.host.ociRuntime?.name ?? '?', flags: [], notes: [] }
@@ -188,6 +195,9 @@ export async function containerSession(rt: ContainerRuntime, rootfs: string): Pr
   const cleanup = janitor(rt, tag, true);
   const tar = spawn(findProgram('tar') ?? 'tar', ['-C', rootfs, '-c', '.'], { stdio: ['ignore', 'pipe', 'ignore'] });
   const imported = await hostRun(rt.bin, ['import', '--change', `LABEL ${LABEL}=${tag}`, '-', image], { stdin: tar.stdout!, timeoutMs: 120_000 });
+  // A runtime that fails before reading all of it leaves tar blocked on a full pipe, and its
+  // handle would keep nslab from ever exiting.
+  if (tar.exitCode === null && tar.signalCode === null) tar.kill('SIGKILL');
   if (imported.code !== 0) {
     await cleanup.end();
     throw new Error(`${rt.name} import of ${rootfs} failed: ${said(imported)}`);
