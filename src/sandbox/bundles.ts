@@ -12,7 +12,6 @@ import { packageRoot } from './helper.js';
  * so code that finds the package from its own file (helper.ts) finds the same folder. */
 export const BUNDLE_DIR = join(packageRoot, 'dist', 'sandbox-entry', 'lessons');
 const COMPILED_LESSONS = join(packageRoot, 'dist', 'lessons');
-
 const SOURCE_LESSONS = join(packageRoot, 'lessons');
 
 /** The bundle to load in place of module, when module is a built-in lesson's lesson.js and the

@@ -1,8 +1,9 @@
 // What Node runs first in the sandbox (built to dist/sandbox-entry/entry-stub.cjs, a CommonJS
 // file): it loads the bundled entry, and the entry a built-in lesson's one-file copy, each with
 // the V8 code cache that code-cache.ts made at build time. Compiling the entry is the largest
-// part of a sandbox's start above a bare Node; with the cache V8 deserializes the bytecode instead. A cache from another Node or another build is
-// rejected by V8 (it checks the version, flags and source), and the entry compiles as usual.
+// part of a sandbox's start above a bare Node; with the cache V8 deserializes the bytecode
+// instead. A cache from another Node or another build is rejected by V8 (it checks the version,
+// flags and source), and the entry compiles as usual.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { readStat } from '../../src/proc/index.js';
+import { readStat, type ProcStat } from '../../src/proc/index.js';
 import { scaled } from '../../src/sandbox/time.js';
 
 export interface HostSnapshot {
@@ -47,17 +47,17 @@ function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
     const pid = Number(name);
     if (!Number.isInteger(pid) || exclude.has(pid)) continue;
     let cmd = '';
-    let session = Number.NaN;
+    let stat: ProcStat;
     try {
       cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim();
-      session = readStat(pid).session;
+      stat = readStat(pid);
     } catch {
       continue; // exited meanwhile
     }
     // tsx's esbuild service, started by this test process itself the first time it transforms a
     // file that was not in tsx's cache (a fresh clone): the loader's helper, not nslab's residue.
-    if (/\besbuild --service=/.test(cmd) && readStat(pid).ppid === process.pid) continue;
-    const watched = scope === 'session' ? session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
+    if (/\besbuild --service=/.test(cmd) && stat.ppid === process.pid) continue;
+    const watched = scope === 'session' ? stat.session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
     if (watched) out.push(`${pid} ${cmd}`);
   }
   return out.sort();
