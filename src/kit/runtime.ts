@@ -11,6 +11,7 @@ import { helperPath } from '../sandbox/helper.js';
 import { scaled } from '../sandbox/time.js';
 import type { SpawnResult } from '../sandbox/types.js';
 import { nsenterArgs } from './nsenter.js';
+import { beforePodman, notePodmanInfo, pause, STOP_PAUSE } from './rootless-pause.js';
 
 export interface ContainerRuntime {
   name: string;
@@ -68,6 +69,7 @@ export const said = (r: SpawnResult): string =>
 export async function runtimeInfo(name: string): Promise<ContainerRuntime | { reason: string }> {
   const bin = findProgram(name);
   if (!bin) return { reason: `${name} is not installed` };
+  if (name === 'podman') beforePodman();
   const r = await hostRun(bin, ['info', '--format', '{{json .}}'], { timeoutMs: 30_000 });
   let info: any;
   try {
@@ -82,6 +84,7 @@ export async function runtimeInfo(name: string): Promise<ContainerRuntime | { re
       reason: `${name} cannot reach its daemon: ${serverErrors[0]}${/permission denied/i.test(serverErrors[0]!) ? ` (its socket is for root and the docker group; sudo nslab runs this experiment)` : ''}`,
     };
   const podman = 'host' in info;
+  if (podman && info.host.security?.rootless) notePodmanInfo(info);
   const rt: ContainerRuntime = podman
     ? { name, bin, rootless: !!info.host.security?.rootless, driver: info.store.graphDriverName, storage: info.store.graphRoot, oci: info.host.ociRuntime?.name ?? '?', flags: [], notes: [] }
     : { name, bin, rootless: (info.SecurityOptions ?? []).includes('name=rootless'), driver: info.Driver, storage: info.DockerRootDir, oci: info.DefaultRuntime ?? '?', flags: [], notes: [] };
@@ -161,18 +164,22 @@ export interface ContainerSession {
 
 // Removes one owner's containers and image once its standard input ends: at once for a sweep,
 // when nslab closes the pipe, or when nslab dies (SIGKILL included) and the kernel closes it.
-// Removing a container another still joins fails, so it goes round until none is left.
-const JANITOR = `read -r line; bin=$1 owner=$2; shift 2
+// Removing a container another still joins fails, so it goes round until none is left. Last,
+// a rootless podman's pause process that nslab's commands (or these) started is stopped.
+const JANITOR = `${STOP_PAUSE}
+read -r line; bin=$1 owner=$2 pidfile=$3 keep=$4; shift 4
 for i in 1 2 3 4; do
   ids=$("$bin" ps -aq --filter "label=${LABEL}=$owner"); [ -n "$ids" ] || break
   "$bin" rm "$@" $ids
 done
-"$bin" rmi -f "${IMAGE}:$owner"`;
+"$bin" rmi -f "${IMAGE}:$owner"
+stop_pause "$pidfile" $keep`;
 
 function janitor(rt: ContainerRuntime, owner: string, watch: boolean) {
   const rm = ['-f', ...(rt.name === 'podman' ? ['-t', '0'] : [])];
+  const { pidFile, keep } = pause();
   // Its own session: a Ctrl-C to nslab's process group must not take it down before it has run.
-  const p = spawn(findProgram('sh') ?? '/bin/sh', ['-c', JANITOR, 'sh', rt.bin, owner, ...rm], { detached: true, stdio: [watch ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
+  const p = spawn(findProgram('sh') ?? '/bin/sh', ['-c', JANITOR, 'sh', rt.bin, owner, pidFile, keep.join(' '), ...rm], { detached: true, stdio: [watch ? 'pipe' : 'ignore', 'ignore', 'ignore'] });
   const done = new Promise<void>((resolve) => {
     p.on('close', () => resolve());
     p.on('error', () => resolve());

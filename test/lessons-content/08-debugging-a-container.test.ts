@@ -10,8 +10,12 @@ import * as assert from 'uvu/assert';
 import { lessonSuite, NETWORK_LESSON } from '../support/lesson-suite.js';
 import { command, ROOT, tempHome } from '../cli/helpers.js';
 import { scaled } from '../../src/sandbox/time.js';
+import { findRuntime } from '../../src/kit/runtime.js';
 
-const runtime = ['podman', 'docker'].find((n) => spawnSync(n, ['info', '--format', '{{json .}}'], { stdio: 'ignore', timeout: scaled(30_000) }).status === 0);
+// Asked as nslab asks it, which also has this file's own podman commands (ps, images) leave no
+// rootless pause process behind: one they started is stopped at its exit, as nslab's are.
+const found = await findRuntime(['podman', 'docker']);
+const runtime = 'reason' in found ? undefined : found.name;
 // Rootless podman keeps its storage under $XDG_DATA_HOME (else $HOME/.local/share): the user's
 // own, not a temporary HOME's, whose image layers (owned by subordinate uids) it could not delete.
 if (runtime && process.geteuid?.() !== 0) process.env.XDG_DATA_HOME ??= join(userInfo().homedir, '.local', 'share');

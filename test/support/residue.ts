@@ -1,5 +1,5 @@
 // A snapshot of what nslab could leave behind on the host: mount points, hostname, processes
-// started from this checkout or named nslab, cgroups named nslab, nslab temp files. Taken
+// started from this checkout or named nslab or orphans of this user, cgroups named nslab, nslab temp files. Taken
 // before and after a run; any difference is a leak.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
@@ -39,7 +39,9 @@ export function mountPoints(scope: Scope): string[] {
 /** The processes a snapshot watches. 'session': everything in this test's session (the test
  * runner starts each test file in a session of its own, and an orphan keeps its session when
  * it is re-parented), so concurrent test files don't see each other. 'host': every process
- * whose command line names nslab or this checkout. The caller and its ancestors are excluded. */
+ * whose command line names nslab or this checkout, and every orphan (its parent init) of this
+ * user: what a program nslab ran left behind in a session of its own, as rootless podman's
+ * pause process is, names neither. The caller and its ancestors are excluded. */
 function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
   const mySession = readStat('self').session;
   const out: string[] = [];
@@ -57,11 +59,19 @@ function watchedProcesses(scope: Scope, exclude: Set<number>): string[] {
     // tsx's esbuild service, started by this test process itself the first time it transforms a
     // file that was not in tsx's cache (a fresh clone): the loader's helper, not nslab's residue.
     if (/\besbuild --service=/.test(cmd) && stat.ppid === process.pid) continue;
-    const watched = scope === 'session' ? stat.session === mySession : cmd.includes('nslab') || cmd.includes(checkout);
+    const watched = scope === 'session' ? stat.session === mySession : cmd.includes('nslab') || cmd.includes(checkout) || (stat.ppid === 1 && ownedByMe(pid));
     if (watched) out.push(`${pid} ${cmd}`);
   }
   return out.sort();
 }
+
+const ownedByMe = (pid: number): boolean => {
+  try {
+    return statSync(`/proc/${pid}`).uid === process.getuid?.();
+  } catch {
+    return false;
+  }
+};
 
 function ancestry(): Set<number> {
   const set = new Set<number>();
