@@ -6,27 +6,22 @@
 // before nslab's first podman command, and only while nothing else lives in its namespace (a
 // container started meanwhile keeps it). Podman starts a new one on its next command.
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readStat } from '../proc/index.js';
+import { listPids, readStat } from '../proc/index.js';
 
 const PAUSE_COMM = 'podman pause';
 
 /** The PIDs of every `podman pause` process now, whoever's. */
 export function pauseProcesses(): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
+  return listPids().filter((pid) => {
     try {
       const { comm, state } = readStat(pid);
       // A zombie keeps its name: a pause process just killed is not one to keep.
-      if (comm === PAUSE_COMM && state !== 'Z') out.push(pid);
+      return comm === PAUSE_COMM && state !== 'Z';
     } catch {
-      /* exited meanwhile */
+      return false; // exited meanwhile
     }
-  }
-  return out;
+  });
 }
 
 /** sh: `stop_pause PIDFILE [PID...]` SIGKILLs the pause process PIDFILE names, unless it is

@@ -84,10 +84,10 @@ export async function runtimeInfo(name: string): Promise<ContainerRuntime | { re
       reason: `${name} cannot reach its daemon: ${serverErrors[0]}${/permission denied/i.test(serverErrors[0]!) ? ` (its socket is for root and the docker group; sudo nslab runs this experiment)` : ''}`,
     };
   const podman = 'host' in info;
-  if (podman && info.host.security?.rootless) notePodmanInfo(info);
   const rt: ContainerRuntime = podman
     ? { name, bin, rootless: !!info.host.security?.rootless, driver: info.store.graphDriverName, storage: info.store.graphRoot, oci: info.host.ociRuntime?.name ?? '?', flags: [], notes: [] }
     : { name, bin, rootless: (info.SecurityOptions ?? []).includes('name=rootless'), driver: info.Driver, storage: info.DockerRootDir, oci: info.DefaultRuntime ?? '?', flags: [], notes: [] };
+  if (podman && rt.rootless) notePodmanInfo(info);
   const runc = findProgram('runc');
   if (rt.oci === 'crun' && cgroupLayout().kind === 'hybrid' && runc) {
     rt.flags.push('--runtime', runc);

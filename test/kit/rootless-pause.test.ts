@@ -46,7 +46,10 @@ function pause(): { pid: number; start: number } | undefined {
     return undefined;
   }
 }
-const alive = (p: { pid: number; start: number }): boolean => pause()?.pid === p.pid && pause()?.start === p.start;
+const alive = (p: { pid: number; start: number }): boolean => {
+  const now = pause();
+  return now?.pid === p.pid && now.start === p.start;
+};
 /** This test's own pause process (its probe or setup started it), stopped by the test itself. */
 async function stopOurs(): Promise<void> {
   const p = pause();

@@ -1,6 +1,6 @@
 // A snapshot of what nslab could leave behind on the host: mount points, hostname, processes
-// started from this checkout or named nslab or orphans of this user, cgroups named nslab, nslab temp files. Taken
-// before and after a run; any difference is a leak.
+// started from this checkout or named nslab or orphans of this user, cgroups named nslab, nslab
+// temp files. Taken before and after a run; any difference is a leak.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
